@@ -1,0 +1,126 @@
+"""The application factory: settings, database pool and embedding model in one lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import errors
+from api.routes import health, members, questions
+from service import db
+from service.config import Settings
+from service.embeddings import Embedder, load_embedder
+
+log = logging.getLogger(__name__)
+
+
+class BodySizeLimit:
+    """413 for request bodies over the limit, whether announced by Content-Length or not."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_large = int(value) > self.max_bytes
+                except ValueError:
+                    too_large = False
+                if too_large:
+                    await self._reject(scope, receive, send)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = errors.problem_response(
+            413, f"The request body is larger than {self.max_bytes} bytes."
+        )
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    embedder: Embedder | None = None,
+) -> FastAPI:
+    """The peerconsult API. ``embedder`` may be given (tests share one model per session)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = await asyncio.to_thread(
+            db.resolve_database_url, settings.database_url, settings.data_dir
+        )
+        if settings.migrate_on_start:
+            await db.migrate_async(url)
+        app.state.pool = await db.create_pool(url, max_size=settings.pool_size)
+        app.state.embedder = embedder or await asyncio.to_thread(
+            load_embedder, settings.embedding_model
+        )
+        await _warn_about_other_models(app)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title="peerconsult",
+        version="1.0",
+        summary="Peer consultation matching for municipal participation officers",
+        description=(
+            "Members of the network describe their expertise; a member asks a consultation "
+            "question and gets colleagues from other municipalities who have done exactly this, "
+            "with the reasons. Authenticate with `Authorization: Bearer <token>`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.embedder = None
+    app.state.pool = None
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(members.router)
+    app.include_router(questions.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+async def _warn_about_other_models(app: FastAPI) -> None:
+    from service.members import repository
+
+    async with app.state.pool.acquire() as conn:
+        stale = await repository.members_without_passages(conn, app.state.embedder.name)
+    if stale:
+        log.warning(
+            "%d members have no passages for the model %s; run `peerconsult reindex`",
+            len(stale),
+            app.state.embedder.name,
+        )

@@ -1,0 +1,293 @@
+"""The operator's command line: ``peerconsult serve | migrate | import | reindex | export |
+evaluate``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from service import db
+from service.config import Settings
+from service.embeddings import Embedder, load_embedder
+
+app = typer.Typer(
+    help="peerconsult: peer consultation matching for municipal participation officers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]configuration error:[/red] {error['msg']}")
+        raise typer.Exit(2) from None
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _database_url(settings: Settings) -> str:
+    return db.resolve_database_url(settings.database_url, settings.data_dir)
+
+
+async def _with_pool(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    url = _database_url(settings)
+    await db.migrate_async(url)
+    pool = await db.create_pool(url, max_size=4)
+    try:
+        return await work(pool)
+    finally:
+        await pool.close()
+
+
+def _load_model(settings: Settings) -> Embedder:
+    with console.status(f"loading the embedding model {settings.embedding_model} …"):
+        return load_embedder(settings.embedding_model)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes")] = 1,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo network into an empty database")
+    ] = False,
+) -> None:
+    """Run the HTTP API (migrating the database first)."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    url = _database_url(settings)
+    db.migrate(url)
+    if settings.admin_token is None and demo:
+        # A demo needs a coordinator; this token lives only as long as this process.
+        os.environ["PEERCONSULT_ADMIN_TOKEN"] = secrets.token_urlsafe(24)
+        settings = _settings()
+    if demo:
+        _run(_load_demo(settings, url, host, port))
+    elif settings.admin_token is None:
+        console.print(
+            "[yellow]PEERCONSULT_ADMIN_TOKEN is not set: coordinator routes answer 401.[/yellow]"
+        )
+    # Workers reach the database (embedded or not) through this URL; migrations are done.
+    os.environ["DATABASE_URL"] = url
+    os.environ["PEERCONSULT_MIGRATE_ON_START"] = "0"
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+async def _load_demo(settings: Settings, url: str, host: str, port: int) -> None:
+    from service import demo
+
+    embedder = _load_model(settings)
+    pool = await db.create_pool(url, max_size=2)
+    try:
+        loaded = await demo.load_if_empty(pool, embedder)
+        member = await demo.demo_member(pool)
+    finally:
+        await pool.close()
+    base = f"http://{host}:{port}"
+    if loaded:
+        console.print(f"Loaded the demo network: {loaded} members.")
+    console.print(f"\n  API documentation: [bold]{base}/docs[/bold]")
+    assert settings.admin_token is not None
+    console.print(f"  Coordinator token: {settings.admin_token.get_secret_value()}")
+    if member is not None:
+        console.print(
+            f"  Demo member token ({member.name}, {member.municipality}): {member.token}\n"
+        )
+        body = json.dumps(member.example_question, ensure_ascii=False)
+        console.print(
+            "  Try: curl -s -X POST "
+            f"{base}/v1/questions -H 'Authorization: Bearer {member.token}' "
+            f"-H 'Content-Type: application/json' -d '{body}'\n",
+            soft_wrap=True,
+        )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = _settings()
+    db.migrate(_database_url(settings))
+    console.print("The database schema is up to date.")
+
+
+@app.command("import")
+def import_members(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON or CSV file")],
+    batch_size: Annotated[int, typer.Option(min=1, max=1024)] = 64,
+) -> None:
+    """Import members from a JSON list (the schema of members.json) or a CSV file."""
+    from service.members import importer
+
+    settings = _settings()
+    try:
+        members = importer.validate_records(importer.read_records(file))
+    except importer.ImportFileError as exc:
+        console.print(f"[red]Nothing was imported:[/red]\n{exc}")
+        raise typer.Exit(1) from None
+    embedder = _load_model(settings)
+
+    async def work(pool: Any) -> importer.ImportReport:
+        with _progress() as progress:
+            task = progress.add_task("importing members", total=len(members))
+            return await importer.import_members(
+                pool,
+                embedder,
+                members,
+                batch_size=batch_size,
+                progress=lambda n: progress.advance(task, n),
+            )
+
+    report = _run(_with_pool(settings, work))
+    console.print(
+        f"Imported {len(members)} members ({report.created} new, {report.updated} updated, "
+        f"{report.passages} passages). Issue tokens with POST /v1/members/{{id}}/token."
+    )
+
+
+@app.command()
+def reindex(batch_size: Annotated[int, typer.Option(min=1, max=1024)] = 64) -> None:
+    """Re-embed every member's expertise with the configured model."""
+    from service.members import importer
+    from service.members import repository as members_repository
+
+    settings = _settings()
+    embedder = _load_model(settings)
+
+    async def work(pool: Any) -> int:
+        async with pool.acquire() as conn:
+            total = await members_repository.member_count(conn)
+        with _progress() as progress:
+            task = progress.add_task(f"re-embedding with {embedder.name}", total=total)
+            return await importer.reindex(
+                pool, embedder, batch_size=batch_size, progress=lambda n: progress.advance(task, n)
+            )
+
+    passages = _run(_with_pool(settings, work))
+    console.print(f"Re-embedded {passages} passages with {embedder.name}.")
+
+
+@app.command()
+def export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")
+    ] = None,
+) -> None:
+    """Export the network as JSON in the import schema (includes e-mail addresses)."""
+    from service.members import repository as members_repository
+
+    settings = _settings()
+
+    async def work(pool: Any) -> list[dict[str, Any]]:
+        async with pool.acquire() as conn:
+            return await members_repository.export_members(conn)
+
+    members = _run(_with_pool(settings, work))
+    text = json.dumps(members, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {len(members)} members to {output}.")
+
+
+@app.command()
+def evaluate(
+    dataset_dir: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="members/questions/qrels.json")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    worst: Annotated[int, typer.Option(min=0, help="How many worst questions to show")] = 5,
+    model: Annotated[
+        str | None, typer.Option(help="Embedding model (default: PEERCONSULT_EMBEDDING_MODEL)")
+    ] = None,
+) -> None:
+    """nDCG@5, Recall@10 (grade >= 2) and MRR of the service's answers on a judged set."""
+    from api.evaluation import evaluate_over_http
+    from service.evaluation.dataset import DatasetError, load_dataset
+
+    settings = _settings()
+    try:
+        dataset = load_dataset(dataset_dir)
+    except DatasetError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if model is not None:
+        settings = settings.model_copy(update={"embedding_model": model})
+    embedder = _load_model(settings)
+
+    async def work() -> Any:
+        with _progress() as progress:
+            task = progress.add_task(
+                "members and questions", total=len(dataset.members) + len(dataset.questions)
+            )
+            return await evaluate_over_http(
+                dataset,
+                embedder,
+                database_url=settings.database_url,
+                progress=lambda n: progress.advance(task, n),
+            )
+
+    report = _run(work())
+    if as_json:
+        payload = {
+            **report.summary(),
+            "model": embedder.name,
+            "worst": [
+                {
+                    "question_id": result.question_id,
+                    "title": result.title,
+                    "ndcg@5": result.ndcg_at_5,
+                    "recall@10": result.recall_at_10,
+                    "reciprocal_rank": result.reciprocal_rank,
+                    "top5": [
+                        {"member_id": member_id, "grade": result.grades.get(member_id, 0)}
+                        for member_id in result.ranked[:5]
+                    ],
+                    "missed": list(result.missed),
+                }
+                for result in report.worst(worst)
+            ],
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(f"model       {embedder.name}\n{report.format(worst)}\n")

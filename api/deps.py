@@ -1,0 +1,78 @@
+"""Request dependencies, defined once as Annotated aliases: Conn, Principal, Coordinator, ..."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service import auth
+from service.config import Settings
+from service.embeddings import Embedder
+from service.errors import Forbidden, NotAuthenticated
+from service.members import service as members_service
+
+_bearer = HTTPBearer(auto_error=False, description="A member's token, or the coordinator's")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_embedder(request: Request) -> Embedder:
+    embedder: Embedder = request.app.state.embedder
+    return embedder
+
+
+async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """One connection and one transaction per request: committed when the route returns
+    (before the response is sent), rolled back when it raises."""
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+Conn = Annotated[asyncpg.Connection, Depends(connection, scope="function")]
+EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def current_principal(
+    conn: Conn,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> auth.Principal:
+    """The coordinator or a member, from the bearer token; 401 without a valid one."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise NotAuthenticated("Send your access token as 'Authorization: Bearer <token>'.")
+    token = credentials.credentials
+    admin = settings.admin_token
+    if admin is not None and auth.tokens_equal(token, admin.get_secret_value()):
+        return auth.COORDINATOR
+    principal = await members_service.authenticate(conn, token)
+    if principal is None:
+        raise NotAuthenticated("The access token is not valid.")
+    return principal
+
+
+CurrentPrincipal = Annotated[auth.Principal, Depends(current_principal)]
+
+
+async def current_member(principal: CurrentPrincipal) -> auth.Principal:
+    if principal.member_id is None:
+        raise Forbidden("This needs a member's token; the coordinator has no member profile.")
+    return principal
+
+
+async def coordinator(principal: CurrentPrincipal) -> auth.Principal:
+    if not principal.is_coordinator:
+        raise Forbidden("Only the network's coordinator may do this.")
+    return principal
+
+
+CurrentMember = Annotated[auth.Principal, Depends(current_member)]
+Coordinator = Annotated[auth.Principal, Depends(coordinator)]

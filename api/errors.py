@@ -1,0 +1,122 @@
+"""Every error as application/problem+json (RFC 9457); never a 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from models.problems import FieldError, Problem
+from service.db import DatabaseUnavailable
+from service.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(
+    status: int,
+    detail: str | None = None,
+    *,
+    type_: str = "about:blank",
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        type=type_,
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        errors=errors,
+    )
+    return JSONResponse(
+        problem.body(), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: its expected errors, documented in OpenAPI."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {}},
+        }
+        for status in statuses
+    }
+
+
+def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+    errors = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error.get("loc", ()))
+        message = str(error.get("msg", "invalid"))
+        # Don't echo the whole input back (it may be large or personal); the field is enough.
+        errors.append(FieldError(field=location, message=message, type=str(error.get("type"))))
+    return errors
+
+
+def _is_database_down(exc: BaseException) -> bool:
+    return isinstance(
+        exc,
+        DatabaseUnavailable
+        | ConnectionError
+        | OSError
+        | TimeoutError
+        | asyncpg.exceptions.CannotConnectNowError
+        | asyncpg.exceptions.ConnectionDoesNotExistError
+        | asyncpg.exceptions.InterfaceError
+        | asyncpg.exceptions.AdminShutdownError
+        | asyncpg.exceptions.CrashShutdownError,
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(
+            exc.status, exc.detail, type_=exc.type, title=exc.title, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        malformed = any(error.type == "json_invalid" for error in errors)
+        detail = (
+            "The request body is not valid JSON."
+            if malformed
+            else "Some fields are missing or invalid; see errors."
+        )
+        return problem_response(
+            422, detail, type_="/problems/invalid-input", title="Invalid input", errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(
+            exc.status_code,
+            str(exc.detail) if exc.detail else None,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        if _is_database_down(exc):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return problem_response(
+                503,
+                "The database is not available right now; please try again shortly.",
+                type_="/problems/database-unavailable",
+                headers={"Retry-After": "5"},
+            )
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(500, "An unexpected error occurred.")

@@ -1,0 +1,128 @@
+"""Members: profiles, tags, tokens, export and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import Conn, Coordinator, CurrentMember, CurrentPrincipal, EmbedderDep
+from api.errors import problem_responses
+from models.members import (
+    Member,
+    MemberCreate,
+    MemberCreated,
+    MemberToken,
+    MemberUpdate,
+    TagCount,
+    TagsReplace,
+)
+from service.members import export as members_export
+from service.members import service as members_service
+
+router = APIRouter(prefix="/v1", tags=["members"])
+
+_AUTH = (401, 403)
+
+
+@router.post(
+    "/members",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberCreated,
+    responses=problem_responses(*_AUTH, 409, 413, 422),
+)
+async def create_member(
+    data: MemberCreate, conn: Conn, embedder: EmbedderDep, _: Coordinator
+) -> MemberCreated:
+    """Create a member (coordinator). The response carries the member's token, shown once."""
+    member, token = await members_service.create_member(conn, embedder, data)
+    return MemberCreated(**member.model_dump(), token=token)
+
+
+@router.get("/members/me", response_model=Member, responses=problem_responses(*_AUTH))
+async def get_me(conn: Conn, principal: CurrentMember) -> Member:
+    """The calling member's own profile."""
+    assert principal.member_id is not None
+    return await members_service.get_member(conn, principal, principal.member_id)
+
+
+@router.get("/members/{member_id}", response_model=Member, responses=problem_responses(401, 404))
+async def get_member(member_id: str, conn: Conn, principal: CurrentPrincipal) -> Member:
+    """A member's profile; the e-mail address only for the member and the coordinator."""
+    return await members_service.get_member(
+        conn, principal, members_service.parse_member_id(member_id)
+    )
+
+
+@router.patch(
+    "/members/{member_id}",
+    response_model=Member,
+    responses=problem_responses(*_AUTH, 404, 409, 413, 422),
+)
+async def update_member(
+    member_id: str,
+    update: MemberUpdate,
+    conn: Conn,
+    embedder: EmbedderDep,
+    principal: CurrentPrincipal,
+) -> Member:
+    """Change some fields of a profile (self or coordinator; municipality: coordinator)."""
+    return await members_service.update_member(
+        conn, embedder, principal, members_service.parse_member_id(member_id), update
+    )
+
+
+@router.put(
+    "/members/{member_id}/tags",
+    response_model=Member,
+    responses=problem_responses(*_AUTH, 404, 413, 422),
+)
+async def replace_tags(
+    member_id: str, body: TagsReplace, conn: Conn, principal: CurrentPrincipal
+) -> Member:
+    """Replace a member's tags (self or coordinator)."""
+    return await members_service.replace_tags(
+        conn, principal, members_service.parse_member_id(member_id), body.tags
+    )
+
+
+@router.delete(
+    "/members/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_responses(*_AUTH, 404),
+)
+async def delete_member(member_id: str, conn: Conn, principal: CurrentPrincipal) -> Response:
+    """Erase a member and everything derived from them (self or coordinator)."""
+    await members_service.delete_member(
+        conn, principal, members_service.parse_member_id(member_id)
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/members/{member_id}/export", responses=problem_responses(*_AUTH, 404))
+async def export_member(
+    member_id: str, conn: Conn, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """All data held about a member, as JSON (self or coordinator)."""
+    return await members_export.export_member(
+        conn, principal, members_service.parse_member_id(member_id)
+    )
+
+
+@router.post(
+    "/members/{member_id}/token",
+    response_model=MemberToken,
+    responses=problem_responses(*_AUTH, 404),
+)
+async def rotate_token(member_id: str, conn: Conn, principal: CurrentPrincipal) -> MemberToken:
+    """Issue a new token for a member; the old one stops working at once."""
+    parsed = members_service.parse_member_id(member_id)
+    token = await members_service.rotate_token(conn, principal, parsed)
+    return MemberToken(id=str(parsed), token=token)
+
+
+@router.get("/tags", response_model=list[TagCount], responses=problem_responses(401))
+async def list_tags(conn: Conn, _: CurrentPrincipal) -> list[TagCount]:
+    """The network's tag vocabulary with how many members use each tag."""
+    return await members_service.tag_vocabulary(conn)

@@ -1,0 +1,64 @@
+"""Questions and the colleagues suggested for them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import Conn, CurrentMember, CurrentPrincipal, EmbedderDep
+from api.errors import problem_responses
+from models.questions import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Question,
+    QuestionCreate,
+    SuggestionList,
+)
+from service.questions import service as questions_service
+
+router = APIRouter(prefix="/v1/questions", tags=["questions"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Question,
+    responses=problem_responses(401, 403, 413, 422),
+)
+async def ask_question(
+    data: QuestionCreate, conn: Conn, embedder: EmbedderDep, principal: CurrentMember
+) -> Question:
+    """Ask a question; the answer carries the suggested colleagues, best first."""
+    return await questions_service.ask(conn, embedder, principal, data)
+
+
+@router.get("/{question_id}", response_model=Question, responses=problem_responses(401, 403, 404))
+async def get_question(question_id: str, conn: Conn, principal: CurrentPrincipal) -> Question:
+    """A question with the suggestions made when it was asked (asker or coordinator)."""
+    return await questions_service.get_question(
+        conn, principal, questions_service.parse_question_id(question_id)
+    )
+
+
+@router.get(
+    "/{question_id}/suggestions",
+    response_model=SuggestionList,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_suggestions(
+    question_id: str,
+    conn: Conn,
+    embedder: EmbedderDep,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> SuggestionList:
+    """Suggestions for the question on the network as it is now (asker or coordinator)."""
+    suggestions = await questions_service.current_suggestions(
+        conn,
+        embedder,
+        principal,
+        questions_service.parse_question_id(question_id),
+        limit=limit,
+    )
+    return SuggestionList(suggestions=suggestions)

@@ -1,0 +1,131 @@
+"""Member schemas: Member, MemberCreate, MemberUpdate and their parts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints, field_validator
+
+from models.common import (
+    MAX_LANGUAGES,
+    MAX_TAGS,
+    Input,
+    Language,
+    Output,
+    ShortText,
+    Tag,
+)
+
+Expertise = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+]
+Role = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+MunicipalityKind = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+]
+
+
+def _unique(values: list[str]) -> list[str]:
+    """Drop repeated entries (case-insensitively), keeping the first spelling."""
+    seen: set[str] = set()
+    unique: list[str] = []
+    for value in values:
+        key = value.casefold()
+        if key not in seen:
+            seen.add(key)
+            unique.append(value)
+    return unique
+
+
+TagList = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)]
+LanguageList = Annotated[
+    list[Language], Field(max_length=MAX_LANGUAGES), AfterValidator(_unique)
+]
+
+
+class MunicipalityIn(Input):
+    name: ShortText
+    state: ShortText = Field(description="Bundesland (or canton, country part)")
+    kind: MunicipalityKind | None = Field(
+        default=None, description="Großstadt, Mittelstadt, Kleinstadt, Gemeinde or Landkreis"
+    )
+
+
+class Municipality(Output):
+    id: str
+    name: str
+    state: str
+    kind: str | None
+
+
+class MemberCreate(Input):
+    name: ShortText
+    email: EmailStr = Field(max_length=254)
+    municipality: MunicipalityIn
+    role: Role = ""
+    expertise: Expertise
+    tags: TagList = Field(default_factory=list)
+    languages: LanguageList = Field(default_factory=lambda: ["de"])
+    accepting_requests: bool = True
+    max_open_requests: int = Field(default=3, ge=0, le=100)
+
+
+class MemberUpdate(Input):
+    """Partial update: only the fields sent change. ``municipality``: coordinator only."""
+
+    name: ShortText | None = None
+    email: EmailStr | None = Field(default=None, max_length=254)
+    municipality: MunicipalityIn | None = None
+    role: Role | None = None
+    expertise: Expertise | None = None
+    tags: TagList | None = None
+    languages: LanguageList | None = None
+    accepting_requests: bool | None = None
+    max_open_requests: int | None = Field(default=None, ge=0, le=100)
+
+    @field_validator(
+        "name", "email", "role", "expertise", "accepting_requests", "max_open_requests",
+        "municipality", "tags", "languages", mode="before",
+    )
+    @classmethod
+    def _no_null(cls, value: object) -> object:
+        # Sending null would erase a required field; leave a field out to keep it.
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
+
+
+class TagsReplace(Input):
+    tags: TagList
+
+
+class Member(Output):
+    id: str
+    name: str
+    email: str | None = Field(
+        default=None, description="Only shown to the member and the coordinator"
+    )
+    municipality: Municipality
+    role: str
+    expertise: str
+    tags: list[str]
+    languages: list[str]
+    accepting_requests: bool
+    max_open_requests: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberCreated(Member):
+    token: str = Field(description="The member's access token; shown only this once")
+
+
+class MemberToken(Output):
+    id: str
+    token: str
+
+
+class TagCount(Output):
+    tag: str
+    count: int

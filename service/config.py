@@ -1,0 +1,45 @@
+"""Settings from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.embeddings import DEFAULT_MODEL
+
+MIN_ADMIN_TOKEN_LENGTH = 16
+
+
+class Settings(BaseSettings):
+    """Operator configuration; every field has an environment variable."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    data_dir: Path = Field(default=Path("var/pgdata"), validation_alias="PEERCONSULT_DATA_DIR")
+    admin_token: SecretStr | None = Field(default=None, validation_alias="PEERCONSULT_ADMIN_TOKEN")
+    embedding_model: str = Field(
+        default=DEFAULT_MODEL, validation_alias="PEERCONSULT_EMBEDDING_MODEL"
+    )
+    max_body_bytes: int = Field(default=1_000_000, validation_alias="PEERCONSULT_MAX_BODY_BYTES")
+    migrate_on_start: bool = Field(default=True, validation_alias="PEERCONSULT_MIGRATE_ON_START")
+    pool_size: int = Field(default=10, ge=1, le=200, validation_alias="PEERCONSULT_POOL_SIZE")
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _empty_url_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _admin_token_is_strong(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if len(text) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"PEERCONSULT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
+            )
+        return value

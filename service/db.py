@@ -1,0 +1,98 @@
+"""PostgreSQL: the embedded server, the connection pool and the migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from pgvector.asyncpg import register_vector
+
+log = logging.getLogger(__name__)
+
+Connection = asyncpg.Connection
+Pool = asyncpg.Pool
+
+ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+
+# Handles of embedded servers started by this process, by data directory.
+_embedded: dict[Path, Any] = {}
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL does not answer (stopped, restarting, unreachable)."""
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL in ``data_dir`` and return its URL.
+
+    Several processes may share one data directory; the server stops when the last one exits.
+    Blocking: call it from a thread when an event loop is running.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", module="platformdirs")
+    import pgserver
+
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = _embedded.get(data_dir)
+    if server is None:
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        _embedded[data_dir] = server
+    return str(server.get_uri())
+
+
+def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
+    """``DATABASE_URL`` when set, otherwise the embedded server's URL."""
+    return database_url or start_embedded(data_dir)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await register_vector(conn)
+
+
+async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections speak pgvector; the extension must exist (migrations)."""
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=1,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=60,
+        # Reconnect rather than keep connections PostgreSQL has dropped (restart, failover).
+        max_inactive_connection_lifetime=60,
+    )
+    if pool is None:  # pragma: no cover - asyncpg returns a pool when not in a context
+        raise DatabaseUnavailable("could not create a connection pool")
+    return pool
+
+
+def _sqlalchemy_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` with the Alembic migrations. Blocking."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    config.attributes["database_url"] = _sqlalchemy_url(url)
+    command.upgrade(config, revision)
+
+
+async def migrate_async(url: str) -> None:
+    """``migrate`` off the event loop (Alembic's async engine runs its own loop)."""
+    await asyncio.to_thread(migrate, url)
+
+
+def database_name_from_env() -> str | None:
+    return os.environ.get("DATABASE_URL") or None

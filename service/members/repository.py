@@ -1,0 +1,295 @@
+"""All SQL about municipalities, members, their tags and their passages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import numpy as np
+
+from models.members import Member, Municipality, TagCount
+from service.matching.types import Vector
+from service.text import fold
+
+_MEMBER_SELECT = """
+    SELECT m.id, m.name, m.email, m.role, m.expertise, m.languages, m.accepting_requests,
+           m.max_open_requests, m.created_at, m.updated_at,
+           mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
+           coalesce(
+               (SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
+                WHERE t.member_id = m.id),
+               '{}'
+           ) AS tags
+    FROM member m
+    JOIN municipality mu ON mu.id = m.municipality_id
+"""
+
+
+def municipality_from_record(record: asyncpg.Record, prefix: str = "municipality_") -> Municipality:
+    return Municipality(
+        id=str(record[f"{prefix}id"]),
+        name=record[f"{prefix}name"],
+        state=record["state"],
+        kind=record["kind"],
+    )
+
+
+def member_from_record(record: asyncpg.Record) -> Member:
+    return Member(
+        id=str(record["id"]),
+        name=record["name"],
+        email=record["email"],
+        municipality=municipality_from_record(record),
+        role=record["role"],
+        expertise=record["expertise"],
+        tags=list(record["tags"]),
+        languages=list(record["languages"]),
+        accepting_requests=record["accepting_requests"],
+        max_open_requests=record["max_open_requests"],
+        created_at=record["created_at"],
+        updated_at=record["updated_at"],
+    )
+
+
+async def upsert_municipality(
+    conn: asyncpg.Connection, *, name: str, state: str, kind: str | None
+) -> UUID:
+    """The municipality with this (folded) name and state, created if new. A kind given for a
+    municipality that had none is recorded."""
+    municipality_id: UUID = await conn.fetchval(
+        """
+        INSERT INTO municipality (name, state, kind, name_key, state_key)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT ON CONSTRAINT municipality_name_state_key
+        DO UPDATE SET kind = coalesce(municipality.kind, EXCLUDED.kind)
+        RETURNING id
+        """,
+        name,
+        state,
+        kind,
+        fold(name),
+        fold(state),
+    )
+    return municipality_id
+
+
+async def insert_member(
+    conn: asyncpg.Connection,
+    *,
+    municipality_id: UUID,
+    name: str,
+    email: str,
+    role: str,
+    expertise: str,
+    languages: Sequence[str],
+    accepting_requests: bool,
+    max_open_requests: int,
+    token_hash: bytes,
+    external_id: str | None = None,
+) -> UUID:
+    member_id: UUID = await conn.fetchval(
+        """
+        INSERT INTO member (municipality_id, name, email, role, expertise, languages,
+                            accepting_requests, max_open_requests, token_hash, external_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        RETURNING id
+        """,
+        municipality_id,
+        name,
+        email,
+        role,
+        expertise,
+        list(languages),
+        accepting_requests,
+        max_open_requests,
+        token_hash,
+        external_id,
+    )
+    return member_id
+
+
+async def member_id_for_external_id(conn: asyncpg.Connection, external_id: str) -> UUID | None:
+    member_id: UUID | None = await conn.fetchval(
+        "SELECT id FROM member WHERE external_id = $1", external_id
+    )
+    return member_id
+
+
+async def member_count(conn: asyncpg.Connection) -> int:
+    count: int = await conn.fetchval("SELECT count(*) FROM member")
+    return count
+
+
+async def all_member_texts(conn: asyncpg.Connection) -> list[tuple[UUID, str]]:
+    records = await conn.fetch("SELECT id, expertise FROM member ORDER BY created_at, id")
+    return [(record["id"], record["expertise"]) for record in records]
+
+
+async def export_members(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    """The whole network in the import schema (plus e-mail), for backups and moves."""
+    records = await conn.fetch(
+        """
+        SELECT coalesce(m.external_id, m.id::text) AS id, m.name, m.email,
+               mu.name AS municipality, mu.state, mu.kind AS municipality_type, m.role,
+               m.expertise,
+               coalesce((SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
+                         WHERE t.member_id = m.id), '{}') AS tags,
+               m.languages, m.accepting_requests, m.max_open_requests
+        FROM member m JOIN municipality mu ON mu.id = m.municipality_id
+        ORDER BY m.created_at, m.id
+        """
+    )
+    return [
+        {**dict(record), "tags": list(record["tags"]), "languages": list(record["languages"])}
+        for record in records
+    ]
+
+
+async def email_taken(
+    conn: asyncpg.Connection, email: str, *, except_member: UUID | None = None
+) -> bool:
+    taken: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM member WHERE lower(email) = lower($1) AND id IS DISTINCT "
+        "FROM $2)",
+        email,
+        except_member,
+    )
+    return taken
+
+
+async def get_member(
+    conn: asyncpg.Connection, member_id: UUID, *, for_update: bool = False
+) -> Member | None:
+    query = _MEMBER_SELECT + " WHERE m.id = $1"
+    if for_update:
+        query += " FOR UPDATE OF m"
+    record = await conn.fetchrow(query, member_id)
+    return None if record is None else member_from_record(record)
+
+
+async def list_members(conn: asyncpg.Connection) -> list[Member]:
+    records = await conn.fetch(_MEMBER_SELECT + " ORDER BY m.created_at, m.id")
+    return [member_from_record(record) for record in records]
+
+
+async def update_member(
+    conn: asyncpg.Connection, member_id: UUID, changes: dict[str, Any]
+) -> None:
+    """Set the given columns (names are trusted: they come from the schema, not the client)."""
+    allowed = {
+        "name", "email", "role", "expertise", "languages", "accepting_requests",
+        "max_open_requests", "municipality_id",
+    }
+    columns = [column for column in changes if column in allowed]
+    assignments = ", ".join(f"{column} = ${index}" for index, column in enumerate(columns, 2))
+    if assignments:
+        assignments += ", "
+    await conn.execute(
+        f"UPDATE member SET {assignments}updated_at = now() WHERE id = $1",
+        member_id,
+        *(changes[column] for column in columns),
+    )
+
+
+async def replace_tags(
+    conn: asyncpg.Connection, member_id: UUID, tags: Sequence[tuple[str, str]]
+) -> None:
+    """Replace a member's tags with (key, display) pairs; the first spelling of a key wins."""
+    await conn.execute("DELETE FROM member_tag WHERE member_id = $1", member_id)
+    seen: set[str] = set()
+    rows = []
+    for key, display in tags:
+        if key and key not in seen:
+            seen.add(key)
+            rows.append((member_id, key, display, len(rows)))
+    if rows:
+        await conn.executemany(
+            "INSERT INTO member_tag (member_id, tag_key, tag, position) VALUES ($1, $2, $3, $4)",
+            rows,
+        )
+
+
+async def replace_passages(
+    conn: asyncpg.Connection,
+    member_id: UUID,
+    *,
+    model: str,
+    texts: Sequence[str],
+    vectors: Vector,
+) -> None:
+    """A member's passages for one model, replacing all earlier ones (of every model)."""
+    await conn.execute("DELETE FROM passage WHERE member_id = $1", member_id)
+    await conn.executemany(
+        "INSERT INTO passage (member_id, position, text, model, embedding) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        [
+            (member_id, position, text, model, np.asarray(vector, dtype=np.float32))
+            for position, (text, vector) in enumerate(zip(texts, vectors, strict=True))
+        ],
+    )
+
+
+async def delete_member(conn: asyncpg.Connection, member_id: UUID) -> bool:
+    """Erase a member; passages, tags, questions and suggestions go with them (cascade)."""
+    municipality_id = await conn.fetchval(
+        "DELETE FROM member WHERE id = $1 RETURNING municipality_id", member_id
+    )
+    if municipality_id is None:
+        return False
+    await conn.execute(
+        "DELETE FROM municipality mu WHERE mu.id = $1 AND NOT EXISTS "
+        "(SELECT 1 FROM member m WHERE m.municipality_id = mu.id)",
+        municipality_id,
+    )
+    return True
+
+
+async def member_id_for_token(conn: asyncpg.Connection, token_hash: bytes) -> tuple[UUID, bytes] | None:
+    record = await conn.fetchrow(
+        "SELECT id, token_hash FROM member WHERE token_hash = $1", token_hash
+    )
+    return None if record is None else (record["id"], bytes(record["token_hash"]))
+
+
+async def set_token_hash(conn: asyncpg.Connection, member_id: UUID, token_hash: bytes) -> None:
+    await conn.execute(
+        "UPDATE member SET token_hash = $2, updated_at = now() WHERE id = $1",
+        member_id,
+        token_hash,
+    )
+
+
+async def tag_counts(conn: asyncpg.Connection) -> list[TagCount]:
+    """The vocabulary: per normalized tag its most used spelling and how many members use it."""
+    records = await conn.fetch(
+        """
+        SELECT (array_agg(tag ORDER BY n DESC, tag))[1] AS tag, sum(n)::int AS count
+        FROM (SELECT tag_key, tag, count(*) AS n FROM member_tag GROUP BY tag_key, tag) spelled
+        GROUP BY tag_key
+        ORDER BY count DESC, tag
+        """
+    )
+    return [TagCount(tag=record["tag"], count=record["count"]) for record in records]
+
+
+async def passages_of(conn: asyncpg.Connection, member_id: UUID) -> list[dict[str, Any]]:
+    records = await conn.fetch(
+        "SELECT position, text, model FROM passage WHERE member_id = $1 ORDER BY position",
+        member_id,
+    )
+    return [dict(record) for record in records]
+
+
+async def members_without_passages(conn: asyncpg.Connection, model: str) -> list[UUID]:
+    """Members whose passages were made by another model (or are missing): to reindex."""
+    records = await conn.fetch(
+        """
+        SELECT m.id FROM member m
+        WHERE NOT EXISTS (SELECT 1 FROM passage p WHERE p.member_id = m.id AND p.model = $1)
+        ORDER BY m.created_at
+        """,
+        model,
+    )
+    return [record["id"] for record in records]

@@ -1,0 +1,200 @@
+"""Member rules: who may see and change what, and keeping passages in step with the text."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from models.members import Member, MemberCreate, MemberUpdate, TagCount
+from service import auth
+from service.embeddings import Embedder
+from service.errors import Conflict, Forbidden, NotFound
+from service.matching.passages import split_passages
+from service.matching.tags import clean_tag, normalize_tag
+from service.members import repository
+
+
+def parse_member_id(raw: str) -> UUID:
+    """Member ids are UUIDs; anything else names no member."""
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound(f"No member with id {raw!r}.") from None
+
+
+def tag_pairs(tags: Sequence[str]) -> list[tuple[str, str]]:
+    """(normalized key, display form) for each tag."""
+    pairs = []
+    for tag in tags:
+        display = clean_tag(tag)
+        key = normalize_tag(display)
+        if key:
+            pairs.append((key, display))
+    return pairs
+
+
+async def embed_expertise(
+    embedder: Embedder, expertise: str
+) -> tuple[list[str], Any]:
+    """Split the expertise into passages and embed them, off the event loop."""
+    texts = split_passages(expertise)
+    vectors = await asyncio.to_thread(embedder.embed_documents, texts)
+    return texts, vectors
+
+
+async def _store_passages(
+    conn: asyncpg.Connection, embedder: Embedder, member_id: UUID, expertise: str
+) -> None:
+    texts, vectors = await embed_expertise(embedder, expertise)
+    await repository.replace_passages(
+        conn, member_id, model=embedder.name, texts=texts, vectors=vectors
+    )
+
+
+async def create_member(
+    conn: asyncpg.Connection, embedder: Embedder, data: MemberCreate
+) -> tuple[Member, str]:
+    """Create a member with a fresh token; returns the member and the token (shown once)."""
+    if await repository.email_taken(conn, data.email):
+        raise Conflict(f"A member with the e-mail address {data.email} exists already.")
+    texts, vectors = await embed_expertise(embedder, data.expertise)
+    token = auth.new_token()
+    municipality_id = await repository.upsert_municipality(
+        conn,
+        name=data.municipality.name,
+        state=data.municipality.state,
+        kind=data.municipality.kind,
+    )
+    member_id = await repository.insert_member(
+        conn,
+        municipality_id=municipality_id,
+        name=data.name,
+        email=data.email,
+        role=data.role,
+        expertise=data.expertise,
+        languages=data.languages,
+        accepting_requests=data.accepting_requests,
+        max_open_requests=data.max_open_requests,
+        token_hash=auth.hash_token(token),
+    )
+    await repository.replace_tags(conn, member_id, tag_pairs(data.tags))
+    await repository.replace_passages(
+        conn, member_id, model=embedder.name, texts=texts, vectors=vectors
+    )
+    member = await repository.get_member(conn, member_id)
+    assert member is not None
+    return member, token
+
+
+async def _get_existing(
+    conn: asyncpg.Connection, member_id: UUID, *, for_update: bool = False
+) -> Member:
+    member = await repository.get_member(conn, member_id, for_update=for_update)
+    if member is None:
+        raise NotFound(f"No member with id {member_id}.")
+    return member
+
+
+def visible_to(member: Member, principal: auth.Principal) -> Member:
+    """E-mail addresses are shown only to the member themselves and the coordinator."""
+    if principal.may_change(UUID(member.id)):
+        return member
+    return member.model_copy(update={"email": None})
+
+
+async def get_member(
+    conn: asyncpg.Connection, principal: auth.Principal, member_id: UUID
+) -> Member:
+    return visible_to(await _get_existing(conn, member_id), principal)
+
+
+def _require_may_change(principal: auth.Principal, member_id: UUID) -> None:
+    if not principal.may_change(member_id):
+        raise Forbidden("Members may change only their own profile.")
+
+
+async def update_member(
+    conn: asyncpg.Connection,
+    embedder: Embedder,
+    principal: auth.Principal,
+    member_id: UUID,
+    update: MemberUpdate,
+) -> Member:
+    """Apply a partial update; passages are re-embedded before returning when the expertise
+    changed, so the next question already sees the new text."""
+    _require_may_change(principal, member_id)
+    member = await _get_existing(conn, member_id, for_update=True)
+    sent = update.model_dump(exclude_unset=True)
+    if "municipality" in sent and not principal.is_coordinator:
+        raise Forbidden("Only the coordinator can change a member's municipality.")
+    if (
+        update.email is not None
+        and update.email.lower() != (member.email or "").lower()
+        and await repository.email_taken(conn, update.email, except_member=member_id)
+    ):
+        raise Conflict(f"A member with the e-mail address {update.email} exists already.")
+    changes: dict[str, Any] = {
+        key: value for key, value in sent.items() if key not in ("municipality", "tags")
+    }
+    if update.municipality is not None:
+        changes["municipality_id"] = await repository.upsert_municipality(
+            conn,
+            name=update.municipality.name,
+            state=update.municipality.state,
+            kind=update.municipality.kind,
+        )
+    if update.expertise is not None and update.expertise != member.expertise:
+        await _store_passages(conn, embedder, member_id, update.expertise)
+    if update.tags is not None:
+        await repository.replace_tags(conn, member_id, tag_pairs(update.tags))
+    await repository.update_member(conn, member_id, changes)
+    return await get_member(conn, principal, member_id)
+
+
+async def replace_tags(
+    conn: asyncpg.Connection,
+    principal: auth.Principal,
+    member_id: UUID,
+    tags: Sequence[str],
+) -> Member:
+    _require_may_change(principal, member_id)
+    await _get_existing(conn, member_id, for_update=True)
+    await repository.replace_tags(conn, member_id, tag_pairs(tags))
+    await repository.update_member(conn, member_id, {})
+    return await get_member(conn, principal, member_id)
+
+
+async def delete_member(
+    conn: asyncpg.Connection, principal: auth.Principal, member_id: UUID
+) -> None:
+    _require_may_change(principal, member_id)
+    if not await repository.delete_member(conn, member_id):
+        raise NotFound(f"No member with id {member_id}.")
+
+
+async def rotate_token(
+    conn: asyncpg.Connection, principal: auth.Principal, member_id: UUID
+) -> str:
+    """A new token for the member; the old one stops working when this commits."""
+    _require_may_change(principal, member_id)
+    await _get_existing(conn, member_id, for_update=True)
+    token = auth.new_token()
+    await repository.set_token_hash(conn, member_id, auth.hash_token(token))
+    return token
+
+
+async def tag_vocabulary(conn: asyncpg.Connection) -> list[TagCount]:
+    return await repository.tag_counts(conn)
+
+
+async def authenticate(conn: asyncpg.Connection, token: str) -> auth.Principal | None:
+    """The member this token belongs to, or None."""
+    token_hash = auth.hash_token(token)
+    found = await repository.member_id_for_token(conn, token_hash)
+    if found is None or not auth.hashes_equal(token_hash, found[1]):
+        return None
+    return auth.Principal(member_id=found[0])

@@ -1,0 +1,287 @@
+"""All SQL about questions, candidate retrieval and stored suggestions."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import numpy as np
+
+from models.members import Municipality
+from models.questions import Question, Reasons, SuggestedMember, Suggestion
+from service.matching.types import Candidate, Passage, Vector
+
+# Members must be eligible for the asker: the hard rules of matching, in one place.
+_ELIGIBLE = """
+    m.id <> $1
+    AND m.municipality_id <> (SELECT municipality_id FROM member WHERE id = $1)
+    AND m.accepting_requests
+    AND m.max_open_requests > 0
+"""
+
+_WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
+
+
+def _as_array(value: Any) -> Vector:
+    """pgvector's codec returns a ``Vector`` for an untyped column, an ndarray for a typed one."""
+    to_numpy = getattr(value, "to_numpy", None)
+    return np.asarray(to_numpy() if to_numpy else value, dtype=np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuestion:
+    id: UUID
+    asker_id: UUID
+    title: str
+    body: str
+    tags: list[str]
+    created_at: Any
+
+
+def fulltext_query(text: str, *, max_terms: int = 40) -> str | None:
+    """An OR query of the text's words for ``to_tsquery`` (only letters, so nothing to escape)."""
+    words: list[str] = []
+    for word in _WORD.findall(text):
+        lowered = word.lower()
+        if lowered not in words:
+            words.append(lowered)
+    return " | ".join(words[:max_terms]) or None
+
+
+async def candidate_ids(
+    conn: asyncpg.Connection,
+    *,
+    asker_id: UUID,
+    model: str,
+    query_vector: Vector,
+    query_text: str,
+    tag_keys: Sequence[str],
+    dense_passages: int,
+    lexical_members: int,
+) -> list[UUID]:
+    """Members who may be suggested to the asker and are near the question by any channel:
+    nearest passages (pgvector), German full-text search, or a shared tag."""
+    records = await conn.fetch(
+        f"""
+        SELECT member_id FROM (
+            SELECT p.member_id FROM passage p JOIN member m ON m.id = p.member_id
+            WHERE p.model = $2 AND {_ELIGIBLE}
+            ORDER BY p.embedding <=> $3
+            LIMIT $4
+        ) nearest
+        UNION
+        SELECT id FROM (
+            SELECT m.id FROM member m
+            WHERE $5::text IS NOT NULL
+              AND to_tsvector('german', m.expertise) @@ to_tsquery('german', $5)
+              AND {_ELIGIBLE}
+            ORDER BY ts_rank_cd(to_tsvector('german', m.expertise), to_tsquery('german', $5)) DESC
+            LIMIT $6
+        ) lexical
+        UNION
+        SELECT t.member_id FROM member_tag t JOIN member m ON m.id = t.member_id
+        WHERE t.tag_key = ANY($7::text[]) AND {_ELIGIBLE}
+        """,
+        asker_id,
+        model,
+        np.asarray(query_vector, dtype=np.float32),
+        dense_passages,
+        fulltext_query(query_text),
+        lexical_members,
+        list(tag_keys),
+    )
+    return [record["member_id"] for record in records]
+
+
+async def load_candidates(
+    conn: asyncpg.Connection, member_ids: Sequence[UUID], *, model: str
+) -> list[Candidate]:
+    """The ranker's view of these members: profile, tags and passage vectors of ``model``."""
+    if not member_ids:
+        return []
+    members = await conn.fetch(
+        """
+        SELECT m.id, m.name, m.role, m.max_open_requests,
+               mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
+               coalesce((SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
+                         WHERE t.member_id = m.id), '{}') AS tags
+        FROM member m JOIN municipality mu ON mu.id = m.municipality_id
+        WHERE m.id = ANY($1::uuid[])
+        """,
+        list(member_ids),
+    )
+    passages: dict[UUID, list[Passage]] = defaultdict(list)
+    for record in await conn.fetch(
+        """
+        SELECT member_id, text, embedding FROM passage
+        WHERE member_id = ANY($1::uuid[]) AND model = $2
+        ORDER BY member_id, position
+        """,
+        list(member_ids),
+        model,
+    ):
+        passages[record["member_id"]].append(
+            Passage(text=record["text"], vector=_as_array(record["embedding"]))
+        )
+    return [
+        Candidate(
+            member_id=str(record["id"]),
+            name=record["name"],
+            municipality_id=str(record["municipality_id"]),
+            municipality=record["municipality_name"],
+            state=record["state"],
+            municipality_kind=record["kind"],
+            role=record["role"],
+            tags=tuple(record["tags"]),
+            passages=tuple(passages.get(record["id"], ())),
+            open_requests=0,
+            max_open_requests=record["max_open_requests"],
+        )
+        for record in members
+    ]
+
+
+async def asker_context(conn: asyncpg.Connection, asker_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        SELECT m.id, mu.id AS municipality_id, mu.state, mu.kind
+        FROM member m JOIN municipality mu ON mu.id = m.municipality_id WHERE m.id = $1
+        """,
+        asker_id,
+    )
+
+
+async def insert_question(
+    conn: asyncpg.Connection, *, asker_id: UUID, title: str, body: str, tags: Sequence[str]
+) -> StoredQuestion:
+    record = await conn.fetchrow(
+        "INSERT INTO question (asker_id, title, body, tags) VALUES ($1, $2, $3, $4) "
+        "RETURNING id, asker_id, title, body, tags, created_at",
+        asker_id,
+        title,
+        body,
+        list(tags),
+    )
+    assert record is not None
+    return StoredQuestion(**{key: record[key] for key in record.keys()})  # noqa: SIM118
+
+
+async def get_question(conn: asyncpg.Connection, question_id: UUID) -> StoredQuestion | None:
+    record = await conn.fetchrow(
+        "SELECT id, asker_id, title, body, tags, created_at FROM question WHERE id = $1",
+        question_id,
+    )
+    return None if record is None else StoredQuestion(**dict(record))
+
+
+async def store_suggestions(
+    conn: asyncpg.Connection,
+    question_id: UUID,
+    suggestions: Sequence[Suggestion],
+    *,
+    model: str,
+    source: str,
+) -> None:
+    """Record what was suggested (for feedback and analytics); the first showing is kept."""
+    await conn.executemany(
+        """
+        INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model, source)
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
+        ON CONFLICT ON CONSTRAINT suggestion_pkey DO NOTHING
+        """,
+        [
+            (
+                question_id,
+                UUID(suggestion.member.id),
+                rank,
+                suggestion.score,
+                json.dumps(suggestion.reasons.model_dump(), ensure_ascii=False),
+                model,
+                source,
+            )
+            for rank, suggestion in enumerate(suggestions, 1)
+        ],
+    )
+
+
+async def stored_suggestions(conn: asyncpg.Connection, question_id: UUID) -> list[Suggestion]:
+    """The suggestions made when the question was asked, best first (erased members are gone)."""
+    records = await conn.fetch(
+        """
+        SELECT s.score, s.reasons, m.id, m.name, m.role,
+               mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
+               coalesce((SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
+                         WHERE t.member_id = m.id), '{}') AS tags
+        FROM suggestion s
+        JOIN member m ON m.id = s.member_id
+        JOIN municipality mu ON mu.id = m.municipality_id
+        WHERE s.question_id = $1 AND s.source = 'asked'
+        ORDER BY s.rank
+        """,
+        question_id,
+    )
+    return [
+        Suggestion(
+            member=SuggestedMember(
+                id=str(record["id"]),
+                name=record["name"],
+                municipality=Municipality(
+                    id=str(record["municipality_id"]),
+                    name=record["municipality_name"],
+                    state=record["state"],
+                    kind=record["kind"],
+                ),
+                role=record["role"],
+                tags=list(record["tags"]),
+            ),
+            score=min(1.0, max(0.0, float(record["score"]))),
+            reasons=Reasons.model_validate(json.loads(record["reasons"])),
+        )
+        for record in records
+    ]
+
+
+async def questions_of(conn: asyncpg.Connection, asker_id: UUID) -> list[StoredQuestion]:
+    records = await conn.fetch(
+        "SELECT id, asker_id, title, body, tags, created_at FROM question "
+        "WHERE asker_id = $1 ORDER BY created_at",
+        asker_id,
+    )
+    return [StoredQuestion(**dict(record)) for record in records]
+
+
+def question_schema(stored: StoredQuestion, suggestions: list[Suggestion]) -> Question:
+    return Question(
+        id=str(stored.id),
+        asker_id=str(stored.asker_id),
+        title=stored.title,
+        body=stored.body,
+        tags=list(stored.tags),
+        created_at=stored.created_at,
+        suggestions=suggestions,
+    )
+
+
+async def appearances_of(conn: asyncpg.Connection, member_id: UUID) -> list[dict[str, Any]]:
+    """Where the member was suggested to others (ids, rank and time; not others' questions)."""
+    records = await conn.fetch(
+        "SELECT question_id, rank, score, source, created_at FROM suggestion "
+        "WHERE member_id = $1 ORDER BY created_at",
+        member_id,
+    )
+    return [
+        {
+            "question_id": str(record["question_id"]),
+            "rank": record["rank"],
+            "score": float(record["score"]),
+            "source": record["source"],
+            "created_at": record["created_at"].isoformat(),
+        }
+        for record in records
+    ]

@@ -1,0 +1,179 @@
+"""Asking a question: retrieve candidates in PostgreSQL, rank them in Python, keep the result."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+import asyncpg
+import numpy as np
+
+from models.members import Municipality
+from models.questions import Question, QuestionCreate, Reasons, SuggestedMember, Suggestion
+from service import auth
+from service.embeddings import Embedder
+from service.errors import Forbidden, NotFound
+from service.matching import rank as ranking
+from service.matching.tags import normalize_tag
+from service.matching.types import Candidate, Query
+from service.matching.types import Suggestion as RankedSuggestion
+from service.questions import repository
+
+# Candidate retrieval: how many nearest passages and full-text hits to consider before
+# re-ranking. Generous, because re-ranking is where quality is decided.
+DENSE_PASSAGES = 1000
+LEXICAL_MEMBERS = 200
+
+
+def parse_question_id(raw: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound(f"No question with id {raw!r}.") from None
+
+
+def _suggestion(ranked: RankedSuggestion, candidate: Candidate) -> Suggestion:
+    # Numeric reasons are the ranking's component scores; the rest (context, flags) stay
+    # at the top level of ``reasons`` where a person reads them.
+    components = {
+        key: float(value)
+        for key, value in ranked.reasons.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    extra = {key: value for key, value in ranked.reasons.items() if key not in components}
+    return Suggestion(
+        member=SuggestedMember(
+            id=candidate.member_id,
+            name=candidate.name,
+            municipality=Municipality(
+                id=candidate.municipality_id,
+                name=candidate.municipality,
+                state=candidate.state,
+                kind=candidate.municipality_kind,
+            ),
+            role=candidate.role,
+            tags=list(candidate.tags),
+        ),
+        score=min(1.0, max(0.0, float(ranked.score))),
+        reasons=Reasons.model_validate(
+            {
+                **extra,
+                "components": components,
+                "matched_tags": list(ranked.matched_tags),
+                "passage": ranked.passage,
+            }
+        ),
+    )
+
+
+async def suggest(
+    conn: asyncpg.Connection,
+    embedder: Embedder,
+    *,
+    asker_id: UUID,
+    title: str,
+    body: str,
+    tags: list[str],
+    limit: int,
+) -> list[Suggestion]:
+    """The best colleagues for this question, applying every hard rule of matching."""
+    asker = await repository.asker_context(conn, asker_id)
+    if asker is None:
+        raise NotFound(f"No member with id {asker_id}.")
+    text = f"{title}\n{body}"
+    vector = (await asyncio.to_thread(embedder.embed_queries, [text]))[0]
+    tag_keys = sorted({key for key in (normalize_tag(tag) for tag in tags) if key})
+    member_ids = await repository.candidate_ids(
+        conn,
+        asker_id=asker_id,
+        model=embedder.name,
+        query_vector=vector,
+        query_text=text,
+        tag_keys=tag_keys,
+        dense_passages=DENSE_PASSAGES,
+        lexical_members=LEXICAL_MEMBERS,
+    )
+    candidates = await repository.load_candidates(conn, member_ids, model=embedder.name)
+    query = Query(
+        title=title,
+        body=body,
+        tags=tuple(tags),
+        vector=np.asarray(vector, dtype=np.float32),
+        asker_state=asker["state"],
+        asker_municipality_kind=asker["kind"],
+    )
+    ranked = await asyncio.to_thread(ranking.rank, query, candidates, limit=limit)
+    by_id = {candidate.member_id: candidate for candidate in candidates}
+    return [_suggestion(item, by_id[item.member_id]) for item in ranked]
+
+
+async def ask(
+    conn: asyncpg.Connection,
+    embedder: Embedder,
+    principal: auth.Principal,
+    data: QuestionCreate,
+) -> Question:
+    """Post a question as the calling member and suggest colleagues for it."""
+    if principal.member_id is None:
+        raise Forbidden("Questions are asked by members; the coordinator has no profile to ask.")
+    suggestions = await suggest(
+        conn,
+        embedder,
+        asker_id=principal.member_id,
+        title=data.title,
+        body=data.body,
+        tags=data.tags,
+        limit=data.limit,
+    )
+    stored = await repository.insert_question(
+        conn, asker_id=principal.member_id, title=data.title, body=data.body, tags=data.tags
+    )
+    await repository.store_suggestions(
+        conn, stored.id, suggestions, model=embedder.name, source="asked"
+    )
+    return repository.question_schema(stored, suggestions)
+
+
+async def _own_question(
+    conn: asyncpg.Connection, principal: auth.Principal, question_id: UUID
+) -> repository.StoredQuestion:
+    stored = await repository.get_question(conn, question_id)
+    if stored is None:
+        raise NotFound(f"No question with id {question_id}.")
+    if not (principal.is_coordinator or principal.member_id == stored.asker_id):
+        raise Forbidden("Only the asker and the coordinator can see a question.")
+    return stored
+
+
+async def get_question(
+    conn: asyncpg.Connection, principal: auth.Principal, question_id: UUID
+) -> Question:
+    stored = await _own_question(conn, principal, question_id)
+    return repository.question_schema(
+        stored, await repository.stored_suggestions(conn, question_id)
+    )
+
+
+async def current_suggestions(
+    conn: asyncpg.Connection,
+    embedder: Embedder,
+    principal: auth.Principal,
+    question_id: UUID,
+    *,
+    limit: int,
+) -> list[Suggestion]:
+    """Suggestions for an earlier question, computed on the network as it is now."""
+    stored = await _own_question(conn, principal, question_id)
+    suggestions = await suggest(
+        conn,
+        embedder,
+        asker_id=stored.asker_id,
+        title=stored.title,
+        body=stored.body,
+        tags=list(stored.tags),
+        limit=limit,
+    )
+    await repository.store_suggestions(
+        conn, question_id, suggestions, model=embedder.name, source="refreshed"
+    )
+    return suggestions
