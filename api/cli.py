@@ -27,7 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
@@ -36,7 +36,8 @@ def _settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         for error in exc.errors():
-            console.print(f"[red]configuration error:[/red] {error['msg']}")
+            message = str(error["msg"]).removeprefix("Value error, ")
+            console.print(f"[red]configuration error:[/red] {message}", soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -291,3 +292,7 @@ def evaluate(
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(f"model       {embedder.name}\n{report.format(worst)}\n")
+
+
+if __name__ == "__main__":
+    app()

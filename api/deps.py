@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service import auth
 from service.config import Settings
+from service.db import Connection
 from service.embeddings import Embedder
 from service.errors import Forbidden, NotAuthenticated
 from service.members import service as members_service
@@ -28,7 +29,7 @@ def get_embedder(request: Request) -> Embedder:
     return embedder
 
 
-async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+async def connection(request: Request) -> AsyncIterator[Connection]:
     """One connection and one transaction per request: committed when the route returns
     (before the response is sent), rolled back when it raises."""
     pool: asyncpg.Pool = request.app.state.pool
@@ -36,7 +37,7 @@ async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
-Conn = Annotated[asyncpg.Connection, Depends(connection, scope="function")]
+Conn = Annotated[Connection, Depends(connection, scope="function")]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -19,7 +19,6 @@ import asyncpg
 import httpx
 
 from api.app import create_app
-
 from service.config import Settings
 from service.embeddings import Embedder
 from service.evaluation.dataset import Dataset
@@ -33,9 +32,9 @@ async def scratch_database(database_url: str | None) -> AsyncIterator[str]:
     """A database that exists only for the evaluation, removed afterwards."""
     if database_url is None:
         with tempfile.TemporaryDirectory(prefix="peerconsult-eval-") as directory:
-            import pgserver
+            from pgserver.postgres_server import get_server
 
-            server = pgserver.get_server(Path(directory) / "pgdata", cleanup_mode="delete")
+            server = get_server(Path(directory) / "pgdata", cleanup_mode="delete")
             try:
                 yield str(server.get_uri())
             finally:
@@ -135,6 +134,3 @@ async def evaluate_over_http(
     return EvaluationReport(
         results=tuple(results), settings={"model": embedder.name, "path": "HTTP API"}
     )
-
-
-

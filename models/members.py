@@ -39,9 +39,7 @@ def _unique(values: list[str]) -> list[str]:
 
 
 TagList = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)]
-LanguageList = Annotated[
-    list[Language], Field(max_length=MAX_LANGUAGES), AfterValidator(_unique)
-]
+LanguageList = Annotated[list[Language], Field(max_length=MAX_LANGUAGES), AfterValidator(_unique)]
 
 
 class MunicipalityIn(Input):
@@ -85,8 +83,16 @@ class MemberUpdate(Input):
     max_open_requests: int | None = Field(default=None, ge=0, le=100)
 
     @field_validator(
-        "name", "email", "role", "expertise", "accepting_requests", "max_open_requests",
-        "municipality", "tags", "languages", mode="before",
+        "name",
+        "email",
+        "role",
+        "expertise",
+        "accepting_requests",
+        "max_open_requests",
+        "municipality",
+        "tags",
+        "languages",
+        mode="before",
     )
     @classmethod
     def _no_null(cls, value: object) -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class FieldError(BaseModel):
@@ -21,7 +21,7 @@ class Problem(BaseModel):
     instance: str | None = None
     errors: list[FieldError] | None = None
 
-    model_config = {"extra": "allow"}
+    model_config = ConfigDict(extra="allow")
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

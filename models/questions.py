@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from models.common import MAX_QUESTION_TAGS, Input, Output, ShortText, Tag
 from models.members import Municipality, _unique
@@ -20,9 +20,9 @@ MAX_LIMIT = 50
 class QuestionCreate(Input):
     title: ShortText
     body: QuestionBody
-    tags: Annotated[
-        list[Tag], Field(max_length=MAX_QUESTION_TAGS), AfterValidator(_unique)
-    ] = Field(default_factory=list)
+    tags: Annotated[list[Tag], Field(max_length=MAX_QUESTION_TAGS), AfterValidator(_unique)] = (
+        Field(default_factory=list)
+    )
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
@@ -36,9 +36,7 @@ class SuggestedMember(Output):
 
 class Reasons(Output):
     matched_tags: list[str] = Field(description="The colleague's tags that match the question")
-    passage: str | None = Field(
-        description="The sentence of their expertise that matches best"
-    )
+    passage: str | None = Field(description="The sentence of their expertise that matches best")
     same_state: bool = False
     similar_size: bool = False
     context: list[str] = Field(default_factory=list, description="Which context counted")
@@ -46,7 +44,7 @@ class Reasons(Output):
         default_factory=dict, description="Component scores behind the ranking"
     )
 
-    model_config = {"extra": "allow"}
+    model_config = ConfigDict(from_attributes=True, extra="allow")
 
 
 class Suggestion(Output):

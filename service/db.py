@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from pgvector.asyncpg import register_vector
 
 log = logging.getLogger(__name__)
 
-Connection = asyncpg.Connection
-Pool = asyncpg.Pool
+# What repositories take: a plain connection or one borrowed from the pool.
+Connection = asyncpg.Connection | PoolConnectionProxy
 
 ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
 
@@ -35,13 +35,13 @@ def start_embedded(data_dir: Path) -> str:
     import warnings
 
     warnings.filterwarnings("ignore", module="platformdirs")
-    import pgserver
+    from pgserver.postgres_server import get_server
 
     data_dir = data_dir.expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = _embedded.get(data_dir)
     if server is None:
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        server = get_server(data_dir, cleanup_mode="stop")
         _embedded[data_dir] = server
     return str(server.get_uri())
 
@@ -80,8 +80,9 @@ def _sqlalchemy_url(url: str) -> str:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the schema to ``revision`` with the Alembic migrations. Blocking."""
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     config = Config()
     config.set_main_option("script_location", str(ALEMBIC_DIR))
@@ -92,7 +93,3 @@ def migrate(url: str, revision: str = "head") -> None:
 async def migrate_async(url: str) -> None:
     """``migrate`` off the event loop (Alembic's async engine runs its own loop)."""
     await asyncio.to_thread(migrate, url)
-
-
-def database_name_from_env() -> str | None:
-    return os.environ.get("DATABASE_URL") or None

@@ -49,7 +49,8 @@ def _normalize(vectors: Any) -> Vector:
         array = array[None, :]
     norms = np.linalg.norm(array, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (array / norms).astype(np.float32)
+    normalized: Vector = (array / norms).astype(np.float32)
+    return normalized
 
 
 def cpu_count() -> int:
@@ -115,8 +116,10 @@ class SentenceTransformerEmbedder:
         self._query_prefix = query_prefix
         self._document_prefix = document_prefix
         self._name = f"sentence-transformers:{model}"
-        get_dimension = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
+        # sentence-transformers 6 renamed the method; older releases have only the old name.
+        get_dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
         )
         dimension = get_dimension()
         if dimension is None:  # pragma: no cover - every supported model declares it

@@ -94,16 +94,12 @@ async def replace_tags(
 )
 async def delete_member(member_id: str, conn: Conn, principal: CurrentPrincipal) -> Response:
     """Erase a member and everything derived from them (self or coordinator)."""
-    await members_service.delete_member(
-        conn, principal, members_service.parse_member_id(member_id)
-    )
+    await members_service.delete_member(conn, principal, members_service.parse_member_id(member_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/members/{member_id}/export", responses=problem_responses(*_AUTH, 404))
-async def export_member(
-    member_id: str, conn: Conn, principal: CurrentPrincipal
-) -> dict[str, Any]:
+async def export_member(member_id: str, conn: Conn, principal: CurrentPrincipal) -> dict[str, Any]:
     """All data held about a member, as JSON (self or coordinator)."""
     return await members_export.export_member(
         conn, principal, members_service.parse_member_id(member_id)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from service import auth
+from service.db import Connection
 from service.errors import Forbidden
 from service.members import repository as members_repository
 from service.members import service as members_service
@@ -15,7 +14,7 @@ from service.questions import repository as questions_repository
 
 
 async def export_member(
-    conn: asyncpg.Connection, principal: auth.Principal, member_id: UUID
+    conn: Connection, principal: auth.Principal, member_id: UUID
 ) -> dict[str, Any]:
     """The member's profile, tags, stored passages, questions with their suggestions, and where
     they were suggested to others."""

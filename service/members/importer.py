@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from models.common import ShortText
 from models.members import Expertise, LanguageList, MunicipalityKind, Role, TagList
 from service import auth
+from service.db import Connection
 from service.embeddings import Embedder
 from service.matching.passages import split_passages
 from service.members import repository
@@ -123,7 +124,7 @@ def validate_records(records: Sequence[dict[str, Any]]) -> list[ImportedMember]:
 
 
 async def _write_one(
-    conn: asyncpg.Connection,
+    conn: Connection,
     member: ImportedMember,
     texts: list[str],
     vectors: Any,
@@ -133,9 +134,7 @@ async def _write_one(
     municipality_id = await repository.upsert_municipality(
         conn, name=member.municipality, state=member.state, kind=member.municipality_type
     )
-    existing = (
-        await repository.member_id_for_external_id(conn, member.id) if member.id else None
-    )
+    existing = await repository.member_id_for_external_id(conn, member.id) if member.id else None
     if existing is None:
         member_id = await repository.insert_member(
             conn,
@@ -168,9 +167,7 @@ async def _write_one(
             },
         )
     await repository.replace_tags(conn, member_id, tag_pairs(member.tags))
-    await repository.replace_passages(
-        conn, member_id, model=model, texts=texts, vectors=vectors
-    )
+    await repository.replace_passages(conn, member_id, model=model, texts=texts, vectors=vectors)
     return existing is None
 
 

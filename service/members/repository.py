@@ -10,6 +10,7 @@ import asyncpg
 import numpy as np
 
 from models.members import Member, Municipality, TagCount
+from service.db import Connection
 from service.matching.types import Vector
 from service.text import fold
 
@@ -53,9 +54,7 @@ def member_from_record(record: asyncpg.Record) -> Member:
     )
 
 
-async def upsert_municipality(
-    conn: asyncpg.Connection, *, name: str, state: str, kind: str | None
-) -> UUID:
+async def upsert_municipality(conn: Connection, *, name: str, state: str, kind: str | None) -> UUID:
     """The municipality with this (folded) name and state, created if new. A kind given for a
     municipality that had none is recorded."""
     municipality_id: UUID = await conn.fetchval(
@@ -76,7 +75,7 @@ async def upsert_municipality(
 
 
 async def insert_member(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     municipality_id: UUID,
     name: str,
@@ -110,24 +109,24 @@ async def insert_member(
     return member_id
 
 
-async def member_id_for_external_id(conn: asyncpg.Connection, external_id: str) -> UUID | None:
+async def member_id_for_external_id(conn: Connection, external_id: str) -> UUID | None:
     member_id: UUID | None = await conn.fetchval(
         "SELECT id FROM member WHERE external_id = $1", external_id
     )
     return member_id
 
 
-async def member_count(conn: asyncpg.Connection) -> int:
+async def member_count(conn: Connection) -> int:
     count: int = await conn.fetchval("SELECT count(*) FROM member")
     return count
 
 
-async def all_member_texts(conn: asyncpg.Connection) -> list[tuple[UUID, str]]:
+async def all_member_texts(conn: Connection) -> list[tuple[UUID, str]]:
     records = await conn.fetch("SELECT id, expertise FROM member ORDER BY created_at, id")
     return [(record["id"], record["expertise"]) for record in records]
 
 
-async def export_members(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+async def export_members(conn: Connection) -> list[dict[str, Any]]:
     """The whole network in the import schema (plus e-mail), for backups and moves."""
     records = await conn.fetch(
         """
@@ -147,9 +146,7 @@ async def export_members(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     ]
 
 
-async def email_taken(
-    conn: asyncpg.Connection, email: str, *, except_member: UUID | None = None
-) -> bool:
+async def email_taken(conn: Connection, email: str, *, except_member: UUID | None = None) -> bool:
     taken: bool = await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM member WHERE lower(email) = lower($1) AND id IS DISTINCT "
         "FROM $2)",
@@ -160,7 +157,7 @@ async def email_taken(
 
 
 async def get_member(
-    conn: asyncpg.Connection, member_id: UUID, *, for_update: bool = False
+    conn: Connection, member_id: UUID, *, for_update: bool = False
 ) -> Member | None:
     query = _MEMBER_SELECT + " WHERE m.id = $1"
     if for_update:
@@ -169,18 +166,22 @@ async def get_member(
     return None if record is None else member_from_record(record)
 
 
-async def list_members(conn: asyncpg.Connection) -> list[Member]:
+async def list_members(conn: Connection) -> list[Member]:
     records = await conn.fetch(_MEMBER_SELECT + " ORDER BY m.created_at, m.id")
     return [member_from_record(record) for record in records]
 
 
-async def update_member(
-    conn: asyncpg.Connection, member_id: UUID, changes: dict[str, Any]
-) -> None:
+async def update_member(conn: Connection, member_id: UUID, changes: dict[str, Any]) -> None:
     """Set the given columns (names are trusted: they come from the schema, not the client)."""
     allowed = {
-        "name", "email", "role", "expertise", "languages", "accepting_requests",
-        "max_open_requests", "municipality_id",
+        "name",
+        "email",
+        "role",
+        "expertise",
+        "languages",
+        "accepting_requests",
+        "max_open_requests",
+        "municipality_id",
     }
     columns = [column for column in changes if column in allowed]
     assignments = ", ".join(f"{column} = ${index}" for index, column in enumerate(columns, 2))
@@ -193,13 +194,11 @@ async def update_member(
     )
 
 
-async def replace_tags(
-    conn: asyncpg.Connection, member_id: UUID, tags: Sequence[tuple[str, str]]
-) -> None:
+async def replace_tags(conn: Connection, member_id: UUID, tags: Sequence[tuple[str, str]]) -> None:
     """Replace a member's tags with (key, display) pairs; the first spelling of a key wins."""
     await conn.execute("DELETE FROM member_tag WHERE member_id = $1", member_id)
     seen: set[str] = set()
-    rows = []
+    rows: list[tuple[UUID, str, str, int]] = []
     for key, display in tags:
         if key and key not in seen:
             seen.add(key)
@@ -212,7 +211,7 @@ async def replace_tags(
 
 
 async def replace_passages(
-    conn: asyncpg.Connection,
+    conn: Connection,
     member_id: UUID,
     *,
     model: str,
@@ -231,7 +230,7 @@ async def replace_passages(
     )
 
 
-async def delete_member(conn: asyncpg.Connection, member_id: UUID) -> bool:
+async def delete_member(conn: Connection, member_id: UUID) -> bool:
     """Erase a member; passages, tags, questions and suggestions go with them (cascade)."""
     municipality_id = await conn.fetchval(
         "DELETE FROM member WHERE id = $1 RETURNING municipality_id", member_id
@@ -246,14 +245,14 @@ async def delete_member(conn: asyncpg.Connection, member_id: UUID) -> bool:
     return True
 
 
-async def member_id_for_token(conn: asyncpg.Connection, token_hash: bytes) -> tuple[UUID, bytes] | None:
+async def member_id_for_token(conn: Connection, token_hash: bytes) -> tuple[UUID, bytes] | None:
     record = await conn.fetchrow(
         "SELECT id, token_hash FROM member WHERE token_hash = $1", token_hash
     )
     return None if record is None else (record["id"], bytes(record["token_hash"]))
 
 
-async def set_token_hash(conn: asyncpg.Connection, member_id: UUID, token_hash: bytes) -> None:
+async def set_token_hash(conn: Connection, member_id: UUID, token_hash: bytes) -> None:
     await conn.execute(
         "UPDATE member SET token_hash = $2, updated_at = now() WHERE id = $1",
         member_id,
@@ -261,7 +260,7 @@ async def set_token_hash(conn: asyncpg.Connection, member_id: UUID, token_hash: 
     )
 
 
-async def tag_counts(conn: asyncpg.Connection) -> list[TagCount]:
+async def tag_counts(conn: Connection) -> list[TagCount]:
     """The vocabulary: per normalized tag its most used spelling and how many members use it."""
     records = await conn.fetch(
         """
@@ -274,7 +273,7 @@ async def tag_counts(conn: asyncpg.Connection) -> list[TagCount]:
     return [TagCount(tag=record["tag"], count=record["count"]) for record in records]
 
 
-async def passages_of(conn: asyncpg.Connection, member_id: UUID) -> list[dict[str, Any]]:
+async def passages_of(conn: Connection, member_id: UUID) -> list[dict[str, Any]]:
     records = await conn.fetch(
         "SELECT position, text, model FROM passage WHERE member_id = $1 ORDER BY position",
         member_id,
@@ -282,7 +281,7 @@ async def passages_of(conn: asyncpg.Connection, member_id: UUID) -> list[dict[st
     return [dict(record) for record in records]
 
 
-async def members_without_passages(conn: asyncpg.Connection, model: str) -> list[UUID]:
+async def members_without_passages(conn: Connection, model: str) -> list[UUID]:
     """Members whose passages were made by another model (or are missing): to reindex."""
     records = await conn.fetch(
         """

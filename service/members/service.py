@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from models.members import Member, MemberCreate, MemberUpdate, TagCount
 from service import auth
+from service.db import Connection
 from service.embeddings import Embedder
 from service.errors import Conflict, Forbidden, NotFound
 from service.matching.passages import split_passages
@@ -37,9 +36,7 @@ def tag_pairs(tags: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-async def embed_expertise(
-    embedder: Embedder, expertise: str
-) -> tuple[list[str], Any]:
+async def embed_expertise(embedder: Embedder, expertise: str) -> tuple[list[str], Any]:
     """Split the expertise into passages and embed them, off the event loop."""
     texts = split_passages(expertise)
     vectors = await asyncio.to_thread(embedder.embed_documents, texts)
@@ -47,7 +44,7 @@ async def embed_expertise(
 
 
 async def _store_passages(
-    conn: asyncpg.Connection, embedder: Embedder, member_id: UUID, expertise: str
+    conn: Connection, embedder: Embedder, member_id: UUID, expertise: str
 ) -> None:
     texts, vectors = await embed_expertise(embedder, expertise)
     await repository.replace_passages(
@@ -56,7 +53,7 @@ async def _store_passages(
 
 
 async def create_member(
-    conn: asyncpg.Connection, embedder: Embedder, data: MemberCreate
+    conn: Connection, embedder: Embedder, data: MemberCreate
 ) -> tuple[Member, str]:
     """Create a member with a fresh token; returns the member and the token (shown once)."""
     if await repository.email_taken(conn, data.email):
@@ -90,9 +87,7 @@ async def create_member(
     return member, token
 
 
-async def _get_existing(
-    conn: asyncpg.Connection, member_id: UUID, *, for_update: bool = False
-) -> Member:
+async def _get_existing(conn: Connection, member_id: UUID, *, for_update: bool = False) -> Member:
     member = await repository.get_member(conn, member_id, for_update=for_update)
     if member is None:
         raise NotFound(f"No member with id {member_id}.")
@@ -106,9 +101,7 @@ def visible_to(member: Member, principal: auth.Principal) -> Member:
     return member.model_copy(update={"email": None})
 
 
-async def get_member(
-    conn: asyncpg.Connection, principal: auth.Principal, member_id: UUID
-) -> Member:
+async def get_member(conn: Connection, principal: auth.Principal, member_id: UUID) -> Member:
     return visible_to(await _get_existing(conn, member_id), principal)
 
 
@@ -118,7 +111,7 @@ def _require_may_change(principal: auth.Principal, member_id: UUID) -> None:
 
 
 async def update_member(
-    conn: asyncpg.Connection,
+    conn: Connection,
     embedder: Embedder,
     principal: auth.Principal,
     member_id: UUID,
@@ -156,7 +149,7 @@ async def update_member(
 
 
 async def replace_tags(
-    conn: asyncpg.Connection,
+    conn: Connection,
     principal: auth.Principal,
     member_id: UUID,
     tags: Sequence[str],
@@ -168,17 +161,13 @@ async def replace_tags(
     return await get_member(conn, principal, member_id)
 
 
-async def delete_member(
-    conn: asyncpg.Connection, principal: auth.Principal, member_id: UUID
-) -> None:
+async def delete_member(conn: Connection, principal: auth.Principal, member_id: UUID) -> None:
     _require_may_change(principal, member_id)
     if not await repository.delete_member(conn, member_id):
         raise NotFound(f"No member with id {member_id}.")
 
 
-async def rotate_token(
-    conn: asyncpg.Connection, principal: auth.Principal, member_id: UUID
-) -> str:
+async def rotate_token(conn: Connection, principal: auth.Principal, member_id: UUID) -> str:
     """A new token for the member; the old one stops working when this commits."""
     _require_may_change(principal, member_id)
     await _get_existing(conn, member_id, for_update=True)
@@ -187,11 +176,11 @@ async def rotate_token(
     return token
 
 
-async def tag_vocabulary(conn: asyncpg.Connection) -> list[TagCount]:
+async def tag_vocabulary(conn: Connection) -> list[TagCount]:
     return await repository.tag_counts(conn)
 
 
-async def authenticate(conn: asyncpg.Connection, token: str) -> auth.Principal | None:
+async def authenticate(conn: Connection, token: str) -> auth.Principal | None:
     """The member this token belongs to, or None."""
     token_hash = auth.hash_token(token)
     found = await repository.member_id_for_token(conn, token_hash)

@@ -15,6 +15,7 @@ import numpy as np
 
 from models.members import Municipality
 from models.questions import Question, Reasons, SuggestedMember, Suggestion
+from service.db import Connection
 from service.matching.types import Candidate, Passage, Vector
 
 # Members must be eligible for the asker: the hard rules of matching, in one place.
@@ -55,7 +56,7 @@ def fulltext_query(text: str, *, max_terms: int = 40) -> str | None:
 
 
 async def candidate_ids(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     asker_id: UUID,
     model: str,
@@ -100,7 +101,7 @@ async def candidate_ids(
 
 
 async def load_candidates(
-    conn: asyncpg.Connection, member_ids: Sequence[UUID], *, model: str
+    conn: Connection, member_ids: Sequence[UUID], *, model: str
 ) -> list[Candidate]:
     """The ranker's view of these members: profile, tags and passage vectors of ``model``."""
     if not member_ids:
@@ -147,7 +148,7 @@ async def load_candidates(
     ]
 
 
-async def asker_context(conn: asyncpg.Connection, asker_id: UUID) -> asyncpg.Record | None:
+async def asker_context(conn: Connection, asker_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """
         SELECT m.id, mu.id AS municipality_id, mu.state, mu.kind
@@ -158,7 +159,7 @@ async def asker_context(conn: asyncpg.Connection, asker_id: UUID) -> asyncpg.Rec
 
 
 async def insert_question(
-    conn: asyncpg.Connection, *, asker_id: UUID, title: str, body: str, tags: Sequence[str]
+    conn: Connection, *, asker_id: UUID, title: str, body: str, tags: Sequence[str]
 ) -> StoredQuestion:
     record = await conn.fetchrow(
         "INSERT INTO question (asker_id, title, body, tags) VALUES ($1, $2, $3, $4) "
@@ -172,7 +173,7 @@ async def insert_question(
     return StoredQuestion(**{key: record[key] for key in record.keys()})  # noqa: SIM118
 
 
-async def get_question(conn: asyncpg.Connection, question_id: UUID) -> StoredQuestion | None:
+async def get_question(conn: Connection, question_id: UUID) -> StoredQuestion | None:
     record = await conn.fetchrow(
         "SELECT id, asker_id, title, body, tags, created_at FROM question WHERE id = $1",
         question_id,
@@ -181,7 +182,7 @@ async def get_question(conn: asyncpg.Connection, question_id: UUID) -> StoredQue
 
 
 async def store_suggestions(
-    conn: asyncpg.Connection,
+    conn: Connection,
     question_id: UUID,
     suggestions: Sequence[Suggestion],
     *,
@@ -210,7 +211,7 @@ async def store_suggestions(
     )
 
 
-async def stored_suggestions(conn: asyncpg.Connection, question_id: UUID) -> list[Suggestion]:
+async def stored_suggestions(conn: Connection, question_id: UUID) -> list[Suggestion]:
     """The suggestions made when the question was asked, best first (erased members are gone)."""
     records = await conn.fetch(
         """
@@ -247,7 +248,7 @@ async def stored_suggestions(conn: asyncpg.Connection, question_id: UUID) -> lis
     ]
 
 
-async def questions_of(conn: asyncpg.Connection, asker_id: UUID) -> list[StoredQuestion]:
+async def questions_of(conn: Connection, asker_id: UUID) -> list[StoredQuestion]:
     records = await conn.fetch(
         "SELECT id, asker_id, title, body, tags, created_at FROM question "
         "WHERE asker_id = $1 ORDER BY created_at",
@@ -268,7 +269,7 @@ def question_schema(stored: StoredQuestion, suggestions: list[Suggestion]) -> Qu
     )
 
 
-async def appearances_of(conn: asyncpg.Connection, member_id: UUID) -> list[dict[str, Any]]:
+async def appearances_of(conn: Connection, member_id: UUID) -> list[dict[str, Any]]:
     """Where the member was suggested to others (ids, rank and time; not others' questions)."""
     records = await conn.fetch(
         "SELECT question_id, rank, score, source, created_at FROM suggestion "

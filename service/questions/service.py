@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from uuid import UUID
 
-import asyncpg
 import numpy as np
 
 from models.members import Municipality
 from models.questions import Question, QuestionCreate, Reasons, SuggestedMember, Suggestion
 from service import auth
+from service.db import Connection
 from service.embeddings import Embedder
 from service.errors import Forbidden, NotFound
 from service.matching import rank as ranking
@@ -67,7 +67,7 @@ def _suggestion(ranked: RankedSuggestion, candidate: Candidate) -> Suggestion:
 
 
 async def suggest(
-    conn: asyncpg.Connection,
+    conn: Connection,
     embedder: Embedder,
     *,
     asker_id: UUID,
@@ -108,7 +108,7 @@ async def suggest(
 
 
 async def ask(
-    conn: asyncpg.Connection,
+    conn: Connection,
     embedder: Embedder,
     principal: auth.Principal,
     data: QuestionCreate,
@@ -135,7 +135,7 @@ async def ask(
 
 
 async def _own_question(
-    conn: asyncpg.Connection, principal: auth.Principal, question_id: UUID
+    conn: Connection, principal: auth.Principal, question_id: UUID
 ) -> repository.StoredQuestion:
     stored = await repository.get_question(conn, question_id)
     if stored is None:
@@ -145,9 +145,7 @@ async def _own_question(
     return stored
 
 
-async def get_question(
-    conn: asyncpg.Connection, principal: auth.Principal, question_id: UUID
-) -> Question:
+async def get_question(conn: Connection, principal: auth.Principal, question_id: UUID) -> Question:
     stored = await _own_question(conn, principal, question_id)
     return repository.question_schema(
         stored, await repository.stored_suggestions(conn, question_id)
@@ -155,7 +153,7 @@ async def get_question(
 
 
 async def current_suggestions(
-    conn: asyncpg.Connection,
+    conn: Connection,
     embedder: Embedder,
     principal: auth.Principal,
     question_id: UUID,

@@ -1,0 +1,216 @@
+"""Questions over HTTP: suggestions obey the hard rules and see changes at once."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.api.test_members import assert_problem
+from tests.factories import CreatedMember, ask, create_member
+
+BUERGERHAUSHALT = (
+    "Ich habe in unserer Stadt einen Bürgerhaushalt eingeführt: Einwohnerinnen und Einwohner "
+    "schlagen online Projekte vor, stimmen darüber ab, und der Rat beschließt die Liste. "
+    "Die Rechenschaft über umgesetzte Vorschläge war entscheidend für das Vertrauen."
+)
+JUGEND = (
+    "Ich habe ein Jugendparlament aufgebaut und die Kinder- und Jugendbeteiligung in der "
+    "Hauptsatzung verankert. Jugendliche haben Rede- und Antragsrecht im Ausschuss."
+)
+QUESTION = {
+    "title": "Bürgerhaushalt einführen",
+    "body": "Wie habt ihr einen Bürgerhaushalt mit Online-Abstimmung aufgebaut und "
+    "dem Rat die Ergebnisse vorgelegt?",
+}
+
+
+async def network(client: httpx.AsyncClient) -> dict[str, CreatedMember]:
+    """Two Bürgerhaushalt experts in two towns, one in the asker's town, one youth expert."""
+    return {
+        "asker": await create_member(client, municipality="Fragestadt", state="Hessen"),
+        "colleague_same_town": await create_member(
+            client, municipality="Fragestadt", state="Hessen", expertise=BUERGERHAUSHALT
+        ),
+        "expert_a": await create_member(
+            client,
+            municipality="Ahausen",
+            state="Bayern",
+            expertise=BUERGERHAUSHALT,
+            tags=["Bürgerhaushalt"],
+        ),
+        "expert_a_twin": await create_member(
+            client,
+            municipality="Ahausen",
+            state="Bayern",
+            expertise=BUERGERHAUSHALT,
+            tags=["Bürgerhaushalt"],
+        ),
+        "expert_b": await create_member(
+            client,
+            municipality="Bedorf",
+            state="Sachsen",
+            expertise=BUERGERHAUSHALT,
+        ),
+        "youth": await create_member(
+            client,
+            municipality="Cestadt",
+            state="Berlin",
+            expertise=JUGEND,
+            tags=["Jugendbeteiligung"],
+        ),
+    }
+
+
+def suggested_ids(question: dict[str, object]) -> list[str]:
+    return [item["member"]["id"] for item in question["suggestions"]]  # type: ignore[attr-defined]
+
+
+class TestAskQuestion:
+    async def test_suggests_experts_first_with_reasons(self, client: httpx.AsyncClient) -> None:
+        people = await network(client)
+        question = await ask(client, people["asker"], **QUESTION, tags=["Bürgerhaushalt"])
+        first = question["suggestions"][0]
+        assert first["member"]["id"] in {people["expert_a"].id, people["expert_a_twin"].id}
+        assert 0.0 <= first["score"] <= 1.0
+        assert "Bürgerhaushalt" in first["reasons"]["matched_tags"]
+        assert "Bürgerhaushalt" in first["reasons"]["passage"]
+        scores = [item["score"] for item in question["suggestions"]]
+        assert scores == sorted(scores, reverse=True)
+
+    async def test_never_the_asker_nor_their_municipality(self, client: httpx.AsyncClient) -> None:
+        people = await network(client)
+        question = await ask(client, people["asker"], **QUESTION, limit=50)
+        ids = suggested_ids(question)
+        assert people["asker"].id not in ids
+        assert people["colleague_same_town"].id not in ids
+        assert people["expert_b"].id in ids
+
+    async def test_one_suggestion_per_municipality(self, client: httpx.AsyncClient) -> None:
+        people = await network(client)
+        question = await ask(client, people["asker"], **QUESTION, limit=50)
+        towns = [item["member"]["municipality"]["id"] for item in question["suggestions"]]
+        assert len(towns) == len(set(towns))
+        ids = suggested_ids(question)
+        assert not {people["expert_a"].id, people["expert_a_twin"].id} <= set(ids)
+
+    async def test_paused_and_erased_members_are_not_suggested(
+        self, client: httpx.AsyncClient, coordinator: dict[str, str]
+    ) -> None:
+        people = await network(client)
+        await client.patch(
+            f"/v1/members/{people['expert_b'].id}",
+            json={"accepting_requests": False},
+            headers=people["expert_b"].headers,
+        )
+        await client.delete(f"/v1/members/{people['youth'].id}", headers=coordinator)
+        ids = suggested_ids(await ask(client, people["asker"], **QUESTION, limit=50))
+        assert people["expert_b"].id not in ids
+        assert people["youth"].id not in ids
+        assert people["expert_a"].id in ids or people["expert_a_twin"].id in ids
+
+    async def test_changed_expertise_counts_for_the_next_question(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        people = await network(client)
+        youth_question = {
+            "title": "Jugendparlament",
+            "body": "Wie verankert man ein Jugendparlament mit Antragsrecht in der Satzung?",
+        }
+        before = suggested_ids(await ask(client, people["asker"], **youth_question, limit=1))
+        assert before == [people["youth"].id]
+        response = await client.patch(
+            f"/v1/members/{people['expert_b'].id}",
+            json={"expertise": JUGEND + " Außerdem betreue ich den Jugendbeirat seit 2015."},
+            headers=people["expert_b"].headers,
+        )
+        assert response.status_code == 200
+        await client.patch(
+            f"/v1/members/{people['youth'].id}",
+            json={"expertise": BUERGERHAUSHALT},
+            headers=people["youth"].headers,
+        )
+        after = suggested_ids(await ask(client, people["asker"], **youth_question, limit=1))
+        assert after == [people["expert_b"].id]
+
+    async def test_english_question_finds_german_profile(self, client: httpx.AsyncClient) -> None:
+        people = await network(client)
+        question = await ask(
+            client,
+            people["asker"],
+            title="Youth parliament",
+            body="How did you set up a youth parliament and give young people a right to "
+            "speak in council committees?",
+            limit=1,
+        )
+        assert suggested_ids(question) == [people["youth"].id]
+
+    async def test_limit_is_respected_and_validated(self, client: httpx.AsyncClient) -> None:
+        people = await network(client)
+        question = await ask(client, people["asker"], **QUESTION, limit=2)
+        assert len(question["suggestions"]) == 2
+        for bad in (0, 51, "viele"):
+            response = await client.post(
+                "/v1/questions", json={**QUESTION, "limit": bad}, headers=people["asker"].headers
+            )
+            assert_problem(response, 422)
+
+    async def test_bad_input_is_422(self, client: httpx.AsyncClient) -> None:
+        people = await network(client)
+        headers = people["asker"].headers
+        for payload in (
+            {"title": "", "body": "Frage"},
+            {"title": "Frage"},
+            {"title": "x" * 201, "body": "Frage"},
+            {**QUESTION, "tags": [f"t{n}" for n in range(11)]},
+            {**QUESTION, "unknown": 1},
+        ):
+            assert_problem(await client.post("/v1/questions", json=payload, headers=headers), 422)
+
+    async def test_coordinator_cannot_ask(
+        self, client: httpx.AsyncClient, coordinator: dict[str, str]
+    ) -> None:
+        assert_problem(await client.post("/v1/questions", json=QUESTION, headers=coordinator), 403)
+
+    async def test_empty_network_gives_no_suggestions(self, client: httpx.AsyncClient) -> None:
+        asker = await create_member(client)
+        question = await ask(client, asker, **QUESTION)
+        assert question["suggestions"] == []
+
+
+class TestGetQuestion:
+    async def test_asker_and_coordinator_see_it_others_do_not(
+        self, client: httpx.AsyncClient, coordinator: dict[str, str]
+    ) -> None:
+        people = await network(client)
+        question = await ask(client, people["asker"], **QUESTION)
+        path = f"/v1/questions/{question['id']}"
+        own = await client.get(path, headers=people["asker"].headers)
+        assert own.status_code == 200
+        assert suggested_ids(own.json()) == suggested_ids(question)
+        assert (await client.get(path, headers=coordinator)).status_code == 200
+        assert_problem(await client.get(path, headers=people["youth"].headers), 403)
+        assert_problem(await client.get("/v1/questions/nope", headers=coordinator), 404)
+
+    async def test_suggestions_follow_the_network_as_it_is_now(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        people = await network(client)
+        question = await ask(client, people["asker"], **QUESTION, limit=50)
+        assert people["expert_b"].id in suggested_ids(question)
+        await client.patch(
+            f"/v1/members/{people['expert_b'].id}",
+            json={"accepting_requests": False},
+            headers=people["expert_b"].headers,
+        )
+        response = await client.get(
+            f"/v1/questions/{question['id']}/suggestions?limit=10",
+            headers=people["asker"].headers,
+        )
+        assert response.status_code == 200
+        ids = [item["member"]["id"] for item in response.json()["suggestions"]]
+        assert people["expert_b"].id not in ids
+        assert ids
+        bad_limit = await client.get(
+            f"/v1/questions/{question['id']}/suggestions?limit=0",
+            headers=people["asker"].headers,
+        )
+        assert_problem(bad_limit, 422)

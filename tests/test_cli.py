@@ -1,0 +1,180 @@
+"""The operator's commands, run as an operator runs them: as processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.evaluation import evaluate_over_http
+from service.embeddings import Embedder
+from service.evaluation.dataset import load_dataset
+from tests.conftest import ADMIN_TOKEN, DEV_SET
+
+CLI = [sys.executable, "-m", "api.cli"]
+needs_dev_set = pytest.mark.skipif(
+    not (DEV_SET / "members.json").exists(), reason=f"development set not found at {DEV_SET}"
+)
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=300
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@needs_dev_set
+class TestImportExport:
+    def test_import_is_idempotent_and_export_round_trips(
+        self, database_url: str, tmp_path: Path
+    ) -> None:
+        env = {"DATABASE_URL": database_url}
+        first = run_cli("import", str(DEV_SET / "members.json"), env=env)
+        assert first.returncode == 0, first.stderr
+        assert "40 new, 0 updated" in first.stderr
+        again = run_cli("import", str(DEV_SET / "members.json"), env=env)
+        assert again.returncode == 0, again.stderr
+        assert "0 new, 40 updated" in again.stderr
+        exported = tmp_path / "network.json"
+        result = run_cli("export", "--output", str(exported), env=env)
+        assert result.returncode == 0, result.stderr
+        members = json.loads(exported.read_text(encoding="utf-8"))
+        source = json.loads((DEV_SET / "members.json").read_text(encoding="utf-8"))
+        assert {member["id"] for member in members} == {member["id"] for member in source}
+        by_id = {member["id"]: member for member in members}
+        assert by_id[source[0]["id"]]["tags"] == source[0]["tags"]
+
+    def test_invalid_file_imports_nothing(self, database_url: str, tmp_path: Path) -> None:
+        broken = tmp_path / "broken.json"
+        broken.write_text(
+            json.dumps(
+                [
+                    {
+                        "id": "a",
+                        "name": "Anna",
+                        "municipality": "X",
+                        "state": "Y",
+                        "expertise": "Z",
+                    },
+                    {"id": "b", "name": "", "municipality": "X", "state": "Y", "expertise": "Z"},
+                ]
+            ),
+            encoding="utf-8",
+        )
+        result = run_cli("import", str(broken), env={"DATABASE_URL": database_url})
+        assert result.returncode == 1
+        assert "record 2" in result.stderr
+        exported = run_cli("export", env={"DATABASE_URL": database_url})
+        assert json.loads(exported.stdout) == []
+
+    def test_csv_import(self, database_url: str, tmp_path: Path) -> None:
+        table = tmp_path / "members.csv"
+        table.write_text(
+            "id,name,municipality,state,municipality_type,role,expertise,tags,languages\n"
+            'k1,Karla Beispiel,Kassel,Hessen,Großstadt,Referentin,"Ich berate zu Bürgerräten.",'
+            "Bürgerrat;Losverfahren,de;en\n",
+            encoding="utf-8",
+        )
+        result = run_cli("import", str(table), env={"DATABASE_URL": database_url})
+        assert result.returncode == 0, result.stderr
+        exported = json.loads(run_cli("export", env={"DATABASE_URL": database_url}).stdout)
+        assert exported[0]["tags"] == ["Bürgerrat", "Losverfahren"]
+        assert exported[0]["languages"] == ["de", "en"]
+
+
+class TestConfiguration:
+    def test_refuses_a_short_admin_token(self) -> None:
+        result = run_cli("migrate", env={"PEERCONSULT_ADMIN_TOKEN": "short"})
+        assert result.returncode == 2
+        assert "at least 16 characters" in result.stderr
+
+
+@needs_dev_set
+class TestEvaluate:
+    async def test_dev_set_quality_floor_through_the_api(
+        self, server_url: str, embedder: Embedder
+    ) -> None:
+        report = await evaluate_over_http(load_dataset(DEV_SET), embedder, database_url=server_url)
+        assert len(report.results) == 25
+        assert report.ndcg_at_5 >= 0.80
+        assert report.recall_at_10 >= 0.80
+
+
+class TestServe:
+    def test_data_survives_a_restart_on_the_embedded_database(self, tmp_path: Path) -> None:
+        port = free_port()
+        env = {
+            **os.environ,
+            "PEERCONSULT_DATA_DIR": str(tmp_path / "pgdata"),
+            "PEERCONSULT_ADMIN_TOKEN": ADMIN_TOKEN,
+        }
+        env.pop("DATABASE_URL", None)
+        base = f"http://127.0.0.1:{port}"
+        coordinator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+        def start() -> subprocess.Popen[bytes]:
+            process = subprocess.Popen(
+                [*CLI, "serve", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(600):
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        return process
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None:
+                    pytest.fail(f"serve exited with {process.returncode}")
+                time.sleep(0.1)
+            process.kill()
+            pytest.fail("serve did not become healthy")
+
+        def stop(process: subprocess.Popen[bytes]) -> None:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+
+        process = start()
+        try:
+            created = httpx.post(
+                f"{base}/v1/members",
+                headers=coordinator,
+                json={
+                    "name": "Dauerhafte Daten",
+                    "email": "dauer@example.org",
+                    "municipality": {"name": "Bleibestadt", "state": "Bremen"},
+                    "expertise": "Ich habe eine Vorhabenliste eingeführt.",
+                    "tags": ["Vorhabenliste"],
+                },
+            )
+            assert created.status_code == 201, created.text
+        finally:
+            stop(process)
+        process = start()
+        try:
+            member = created.json()
+            fetched = httpx.get(f"{base}/v1/members/{member['id']}", headers=coordinator)
+            assert fetched.status_code == 200
+            assert fetched.json()["tags"] == ["Vorhabenliste"]
+            me = httpx.get(
+                f"{base}/v1/members/me", headers={"Authorization": f"Bearer {member['token']}"}
+            )
+            assert me.status_code == 200
+        finally:
+            stop(process)
