@@ -1,0 +1,195 @@
+"""Evaluation sets: members.json, questions.json and qrels.json in one directory.
+
+The schema is the one of ``../shared/data/dev`` (see its README). ``load_dataset`` validates
+everything it reads and names the file, the record and the field of every problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.text import fold
+
+MEMBERS_FILE = "members.json"
+QUESTIONS_FILE = "questions.json"
+QRELS_FILE = "qrels.json"
+GRADES = (0, 1, 2, 3)
+
+
+class DatasetError(ValueError):
+    """An evaluation set that cannot be read; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetMember:
+    id: str
+    name: str
+    municipality: str
+    state: str
+    municipality_type: str | None
+    role: str
+    expertise: str
+    tags: tuple[str, ...]
+    languages: tuple[str, ...]
+
+    @property
+    def municipality_key(self) -> tuple[str, str]:
+        """Same municipality means same name and state, normalized."""
+        return (fold(self.municipality), fold(self.state))
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetQuestion:
+    id: str
+    asker_id: str
+    title: str
+    body: str
+    tags: tuple[str, ...]
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    members: tuple[DatasetMember, ...]
+    questions: tuple[DatasetQuestion, ...]
+    qrels: Mapping[str, Mapping[str, int]]  # question id -> member id -> grade (absent: 0)
+
+    def member(self, member_id: str) -> DatasetMember:
+        for member in self.members:
+            if member.id == member_id:
+                return member
+        raise KeyError(member_id)
+
+
+def _read_json(path: Path) -> object:
+    if not path.is_file():
+        raise DatasetError(f"{path}: file not found")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise DatasetError(f"{path}: not valid JSON ({error})") from error
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"{path}: not UTF-8 ({error})") from error
+
+
+def _records(path: Path) -> list[dict[str, object]]:
+    data = _read_json(path)
+    if not isinstance(data, list):
+        raise DatasetError(f"{path}: expected a JSON list of objects")
+    for index, record in enumerate(data):
+        if not isinstance(record, dict):
+            raise DatasetError(f"{path}[{index}]: expected an object")
+    return data
+
+
+def _text(record: Mapping[str, object], key: str, where: str, *, required: bool = True) -> str:
+    value = record.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise DatasetError(f"{where}: field {key!r} must be a non-empty string")
+    return value
+
+
+def _strings(record: Mapping[str, object], key: str, where: str) -> tuple[str, ...]:
+    value = record.get(key, [])
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise DatasetError(f"{where}: field {key!r} must be a list of strings")
+    return tuple(value)
+
+
+def _members(path: Path) -> tuple[DatasetMember, ...]:
+    members: list[DatasetMember] = []
+    seen: set[str] = set()
+    for index, record in enumerate(_records(path)):
+        where = f"{path}[{index}]"
+        member_id = _text(record, "id", where)
+        where = f"{path}[{index}] (member {member_id})"
+        if member_id in seen:
+            raise DatasetError(f"{where}: duplicate member id")
+        seen.add(member_id)
+        kind = record.get("municipality_type")
+        if kind is not None and not isinstance(kind, str):
+            raise DatasetError(f"{where}: field 'municipality_type' must be a string or null")
+        members.append(
+            DatasetMember(
+                id=member_id,
+                name=_text(record, "name", where),
+                municipality=_text(record, "municipality", where),
+                state=_text(record, "state", where),
+                municipality_type=kind or None,
+                role=_text(record, "role", where, required=False),
+                expertise=_text(record, "expertise", where),
+                tags=_strings(record, "tags", where),
+                languages=_strings(record, "languages", where),
+            )
+        )
+    return tuple(members)
+
+
+def _questions(path: Path, member_ids: set[str]) -> tuple[DatasetQuestion, ...]:
+    questions: list[DatasetQuestion] = []
+    seen: set[str] = set()
+    for index, record in enumerate(_records(path)):
+        where = f"{path}[{index}]"
+        question_id = _text(record, "id", where)
+        where = f"{path}[{index}] (question {question_id})"
+        if question_id in seen:
+            raise DatasetError(f"{where}: duplicate question id")
+        seen.add(question_id)
+        asker_id = _text(record, "asker_id", where)
+        if asker_id not in member_ids:
+            raise DatasetError(f"{where}: asker_id {asker_id!r} is not in {MEMBERS_FILE}")
+        language = record.get("language")
+        if language is not None and not isinstance(language, str):
+            raise DatasetError(f"{where}: field 'language' must be a string or null")
+        questions.append(
+            DatasetQuestion(
+                id=question_id,
+                asker_id=asker_id,
+                title=_text(record, "title", where),
+                body=_text(record, "body", where, required=False),
+                tags=_strings(record, "tags", where),
+                language=language,
+            )
+        )
+    return tuple(questions)
+
+
+def _qrels(path: Path, question_ids: set[str], member_ids: set[str]) -> dict[str, dict[str, int]]:
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise DatasetError(f"{path}: expected a JSON object {{question_id: {{member_id: grade}}}}")
+    qrels: dict[str, dict[str, int]] = {}
+    for question_id, judgments in data.items():
+        where = f"{path} (question {question_id})"
+        if question_id not in question_ids:
+            raise DatasetError(f"{where}: question is not in {QUESTIONS_FILE}")
+        if not isinstance(judgments, dict):
+            raise DatasetError(f"{where}: expected an object {{member_id: grade}}")
+        grades: dict[str, int] = {}
+        for member_id, grade in judgments.items():
+            if member_id not in member_ids:
+                raise DatasetError(f"{where}: member {member_id!r} is not in {MEMBERS_FILE}")
+            if isinstance(grade, bool) or not isinstance(grade, int) or grade not in GRADES:
+                raise DatasetError(f"{where}: grade of {member_id!r} must be one of {GRADES}")
+            grades[member_id] = grade
+        qrels[question_id] = grades
+    return qrels
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Read and validate an evaluation set directory; raises DatasetError naming the problem."""
+    directory = Path(path)
+    if not directory.is_dir():
+        raise DatasetError(f"{directory}: not a directory")
+    members = _members(directory / MEMBERS_FILE)
+    member_ids = {member.id for member in members}
+    questions = _questions(directory / QUESTIONS_FILE, member_ids)
+    qrels = _qrels(directory / QRELS_FILE, {question.id for question in questions}, member_ids)
+    return Dataset(members=members, questions=questions, qrels=qrels)

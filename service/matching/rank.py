@@ -1,0 +1,366 @@
+"""Ranking the eligible members for a consultation question.
+
+``rank`` is pure: plain values in, suggestions out, no I/O. It is CPU work (a few milliseconds for
+a hundred candidates); call it off the event loop. See docs/matching.md for how the components
+were chosen and measured.
+
+relevance = sigmoid(bias + w_dense * dense + w_lexical * lexical + w_tags * tags
+                    + w_state * state_law_and_same_state + w_size * size_matters_and_similar)
+score     = relevance * (1 + feedback_bonus * feedback_prior) * (1 - load_penalty * load)
+
+* dense: cosine of the question vector with the member's passages, aggregated over the best
+  passages (a long multi-topic profile is not diluted by its other topics);
+* lexical: character n-gram TF-IDF of the question against the member's expertise, role and tags;
+* tags: question tags found among the member's tags (damped for members with many tags, so tag
+  stuffing does not pay), and the member's tags found in the question text;
+* context: same Land when the question turns on state law, similar size when size matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from service.matching import context, lexical
+from service.matching.tags import clean_tag, normalize_tag, tag_in_text, text_tag_keys
+from service.matching.types import Candidate, Passage, Query, Suggestion
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """The few parameters of the ranker. The component weights were chosen on the development
+    set by leave-one-question-out cross-validation over a small grid (dense fixed, the others
+    relative to it), then scaled together with the bias by a logistic fit of "grade >= 2", so
+    that relevance reads as a probability; see docs/matching.md."""
+
+    dense: float = 9.5
+    lexical: float = 19.0
+    tags: float = 1.9
+    tags_text: float = 0.5
+    # Not fitted: the development set has no question on state law; same order as size.
+    state: float = 0.95
+    size: float = 0.95
+    bias: float = -9.25
+    # Members with more tags than this get their tag scores damped proportionally.
+    tag_allowance: int = 8
+    # Multiplicative: at most -15 % for a member at capacity, at most +5 % for the best prior.
+    load_penalty: float = 0.15
+    feedback_bonus: float = 0.05
+    # Profiles at least this similar (passage centroid cosine) count as near-duplicates.
+    duplicate_similarity: float = 0.97
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(slots=True)
+class Components:
+    """Per-candidate component scores for one question (arrays aligned with the candidates)."""
+
+    dense: FloatArray
+    lexical: FloatArray
+    tags: FloatArray
+    tags_text: FloatArray
+    state: FloatArray  # 1 when the question turns on state law and the member shares the Land
+    size: FloatArray  # 1 when size matters and the member's municipality is of similar size
+    same_state: list[bool]
+    similar_size: list[bool]
+    best_passage: list[str | None]
+    matched_tags: list[tuple[str, ...]]
+    state_law: bool
+    size_groups: set[context.SizeGroup] = field(default_factory=set)
+
+
+def _atomic(passages: Sequence[Passage]) -> list[int]:
+    """Indexes of the passages that contain no other passage: the sentences, not the windows of
+    several sentences that ``split_passages`` adds."""
+    texts = [passage.text for passage in passages]
+    return [
+        index
+        for index, text in enumerate(texts)
+        if not any(
+            j != index and len(other) < len(text) and other in text for j, other in enumerate(texts)
+        )
+    ]
+
+
+def _dense(query: Query, candidates: Sequence[Candidate]) -> tuple[FloatArray, list[str | None]]:
+    scores = np.zeros(len(candidates), dtype=np.float64)
+    best: list[str | None] = []
+    query_vector = np.asarray(query.vector, dtype=np.float32).ravel()
+    for index, candidate in enumerate(candidates):
+        vectors = [np.asarray(p.vector, dtype=np.float32).ravel() for p in candidate.passages]
+        if (
+            not vectors
+            or any(v.shape != query_vector.shape for v in vectors)
+            or not np.any(query_vector)
+        ):
+            best.append(candidate.passages[0].text if candidate.passages else None)
+            continue
+        similarities = (np.stack(vectors) @ query_vector).astype(np.float64)
+        # The best passage decides: a long profile is not diluted by its other topics, and
+        # passages of 2-3 sentences already pool a topic's context (docs/matching.md).
+        scores[index] = float(similarities.max())
+        sentences = _atomic(candidate.passages)
+        best.append(candidate.passages[max(sentences, key=lambda i: similarities[i])].text)
+    return np.clip(np.nan_to_num(scores), 0.0, 1.0), best
+
+
+def profile_text(candidate: Candidate) -> str:
+    """What the lexical component reads of a member: expertise sentences, role and tags."""
+    parts = [candidate.passages[index].text for index in _atomic(candidate.passages)]
+    parts.append(candidate.role)
+    parts.extend(candidate.tags)
+    return "\n".join(part for part in parts if part)
+
+
+def query_text(query: Query) -> str:
+    """What the lexical component reads of a question: title, body and tags."""
+    return "\n".join([query.title, query.body, *query.tags]).strip()
+
+
+def _lexical(query: Query, candidates: Sequence[Candidate]) -> FloatArray:
+    if not candidates:
+        return np.zeros(0, dtype=np.float64)
+    documents = lexical.ngram_counts([profile_text(candidate) for candidate in candidates])
+    question = lexical.ngram_counts([query_text(query)])
+    similarity: FloatArray = lexical.tfidf_similarity(question, documents)[0]
+    return similarity
+
+
+def _tags(
+    query: Query, candidates: Sequence[Candidate], weights: Weights
+) -> tuple[FloatArray, FloatArray, list[tuple[str, ...]]]:
+    """Two tag scores per candidate, both damped for members with many tags (tag stuffing):
+
+    * coverage: the share of the question's tags the member has (by normalized key) or names in
+      their role; question tags that no candidate has and no role names do not count;
+    * in text: the share of the member's tags that occur in the question's text.
+    """
+    query_keys = {normalize_tag(tag) for tag in query.tags} - {""}
+    text_keys = text_tag_keys(query.text)
+    displays: list[dict[str, str]] = []
+    role_hits: list[set[str]] = []
+    for candidate in candidates:
+        display: dict[str, str] = {}
+        for tag in candidate.tags:
+            key = normalize_tag(tag)
+            if key and key not in display:
+                display[key] = clean_tag(tag)
+        displays.append(display)
+        role_keys = text_tag_keys(candidate.role) if query_keys else frozenset()
+        role_hits.append({key for key in query_keys if tag_in_text(key, role_keys)})
+    known = set().union(*displays, *role_hits) & query_keys if candidates else set()
+    coverage = np.zeros(len(candidates), dtype=np.float64)
+    in_text = np.zeros(len(candidates), dtype=np.float64)
+    matched: list[tuple[str, ...]] = []
+    for index, display in enumerate(displays):
+        damping = min(1.0, weights.tag_allowance / len(display)) if display else 1.0
+        by_tag = {key for key in display if key in query_keys}
+        by_text = {key for key in display if key not in by_tag and tag_in_text(key, text_keys)}
+        if known:
+            coverage[index] = damping * len(by_tag | role_hits[index]) / len(known)
+        if display:
+            in_text[index] = damping * min(1.0, len(by_text) / max(len(display), 4))
+        matched.append(tuple(tag for key, tag in display.items() if key in by_tag | by_text))
+    return coverage, in_text, matched
+
+
+def components(
+    query: Query, candidates: Sequence[Candidate], weights: Weights = DEFAULT_WEIGHTS
+) -> Components:
+    """Every component score of every candidate for one question."""
+    dense, best_passage = _dense(query, candidates)
+    lexical_scores = _lexical(query, candidates)
+    tag_scores, tag_text_scores, matched = _tags(query, candidates, weights)
+    state_law = context.asks_about_state_law(query.text)
+    size_groups = context.size_cues(query.text)
+    asker_group = context.size_group(query.asker_municipality_kind)
+    target_groups = set(size_groups)
+    if size_groups and asker_group is not None:
+        target_groups.add(asker_group)
+    same_state = [
+        bool(query.asker_state) and candidate.state == query.asker_state for candidate in candidates
+    ]
+    groups = [context.size_group(candidate.municipality_kind) for candidate in candidates]
+    similar_size = [
+        group is not None and (group in target_groups or group == asker_group) for group in groups
+    ]
+    state = np.array([state_law and same for same in same_state], dtype=np.float64)
+    size = np.array(
+        [bool(size_groups) and group in target_groups for group in groups], dtype=np.float64
+    )
+    return Components(
+        dense=dense,
+        lexical=lexical_scores,
+        tags=tag_scores,
+        tags_text=tag_text_scores,
+        state=state,
+        size=size,
+        same_state=same_state,
+        similar_size=similar_size,
+        best_passage=best_passage,
+        matched_tags=matched,
+        state_law=state_law,
+        size_groups=size_groups,
+    )
+
+
+def relevance(parts: Components, weights: Weights = DEFAULT_WEIGHTS) -> FloatArray:
+    """Relevance in [0, 1] from the component scores."""
+    logits = (
+        weights.bias
+        + weights.dense * parts.dense
+        + weights.lexical * parts.lexical
+        + weights.tags * parts.tags
+        + weights.tags_text * parts.tags_text
+        + weights.state * parts.state
+        + weights.size * parts.size
+    )
+    return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
+
+
+def _centroid(candidate: Candidate) -> npt.NDArray[np.float32] | None:
+    if not candidate.passages:
+        return None
+    mean = np.mean([np.asarray(p.vector, dtype=np.float32).ravel() for p in candidate.passages], 0)
+    norm = float(np.linalg.norm(mean))
+    return None if norm == 0 else (mean / norm).astype(np.float32)
+
+
+def _is_duplicate(
+    centroid: npt.NDArray[np.float32] | None,
+    chosen: list[npt.NDArray[np.float32]],
+    threshold: float,
+) -> bool:
+    return centroid is not None and any(
+        c.shape == centroid.shape and float(c @ centroid) >= threshold for c in chosen
+    )
+
+
+def _context_phrases(parts: Components, index: int) -> list[str]:
+    phrases: list[str] = []
+    if parts.state[index] > 0:
+        phrases.append("gleiches Bundesland (Landesrecht)")
+    if parts.size[index] > 0:
+        phrases.append("ähnliche Gemeindegröße")
+    return phrases
+
+
+def rank(
+    query: Query,
+    candidates: Sequence[Candidate],
+    *,
+    limit: int,
+    per_municipality: int = 1,
+    weights: Weights | None = None,
+) -> list[Suggestion]:
+    """The best `limit` candidates for a question, best first, each with a score in [0, 1] and
+    reasons; at most `per_municipality` per municipality, near-duplicate profiles after others."""
+    if limit <= 0 or not candidates:
+        return []
+    weights = weights or DEFAULT_WEIGHTS
+    parts = components(query, candidates, weights)
+    relevant = relevance(parts, weights)
+    load = np.array(
+        [
+            min(1.0, max(0.0, c.open_requests / c.max_open_requests))
+            if c.max_open_requests > 0
+            else 1.0
+            for c in candidates
+        ],
+        dtype=np.float64,
+    )
+    prior = np.array([min(1.0, max(0.0, c.feedback_prior)) for c in candidates], dtype=np.float64)
+    scores = relevant * (1.0 + weights.feedback_bonus * prior) * (1.0 - weights.load_penalty * load)
+    scores = np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0)
+    order = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i].member_id))
+
+    per_place: dict[str, int] = {}
+    chosen: list[int] = []
+    deferred: list[int] = []
+    centroids: list[npt.NDArray[np.float32]] = []
+    for index in order:
+        candidate = candidates[index]
+        if per_municipality > 0 and per_place.get(candidate.municipality_id, 0) >= per_municipality:
+            continue
+        centroid = _centroid(candidate)
+        if _is_duplicate(centroid, centroids, weights.duplicate_similarity):
+            deferred.append(index)
+            continue
+        per_place[candidate.municipality_id] = per_place.get(candidate.municipality_id, 0) + 1
+        chosen.append(index)
+        if centroid is not None:
+            centroids.append(centroid)
+        if len(chosen) >= limit:
+            break
+    for index in deferred:
+        if len(chosen) >= limit:
+            break
+        municipality_id = candidates[index].municipality_id
+        if per_municipality > 0 and per_place.get(municipality_id, 0) >= per_municipality:
+            continue
+        per_place[municipality_id] = per_place.get(municipality_id, 0) + 1
+        chosen.append(index)
+
+    suggestions: list[Suggestion] = []
+    deferred_set = set(deferred)
+    shown_ceiling = 1.0
+    for index in chosen:
+        candidate = candidates[index]
+        # A near-duplicate moved down the list shows a score no higher than those above it, so
+        # scores read best first, as the order does.
+        shown = min(float(scores[index]), shown_ceiling)
+        shown_ceiling = shown
+        reasons: dict[str, object] = {
+            "matched_tags": list(parts.matched_tags[index]),
+            "passage": parts.best_passage[index],
+            "same_state": parts.same_state[index],
+            "similar_size": parts.similar_size[index],
+            "context": _context_phrases(parts, index),
+            "dense": round(float(parts.dense[index]), 4),
+            "lexical": round(float(parts.lexical[index]), 4),
+            "tags": round(float(parts.tags[index]), 4),
+            "tags_in_text": round(float(parts.tags_text[index]), 4),
+            "relevance": round(float(relevant[index]), 4),
+            "load": round(float(load[index]), 4),
+            "feedback_prior": round(float(prior[index]), 4),
+            "near_duplicate": index in deferred_set,
+        }
+        suggestions.append(
+            Suggestion(
+                member_id=candidate.member_id,
+                score=round(shown, 6),
+                matched_tags=parts.matched_tags[index],
+                passage=parts.best_passage[index],
+                reasons=reasons,
+            )
+        )
+    return suggestions
+
+
+def without(weights: Weights, component: str) -> Weights:
+    """The weights with one component switched off (for ablations)."""
+    names = {"dense", "lexical", "tags", "state", "size"}
+    if component == "tags":
+        return replace(weights, tags=0.0, tags_text=0.0)
+    if component == "context":
+        return replace(weights, state=0.0, size=0.0)
+    if component == "load":
+        return replace(weights, load_penalty=0.0)
+    if component == "feedback":
+        return replace(weights, feedback_bonus=0.0)
+    if component == "dense":
+        return replace(weights, dense=0.0)
+    if component == "lexical":
+        return replace(weights, lexical=0.0)
+    if component == "state":
+        return replace(weights, state=0.0)
+    if component == "size":
+        return replace(weights, size=0.0)
+    raise ValueError(f"unknown component {component!r}: use one of {sorted(names)}")

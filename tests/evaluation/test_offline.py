@@ -1,0 +1,82 @@
+"""Metrics, dataset validation and the development-set floor."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from service.evaluation.dataset import DatasetError, load_dataset
+from service.evaluation.metrics import (
+    EvaluationReport,
+    QuestionResult,
+    ndcg_at_k,
+    recall_at_k,
+    reciprocal_rank,
+)
+
+DEV = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dev"
+
+
+class TestMetrics:
+    def test_ndcg_perfect_and_empty(self) -> None:
+        grades = {"a": 3, "b": 2, "c": 1}
+        assert ndcg_at_k(["a", "b", "c"], grades) == pytest.approx(1.0)
+        assert ndcg_at_k(["x", "y"], grades) == 0.0
+        assert ndcg_at_k(["a"], {}) == 0.0
+        assert 0.0 < ndcg_at_k(["b", "a", "c"], grades) < 1.0
+
+    def test_recall_counts_grade_two_and_up(self) -> None:
+        grades = {"a": 3, "b": 2, "c": 1}
+        assert recall_at_k(["a", "c"], grades, 10) == 0.5
+        assert recall_at_k(["c"], {"c": 1}, 10) == 1.0
+
+    def test_reciprocal_rank(self) -> None:
+        assert reciprocal_rank(["c", "x", "b"], {"b": 2, "c": 1}) == pytest.approx(1 / 3)
+        assert reciprocal_rank(["c"], {"c": 1}) == 0.0
+
+    def test_report_worst(self) -> None:
+        good = QuestionResult.score("q1", "gut", ["a"], {"a": 3})
+        bad = QuestionResult.score("q2", "schlecht", ["x"], {"a": 3})
+        report = EvaluationReport(results=(good, bad))
+        assert report.worst(1) == [bad]
+        assert report.ndcg_at_5 == pytest.approx(0.5)
+        assert "q2" in report.format()
+
+
+class TestDataset:
+    def test_clear_error_for_unknown_member(self, tmp_path: Path) -> None:
+        member = {
+            "id": "m1",
+            "name": "A",
+            "municipality": "Jena",
+            "state": "Thüringen",
+            "municipality_type": "Großstadt",
+            "role": "R",
+            "expertise": "E",
+            "tags": [],
+            "languages": ["de"],
+        }
+        (tmp_path / "members.json").write_text(json.dumps([member]))
+        question = {"id": "q1", "asker_id": "m1", "title": "T", "body": "B", "tags": []}
+        (tmp_path / "questions.json").write_text(json.dumps([question]))
+        (tmp_path / "qrels.json").write_text(json.dumps({"q1": {"m9": 3}}))
+        with pytest.raises(DatasetError, match="m9"):
+            load_dataset(tmp_path)
+
+    def test_missing_directory(self, tmp_path: Path) -> None:
+        with pytest.raises(DatasetError, match="not a directory"):
+            load_dataset(tmp_path / "nope")
+
+
+@pytest.mark.skipif(not DEV.is_dir(), reason=f"development set not found at {DEV}")
+def test_dev_set_floor() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from service.evaluation.offline import evaluate, load_model, prepare, service_ranker
+
+    prepared = prepare(load_dataset(DEV), load_model("use-multilingual-v3"))
+    report = evaluate(prepared, service_ranker())
+    assert report.ndcg_at_5 >= 0.85, report.format()
+    assert report.recall_at_10 >= 0.85, report.format()
