@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.routes import health, members, questions
+from api.routes import health, members, questions, requests
 from service import db
 from service.config import Settings
 from service.embeddings import Embedder, load_embedder
@@ -109,6 +109,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(members.router)
     app.include_router(questions.router)
+    app.include_router(requests.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from service import auth
+from service import auth, throttle
 from service.config import Settings
 from service.db import Connection
 from service.embeddings import Embedder
-from service.errors import Forbidden, NotAuthenticated
+from service.errors import Forbidden, NotAuthenticated, TooManyRequests
 from service.members import service as members_service
 
 _bearer = HTTPBearer(auto_error=False, description="A member's token, or the coordinator's")
@@ -43,21 +45,44 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def current_principal(
+    request: Request,
     conn: Conn,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> auth.Principal:
-    """The coordinator or a member, from the bearer token; 401 without a valid one."""
+    """The coordinator or a member, from the bearer token; 401 without a valid one, 429 for a
+    client that has failed too often recently."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise NotAuthenticated("Send your access token as 'Authorization: Bearer <token>'.")
+    pool: asyncpg.Pool = request.app.state.pool
+    client = throttle.client_key(request.client.host if request.client else "unknown")
+    until = await throttle.blocked_until(pool, client)
+    if until is not None:
+        raise _too_many(until)
     token = credentials.credentials
     admin = settings.admin_token
     if admin is not None and auth.tokens_equal(token, admin.get_secret_value()):
         return auth.COORDINATOR
     principal = await members_service.authenticate(conn, token)
     if principal is None:
+        until = await throttle.record_failure(
+            pool,
+            client,
+            limit=settings.auth_failure_limit,
+            window_seconds=settings.auth_failure_window_seconds,
+        )
+        if until is not None:
+            raise _too_many(until)
         raise NotAuthenticated("The access token is not valid.")
     return principal
+
+
+def _too_many(until: datetime) -> TooManyRequests:
+    seconds = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
+    return TooManyRequests(
+        "Too many failed sign-in attempts from this client; please wait and try again.",
+        retry_after=seconds,
+    )
 
 
 CurrentPrincipal = Annotated[auth.Principal, Depends(current_principal)]

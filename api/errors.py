@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.problems import FieldError, Problem
 from service.db import DatabaseUnavailable
-from service.errors import DomainError
+from service.errors import DomainError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return problem_response(
             exc.status, exc.detail, type_=exc.type, title=exc.title, headers=headers
         )

@@ -24,10 +24,22 @@ class Settings(BaseSettings):
         default=DEFAULT_MODEL, validation_alias="PEERCONSULT_EMBEDDING_MODEL"
     )
     max_body_bytes: int = Field(default=1_000_000, validation_alias="PEERCONSULT_MAX_BODY_BYTES")
+    smtp_url: SecretStr | None = Field(default=None, validation_alias="PEERCONSULT_SMTP_URL")
+    request_expiry_days: int = Field(
+        default=14, ge=1, le=365, validation_alias="PEERCONSULT_REQUEST_EXPIRY_DAYS"
+    )
+    # Failed authentication: this many failures from one client within the window → 429 until
+    # the window has passed.
+    auth_failure_limit: int = Field(
+        default=10, ge=1, validation_alias="PEERCONSULT_AUTH_FAILURE_LIMIT"
+    )
+    auth_failure_window_seconds: int = Field(
+        default=300, ge=1, validation_alias="PEERCONSULT_AUTH_FAILURE_WINDOW_SECONDS"
+    )
     migrate_on_start: bool = Field(default=True, validation_alias="PEERCONSULT_MIGRATE_ON_START")
     pool_size: int = Field(default=10, ge=1, le=200, validation_alias="PEERCONSULT_POOL_SIZE")
 
-    @field_validator("database_url", mode="before")
+    @field_validator("database_url", "smtp_url", mode="before")
     @classmethod
     def _empty_url_is_unset(cls, value: object) -> object:
         return None if value == "" else value

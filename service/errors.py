@@ -41,3 +41,13 @@ class Unprocessable(DomainError):
     status = 422
     title = "Invalid input"
     type = "/problems/invalid-input"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+    type = "/problems/too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -11,13 +11,15 @@ from service.errors import Forbidden
 from service.members import repository as members_repository
 from service.members import service as members_service
 from service.questions import repository as questions_repository
+from service.requests import repository as requests_repository
+from service.requests import service as requests_service
 
 
 async def export_member(
     conn: Connection, principal: auth.Principal, member_id: UUID
 ) -> dict[str, Any]:
-    """The member's profile, tags, stored passages, questions with their suggestions, and where
-    they were suggested to others."""
+    """The member's profile, tags, stored passages, questions with their suggestions, where
+    they were suggested to others, and their consultation requests with the feedback given."""
     if not principal.may_change(member_id):
         raise Forbidden("Only the member and the coordinator may export this.")
     member = await members_service.get_member(conn, principal, member_id)
@@ -32,5 +34,13 @@ async def export_member(
         "passages": await members_repository.passages_of(conn, member_id),
         "questions": questions,
         "suggested_to_others": await questions_repository.appearances_of(conn, member_id),
+        # Requests both ways, as the member sees them (contact only on accepted ones); the
+        # feedback the member gave is on their outgoing requests.
+        "requests": [
+            requests_service.request_schema(record, auth.Principal(member_id=member_id)).model_dump(
+                mode="json"
+            )
+            for record in await requests_repository.requests_of(conn, member_id)
+        ],
         "note": "Access tokens are stored only as hashes and are not part of this export.",
     }

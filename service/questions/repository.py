@@ -23,8 +23,23 @@ _ELIGIBLE = """
     m.id <> $1
     AND m.municipality_id <> (SELECT municipality_id FROM member WHERE id = $1)
     AND m.accepting_requests
-    AND m.max_open_requests > 0
+    AND m.max_open_requests > coalesce(
+        (SELECT o.open_requests FROM member_open_requests o WHERE o.member_id = m.id), 0)
 """
+
+# Feedback raises a member's prior only with evidence: a Bayesian average of the "helpful"
+# ratings (1-5) shrunk towards the neutral 3 by this many pseudo-ratings, then mapped to [0, 1]
+# (3 or worse → 0, 5 → 1).
+FEEDBACK_PSEUDO_RATINGS = 3.0
+
+
+def feedback_prior(ratings: int, helpful_sum: int) -> float:
+    """A member's prior from their accepted consultations' ratings, in [0, 1]."""
+    if ratings <= 0:
+        return 0.0
+    shrunk = (helpful_sum + 3.0 * FEEDBACK_PSEUDO_RATINGS) / (ratings + FEEDBACK_PSEUDO_RATINGS)
+    return min(1.0, max(0.0, (shrunk - 3.0) / 2.0))
+
 
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
 
@@ -111,8 +126,18 @@ async def load_candidates(
         SELECT m.id, m.name, m.role, m.max_open_requests,
                mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
                coalesce((SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
-                         WHERE t.member_id = m.id), '{}') AS tags
-        FROM member m JOIN municipality mu ON mu.id = m.municipality_id
+                         WHERE t.member_id = m.id), '{}') AS tags,
+               coalesce(o.open_requests, 0) AS open_requests,
+               coalesce(fb.ratings, 0) AS ratings,
+               coalesce(fb.helpful_sum, 0) AS helpful_sum
+        FROM member m
+        JOIN municipality mu ON mu.id = m.municipality_id
+        LEFT JOIN member_open_requests o ON o.member_id = m.id
+        LEFT JOIN LATERAL (
+            SELECT count(*)::int AS ratings, sum(f.helpful)::int AS helpful_sum
+            FROM feedback f JOIN consultation_request r ON r.id = f.request_id
+            WHERE r.peer_id = m.id
+        ) fb ON true
         WHERE m.id = ANY($1::uuid[])
         """,
         list(member_ids),
@@ -141,8 +166,9 @@ async def load_candidates(
             role=record["role"],
             tags=tuple(record["tags"]),
             passages=tuple(passages.get(record["id"], ())),
-            open_requests=0,
+            open_requests=record["open_requests"],
             max_open_requests=record["max_open_requests"],
+            feedback_prior=feedback_prior(record["ratings"], record["helpful_sum"]),
         )
         for record in members
     ]

@@ -1,0 +1,125 @@
+"""Consultation requests: invite colleagues, answer invitations, give feedback."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import Conn, CurrentMember, CurrentPrincipal, SettingsDep
+from api.errors import problem_responses
+from models.requests import ConsultationRequest, Direction, FeedbackCreate, RequestCreate
+from service.questions import service as questions_service
+from service.requests import service as requests_service
+
+router = APIRouter(prefix="/v1", tags=["requests"])
+
+
+@router.post(
+    "/questions/{question_id}/requests",
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[ConsultationRequest],
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+async def invite(
+    question_id: str,
+    data: RequestCreate,
+    conn: Conn,
+    settings: SettingsDep,
+    principal: CurrentMember,
+) -> list[ConsultationRequest]:
+    """Invite colleagues to your question (all or nothing: each must be one who may be
+    suggested to you)."""
+    return await requests_service.invite(
+        conn,
+        principal,
+        questions_service.parse_question_id(question_id),
+        data,
+        expiry_days=settings.request_expiry_days,
+        notifications=settings.smtp_url is not None,
+    )
+
+
+@router.get(
+    "/requests",
+    response_model=list[ConsultationRequest],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_requests(
+    conn: Conn, principal: CurrentMember, direction: Direction | None = None
+) -> list[ConsultationRequest]:
+    """Your requests: incoming (invitations to you), outgoing (yours), or both, newest first."""
+    return await requests_service.list_requests(conn, principal, direction)
+
+
+@router.get(
+    "/requests/{request_id}",
+    response_model=ConsultationRequest,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_request(
+    request_id: str, conn: Conn, principal: CurrentPrincipal
+) -> ConsultationRequest:
+    """One request (its two parties and the coordinator)."""
+    return await requests_service.get_request(
+        conn, principal, requests_service.parse_request_id(request_id)
+    )
+
+
+@router.post(
+    "/requests/{request_id}/accept",
+    response_model=ConsultationRequest,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def accept(
+    request_id: str, conn: Conn, settings: SettingsDep, principal: CurrentMember
+) -> ConsultationRequest:
+    """Accept an invitation (the invited colleague); both now see each other's contact."""
+    return await requests_service.accept(
+        conn,
+        principal,
+        requests_service.parse_request_id(request_id),
+        notifications=settings.smtp_url is not None,
+    )
+
+
+@router.post(
+    "/requests/{request_id}/decline",
+    response_model=ConsultationRequest,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def decline(
+    request_id: str, conn: Conn, settings: SettingsDep, principal: CurrentMember
+) -> ConsultationRequest:
+    """Decline an invitation (the invited colleague)."""
+    return await requests_service.decline(
+        conn,
+        principal,
+        requests_service.parse_request_id(request_id),
+        notifications=settings.smtp_url is not None,
+    )
+
+
+@router.post(
+    "/requests/{request_id}/withdraw",
+    response_model=ConsultationRequest,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def withdraw(request_id: str, conn: Conn, principal: CurrentMember) -> ConsultationRequest:
+    """Withdraw a pending invitation (the asker)."""
+    return await requests_service.withdraw(
+        conn, principal, requests_service.parse_request_id(request_id)
+    )
+
+
+@router.post(
+    "/requests/{request_id}/feedback",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConsultationRequest,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def give_feedback(
+    request_id: str, data: FeedbackCreate, conn: Conn, principal: CurrentMember
+) -> ConsultationRequest:
+    """Rate an accepted consultation, 1-5 (the asker, once)."""
+    return await requests_service.give_feedback(
+        conn, principal, requests_service.parse_request_id(request_id), data
+    )

@@ -1,0 +1,139 @@
+"""All SQL about the e-mail outbox.
+
+A notification is written with :func:`enqueue` in the same transaction as the state change it
+reports, so it exists exactly when the change was committed. The sender claims due rows one at a
+time with ``FOR UPDATE SKIP LOCKED`` (:func:`claim_due`) and holds the row lock while it talks to
+the SMTP server, so several workers or processes never send one message twice; a worker that
+dies mid-send releases its lock and the row is picked up again (at-least-once delivery).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from service.db import Connection
+from service.notifications.messages import Message, one_line
+
+_FORBIDDEN_IN_ADDRESS = ("\r", "\n", "\x00")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A claimed, unsent row of the outbox."""
+
+    id: int
+    kind: str
+    recipient: str
+    subject: str
+    body: str
+    attempts: int
+    created_at: datetime
+
+
+def check_recipient(recipient: str) -> str:
+    """The address, stripped; ValueError (without the address) if it cannot be one."""
+    address = recipient.strip()
+    if not address or "@" not in address or any(c in address for c in _FORBIDDEN_IN_ADDRESS):
+        raise ValueError("recipient is not a usable e-mail address")
+    return address
+
+
+async def enqueue(
+    conn: Connection,
+    *,
+    member_id: UUID,
+    recipient: str,
+    message: Message,
+    kind: str,
+    request_id: UUID | None = None,
+) -> None:
+    """Queue ``message`` for ``recipient`` in the caller's transaction.
+
+    Callers skip members without an e-mail address (imported members may have none).
+    """
+    if not kind.strip():
+        raise ValueError("kind must not be empty")
+    await conn.execute(
+        """
+        INSERT INTO outbox (member_id, request_id, kind, recipient, subject, body)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """,
+        member_id,
+        request_id,
+        kind,
+        check_recipient(recipient),
+        one_line(message.subject),
+        message.body,
+    )
+
+
+async def claim_due(conn: Connection, *, max_attempts: int) -> OutboxMessage | None:
+    """Lock and return the oldest due, unsent row that has attempts left, or None.
+
+    Must run inside a transaction; the lock lasts until it ends. Rows locked by other
+    transactions are skipped, not waited for.
+    """
+    row = await conn.fetchrow(
+        """
+        SELECT id, kind, recipient, subject, body, attempts, created_at
+        FROM outbox
+        WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < $1
+        ORDER BY next_attempt_at, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+        """,
+        max_attempts,
+    )
+    if row is None:
+        return None
+    return OutboxMessage(
+        id=row["id"],
+        kind=row["kind"],
+        recipient=row["recipient"],
+        subject=row["subject"],
+        body=row["body"],
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+    )
+
+
+async def mark_sent(conn: Connection, message_id: int) -> None:
+    """The message reached the SMTP server."""
+    await conn.execute(
+        """
+        UPDATE outbox
+        SET sent_at = now(), attempts = attempts + 1, last_error = NULL
+        WHERE id = $1
+        """,
+        message_id,
+    )
+
+
+async def mark_failed(
+    conn: Connection, message_id: int, *, attempts: int, error: str, retry_in: timedelta
+) -> None:
+    """Record a failed attempt: the new attempt count, a short error free of personal data,
+    and when to try again (irrelevant once ``attempts`` reached the sender's maximum)."""
+    await conn.execute(
+        """
+        UPDATE outbox
+        SET attempts = $2, last_error = $3, next_attempt_at = now() + $4::interval
+        WHERE id = $1
+        """,
+        message_id,
+        attempts,
+        error[:200],
+        retry_in,
+    )
+
+
+async def purge_sent(conn: Connection, *, older_than: timedelta) -> int:
+    """Delete messages sent longer ago than ``older_than`` (they hold names and addresses);
+    returns how many."""
+    result = await conn.execute(
+        "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - $1::interval",
+        older_than,
+    )
+    return int(result.split()[-1])

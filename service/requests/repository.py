@@ -1,0 +1,171 @@
+"""All SQL about consultation requests and feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from service.db import Connection
+
+_REQUEST_SELECT = """
+    SELECT r.id, r.question_id, r.asker_id, r.peer_id, r.status, r.message, r.created_at,
+           r.expires_at, r.responded_at,
+           q.title AS question_title, q.body AS question_body,
+           a.name AS asker_name, a.email AS asker_email,
+           am.id AS asker_municipality_id, am.name AS asker_municipality_name,
+           am.state AS asker_state, am.kind AS asker_kind,
+           p.name AS peer_name, p.email AS peer_email,
+           pm.id AS peer_municipality_id, pm.name AS peer_municipality_name,
+           pm.state AS peer_state, pm.kind AS peer_kind,
+           f.helpful, f.comment, f.created_at AS feedback_at
+    FROM consultation_request r
+    JOIN question q ON q.id = r.question_id
+    JOIN member a ON a.id = r.asker_id
+    JOIN municipality am ON am.id = a.municipality_id
+    JOIN member p ON p.id = r.peer_id
+    JOIN municipality pm ON pm.id = p.municipality_id
+    LEFT JOIN feedback f ON f.request_id = r.id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Invitee:
+    """What decides whether a member may be invited by an asker."""
+
+    id: UUID
+    name: str
+    email: str | None
+    same_municipality: bool
+    accepting_requests: bool
+    open_requests: int
+    max_open_requests: int
+
+    @property
+    def has_capacity(self) -> bool:
+        return self.open_requests < self.max_open_requests
+
+
+async def expire_overdue(conn: Connection) -> None:
+    """Pending requests past their expiry become 'expired' (the view of load already ignores
+    them; this makes the stored status say so too)."""
+    await conn.execute(
+        "UPDATE consultation_request SET status = 'expired', responded_at = expires_at "
+        "WHERE status = 'pending' AND expires_at <= now()"
+    )
+
+
+async def invitees(
+    conn: Connection, *, asker_id: UUID, member_ids: Sequence[UUID]
+) -> dict[UUID, Invitee]:
+    """The named members (locked, so concurrent invitations count capacity correctly)."""
+    records = await conn.fetch(
+        """
+        SELECT m.id, m.name, m.email, m.accepting_requests, m.max_open_requests,
+               m.municipality_id = (SELECT municipality_id FROM member WHERE id = $1)
+                   AS same_municipality,
+               coalesce((SELECT o.open_requests FROM member_open_requests o
+                         WHERE o.member_id = m.id), 0) AS open_requests
+        FROM member m WHERE m.id = ANY($2::uuid[])
+        ORDER BY m.id
+        FOR UPDATE OF m
+        """,
+        asker_id,
+        list(member_ids),
+    )
+    return {
+        record["id"]: Invitee(
+            id=record["id"],
+            name=record["name"],
+            email=record["email"],
+            same_municipality=record["same_municipality"],
+            accepting_requests=record["accepting_requests"],
+            open_requests=record["open_requests"],
+            max_open_requests=record["max_open_requests"],
+        )
+        for record in records
+    }
+
+
+async def invited_already(conn: Connection, question_id: UUID) -> set[UUID]:
+    records = await conn.fetch(
+        "SELECT peer_id FROM consultation_request WHERE question_id = $1", question_id
+    )
+    return {record["peer_id"] for record in records}
+
+
+async def insert_request(
+    conn: Connection,
+    *,
+    question_id: UUID,
+    asker_id: UUID,
+    peer_id: UUID,
+    message: str | None,
+    expiry_days: int,
+) -> UUID:
+    request_id: UUID = await conn.fetchval(
+        """
+        INSERT INTO consultation_request (question_id, asker_id, peer_id, message, expires_at)
+        VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))
+        RETURNING id
+        """,
+        question_id,
+        asker_id,
+        peer_id,
+        message,
+        expiry_days,
+    )
+    return request_id
+
+
+async def get_request(
+    conn: Connection, request_id: UUID, *, for_update: bool = False
+) -> dict[str, Any] | None:
+    query = _REQUEST_SELECT + " WHERE r.id = $1"
+    if for_update:
+        query += " FOR UPDATE OF r"
+    record = await conn.fetchrow(query, request_id)
+    return None if record is None else dict(record)
+
+
+async def list_requests(
+    conn: Connection, member_id: UUID, *, incoming: bool, outgoing: bool
+) -> list[dict[str, Any]]:
+    conditions = []
+    if incoming:
+        conditions.append("r.peer_id = $1")
+    if outgoing:
+        conditions.append("r.asker_id = $1")
+    records = await conn.fetch(
+        _REQUEST_SELECT + f" WHERE ({' OR '.join(conditions)}) ORDER BY r.created_at DESC, r.id",
+        member_id,
+    )
+    return [dict(record) for record in records]
+
+
+async def set_status(conn: Connection, request_id: UUID, status: str) -> None:
+    await conn.execute(
+        "UPDATE consultation_request SET status = $2, responded_at = now() WHERE id = $1",
+        request_id,
+        status,
+    )
+
+
+async def insert_feedback(
+    conn: Connection, *, request_id: UUID, helpful: int, comment: str | None
+) -> datetime:
+    created_at: datetime = await conn.fetchval(
+        "INSERT INTO feedback (request_id, helpful, comment) VALUES ($1, $2, $3) "
+        "RETURNING created_at",
+        request_id,
+        helpful,
+        comment,
+    )
+    return created_at
+
+
+async def requests_of(conn: Connection, member_id: UUID) -> list[dict[str, Any]]:
+    """Both directions, for the member's data export."""
+    return await list_requests(conn, member_id, incoming=True, outgoing=True)

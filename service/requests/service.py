@@ -1,0 +1,269 @@
+"""The consultation workflow: invite, accept or decline, withdraw, give feedback.
+
+Valid transitions (anything else is a 409):
+
+    pending --accept (peer)--> accepted --feedback (asker, once)--> (feedback recorded)
+    pending --decline (peer)--> declined
+    pending --withdraw (asker)--> withdrawn
+    pending --(expiry days pass)--> expired
+
+Contact details (both e-mail addresses) appear only on an accepted request, and only to its
+two parties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from models.members import Municipality
+from models.requests import (
+    ConsultationRequest,
+    Contact,
+    ContactPerson,
+    Direction,
+    Feedback,
+    FeedbackCreate,
+    Party,
+    QuestionSummary,
+    RequestCreate,
+    RequestStatus,
+)
+from service import auth
+from service.db import Connection
+from service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from service.questions import repository as questions_repository
+from service.requests import notify, repository
+
+
+def parse_request_id(raw: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound(f"No request with id {raw!r}.") from None
+
+
+def _party(record: dict[str, Any], role: str) -> Party:
+    return Party(
+        id=str(record[f"{role}_id"]),
+        name=record[f"{role}_name"],
+        municipality=Municipality(
+            id=str(record[f"{role}_municipality_id"]),
+            name=record[f"{role}_municipality_name"],
+            state=record[f"{role}_state"],
+            kind=record[f"{role}_kind"],
+        ),
+    )
+
+
+def request_schema(record: dict[str, Any], viewer: auth.Principal) -> ConsultationRequest:
+    """The request as ``viewer`` may see it."""
+    is_party = viewer.member_id in (record["asker_id"], record["peer_id"])
+    contact = None
+    if record["status"] == RequestStatus.accepted and is_party:
+        contact = Contact(
+            asker=ContactPerson(name=record["asker_name"], email=record["asker_email"]),
+            peer=ContactPerson(name=record["peer_name"], email=record["peer_email"]),
+        )
+    feedback = None
+    if record["helpful"] is not None and (
+        viewer.is_coordinator or viewer.member_id == record["asker_id"]
+    ):
+        feedback = Feedback(
+            helpful=record["helpful"], comment=record["comment"], created_at=record["feedback_at"]
+        )
+    return ConsultationRequest(
+        id=str(record["id"]),
+        question_id=str(record["question_id"]),
+        question=QuestionSummary(
+            id=str(record["question_id"]),
+            title=record["question_title"],
+            body=record["question_body"],
+        ),
+        asker=_party(record, "asker"),
+        peer=_party(record, "peer"),
+        status=RequestStatus(record["status"]),
+        message=record["message"],
+        created_at=record["created_at"],
+        expires_at=record["expires_at"],
+        responded_at=record["responded_at"],
+        contact=contact,
+        feedback=feedback,
+    )
+
+
+def _member_ids(raw_ids: Sequence[str]) -> list[UUID]:
+    parsed = []
+    for raw in raw_ids:
+        try:
+            parsed.append(UUID(raw))
+        except ValueError:
+            raise NotFound(f"No member with id {raw!r}.") from None
+    return parsed
+
+
+async def invite(
+    conn: Connection,
+    principal: auth.Principal,
+    question_id: UUID,
+    data: RequestCreate,
+    *,
+    expiry_days: int,
+    notifications: bool,
+) -> list[ConsultationRequest]:
+    """Invite colleagues to a question. All or nothing: if one of them may not be invited,
+    nobody is, and the answer says why."""
+    question = await questions_repository.get_question(conn, question_id)
+    if question is None:
+        raise NotFound(f"No question with id {question_id}.")
+    if principal.member_id != question.asker_id:
+        raise Forbidden("Only the member who asked the question can invite colleagues to it.")
+    asker_id = question.asker_id
+    await repository.expire_overdue(conn)
+    member_ids = _member_ids(data.member_ids)
+    found = await repository.invitees(conn, asker_id=asker_id, member_ids=member_ids)
+    already = await repository.invited_already(conn, question_id)
+    for member_id in member_ids:
+        invitee = found.get(member_id)
+        if invitee is None:
+            raise NotFound(f"No member with id {member_id}.")
+        if member_id == asker_id:
+            raise Unprocessable("You cannot invite yourself.")
+        if invitee.same_municipality:
+            raise Unprocessable(
+                f"{invitee.name} works in your own municipality; peerconsult connects you with "
+                "colleagues from other municipalities."
+            )
+        if member_id in already:
+            raise Conflict(f"{invitee.name} has already been invited to this question.")
+        if not invitee.accepting_requests:
+            raise Conflict(f"{invitee.name} is not accepting requests at the moment.")
+        if not invitee.has_capacity:
+            raise Conflict(f"{invitee.name} has no capacity for further requests right now.")
+    created = []
+    for member_id in member_ids:
+        request_id = await repository.insert_request(
+            conn,
+            question_id=question_id,
+            asker_id=asker_id,
+            peer_id=member_id,
+            message=data.message,
+            expiry_days=expiry_days,
+        )
+        record = await repository.get_request(conn, request_id)
+        assert record is not None
+        if notifications:
+            await notify.invited(conn, record)
+        created.append(request_schema(record, principal))
+    return created
+
+
+async def list_requests(
+    conn: Connection, principal: auth.Principal, direction: Direction | None
+) -> list[ConsultationRequest]:
+    """The member's requests: incoming (invitations to them), outgoing (theirs), or both."""
+    assert principal.member_id is not None
+    await repository.expire_overdue(conn)
+    records = await repository.list_requests(
+        conn,
+        principal.member_id,
+        incoming=direction in (None, Direction.incoming),
+        outgoing=direction in (None, Direction.outgoing),
+    )
+    return [request_schema(record, principal) for record in records]
+
+
+async def _load(
+    conn: Connection, principal: auth.Principal, request_id: UUID, *, for_update: bool = False
+) -> dict[str, Any]:
+    await repository.expire_overdue(conn)
+    record = await repository.get_request(conn, request_id, for_update=for_update)
+    if record is None:
+        raise NotFound(f"No request with id {request_id}.")
+    if not (
+        principal.is_coordinator or principal.member_id in (record["asker_id"], record["peer_id"])
+    ):
+        raise Forbidden("Only the two parties and the coordinator can see a request.")
+    return record
+
+
+async def get_request(
+    conn: Connection, principal: auth.Principal, request_id: UUID
+) -> ConsultationRequest:
+    return request_schema(await _load(conn, principal, request_id), principal)
+
+
+async def _transition(
+    conn: Connection,
+    principal: auth.Principal,
+    request_id: UUID,
+    *,
+    actor: str,
+    to: RequestStatus,
+) -> dict[str, Any]:
+    record = await _load(conn, principal, request_id, for_update=True)
+    if principal.member_id != record[f"{actor}_id"]:
+        who = "invited colleague" if actor == "peer" else "asker"
+        raise Forbidden(f"Only the {who} can {to_verb(to)} this request.")
+    if record["status"] != RequestStatus.pending:
+        raise Conflict(f"The request is {record['status']}; only a pending request can be {to}.")
+    await repository.set_status(conn, request_id, to)
+    updated = await repository.get_request(conn, request_id)
+    assert updated is not None
+    return updated
+
+
+def to_verb(status: RequestStatus) -> str:
+    return {"accepted": "accept", "declined": "decline", "withdrawn": "withdraw"}.get(
+        status, str(status)
+    )
+
+
+async def accept(
+    conn: Connection, principal: auth.Principal, request_id: UUID, *, notifications: bool
+) -> ConsultationRequest:
+    """The invited colleague accepts; both parties now see each other's contact."""
+    record = await _transition(conn, principal, request_id, actor="peer", to=RequestStatus.accepted)
+    if notifications:
+        await notify.accepted(conn, record)
+    return request_schema(record, principal)
+
+
+async def decline(
+    conn: Connection, principal: auth.Principal, request_id: UUID, *, notifications: bool
+) -> ConsultationRequest:
+    record = await _transition(conn, principal, request_id, actor="peer", to=RequestStatus.declined)
+    if notifications:
+        await notify.declined(conn, record)
+    return request_schema(record, principal)
+
+
+async def withdraw(
+    conn: Connection, principal: auth.Principal, request_id: UUID
+) -> ConsultationRequest:
+    record = await _transition(
+        conn, principal, request_id, actor="asker", to=RequestStatus.withdrawn
+    )
+    return request_schema(record, principal)
+
+
+async def give_feedback(
+    conn: Connection, principal: auth.Principal, request_id: UUID, data: FeedbackCreate
+) -> ConsultationRequest:
+    """The asker rates an accepted consultation, once."""
+    record = await _load(conn, principal, request_id, for_update=True)
+    if principal.member_id != record["asker_id"]:
+        raise Forbidden("Only the asker can give feedback on a consultation.")
+    if record["status"] != RequestStatus.accepted:
+        raise Conflict(
+            f"The request is {record['status']}; feedback is for accepted consultations."
+        )
+    if record["helpful"] is not None:
+        raise Conflict("Feedback for this consultation has been given already.")
+    await repository.insert_feedback(
+        conn, request_id=request_id, helpful=data.helpful, comment=data.comment
+    )
+    updated = await repository.get_request(conn, request_id)
+    assert updated is not None
+    return request_schema(updated, principal)

@@ -1,0 +1,118 @@
+"""Privacy and security promises: erasure leaves nothing behind; guessing tokens is throttled."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from tests.api.test_members import assert_problem
+from tests.api.test_requests import EXPERTISE, QUESTION, invite
+from tests.factories import ask, create_member
+
+
+async def tables(conn: asyncpg.Connection) -> list[str]:
+    records = await conn.fetch(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
+        "AND table_name <> 'alembic_version'"
+    )
+    return [record["table_name"] for record in records]
+
+
+async def rows_mentioning(conn: asyncpg.Connection, needles: list[str]) -> dict[str, int]:
+    """For every table, how many rows mention any needle in any column (as text)."""
+    found = {}
+    for table in await tables(conn):
+        count = await conn.fetchval(
+            f"SELECT count(*) FROM {table} t WHERE "  # table names come from the catalog
+            + " OR ".join(f"t::text ILIKE ${i}" for i in range(1, len(needles) + 1)),
+            *[f"%{needle}%" for needle in needles],
+        )
+        if count:
+            found[table] = count
+    return found
+
+
+class TestErasure:
+    async def test_erasing_a_member_leaves_nothing_in_any_table(
+        self, client: httpx.AsyncClient, database_url: str
+    ) -> None:
+        leaving = await create_member(
+            client,
+            name="Erika Vergessen",
+            email="erika.vergessen@example.org",
+            municipality="Löschstadt",
+            expertise=EXPERTISE,
+            tags=["Bürgerrat", "Einzigartigesschlagwort"],
+        )
+        staying = await create_member(client, name="Bleibt Hier", municipality="Bleibedorf")
+        third = await create_member(
+            client, name="Dritte Person", municipality="Drittdorf", expertise=EXPERTISE
+        )
+        # Her own question with an invitation, and an invitation to her with feedback.
+        own = await ask(client, leaving, title="Eigene Frage von Erika", body="Wer kann helfen?")
+        await invite(client, leaving, own, third.id)
+        asked = await ask(client, staying, **QUESTION)
+        response = await invite(client, staying, asked, leaving.id)
+        request_id = response.json()[0]["id"]
+        await client.post(f"/v1/requests/{request_id}/accept", headers=leaving.headers)
+        await client.post(
+            f"/v1/requests/{request_id}/feedback", json={"helpful": 4}, headers=staying.headers
+        )
+        conn = await asyncpg.connect(database_url)
+        try:
+            needles = [leaving.id, "Erika Vergessen", "erika.vergessen", "Einzigartigesschlagwort"]
+            assert await rows_mentioning(conn, needles)  # the check can see her before erasure
+            response = await client.delete(f"/v1/members/{leaving.id}", headers=leaving.headers)
+            assert response.status_code == 204
+            assert await rows_mentioning(conn, needles) == {}
+            assert await conn.fetchval("SELECT count(*) FROM member") == 2
+        finally:
+            await conn.close()
+        # The colleague's view of their own requests no longer shows her.
+        outgoing = await client.get("/v1/requests", headers=staying.headers)
+        assert "Erika" not in outgoing.text and "erika" not in outgoing.text
+
+    async def test_other_members_never_see_an_email_address(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        asker = await create_member(client, email="frage@example.org", municipality="Astadt")
+        peer = await create_member(
+            client, email="antwort@example.org", municipality="Bstadt", expertise=EXPERTISE
+        )
+        question = await ask(client, asker, **QUESTION)
+        assert "antwort@example.org" not in str(question)
+        response = await invite(client, asker, question, peer.id)
+        assert "antwort@example.org" not in response.text
+        seen = await client.get(f"/v1/members/{peer.id}", headers=asker.headers)
+        assert seen.json()["email"] is None
+        tags = await client.get("/v1/tags", headers=asker.headers)
+        assert "@" not in tags.text
+
+
+class TestThrottling:
+    async def test_repeated_failures_from_one_client_get_429_for_a_while(
+        self, app: FastAPI
+    ) -> None:
+        async def client_at(address: str) -> httpx.AsyncClient:
+            transport = httpx.ASGITransport(app=app, client=(address, 40000))
+            return httpx.AsyncClient(transport=transport, base_url="http://peerconsult")
+
+        guesser = await client_at("203.0.113.7")
+        neighbour = await client_at("203.0.113.8")
+        async with guesser, neighbour:
+            member = await create_member(guesser)
+            wrong = {"Authorization": "Bearer pc_guessing"}
+            statuses = [
+                (await guesser.get("/v1/members/me", headers=wrong)).status_code
+                for _ in range(app.state.settings.auth_failure_limit)
+            ]
+            assert statuses[:-1] == [401] * (len(statuses) - 1)
+            assert statuses[-1] == 429
+            blocked = await guesser.get("/v1/members/me", headers=member.headers)
+            body = assert_problem(blocked, 429)
+            assert int(blocked.headers["Retry-After"]) > 0
+            assert "wait" in str(body["detail"])
+            allowed = await neighbour.get("/v1/members/me", headers=member.headers)
+            assert allowed.status_code == 200
