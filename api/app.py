@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from api.routes import health, members, questions, requests
 from service import db
 from service.config import Settings
 from service.embeddings import Embedder, load_embedder
+from service.notifications import SmtpSettings, run_sender
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,13 @@ def create_app(
     """The peerconsult API. ``embedder`` may be given (tests share one model per session)."""
     settings = settings or Settings()
 
+    # A bad PEERCONSULT_SMTP_URL stops start-up here, with a clear message.
+    smtp = (
+        SmtpSettings.from_url(settings.smtp_url.get_secret_value())
+        if settings.smtp_url is not None
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = await asyncio.to_thread(
@@ -86,9 +95,21 @@ def create_app(
             load_embedder, settings.embedding_model
         )
         await _warn_about_other_models(app)
+        stop = asyncio.Event()
+        # Every worker may run a sender: the outbox rows are claimed with SKIP LOCKED.
+        sender = (
+            asyncio.create_task(run_sender(app.state.pool, smtp, stop=stop), name="smtp-sender")
+            if smtp is not None
+            else None
+        )
         try:
             yield
         finally:
+            stop.set()
+            if sender is not None and smtp is not None:
+                # A message cut off mid-send stays claimed by nobody and is sent again later.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(sender, timeout=smtp.timeout * 3 + 5)
             await app.state.pool.close()
 
     app = FastAPI(

@@ -31,6 +31,21 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
+def wait_until_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
+    """Until /healthz answers 200; fails the test if the server exits or never gets there."""
+    for _ in range(600):
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            pytest.fail(f"serve exited with {process.returncode}")
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail("serve did not become healthy")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -134,17 +149,8 @@ class TestServe:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            for _ in range(600):
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        return process
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None:
-                    pytest.fail(f"serve exited with {process.returncode}")
-                time.sleep(0.1)
-            process.kill()
-            pytest.fail("serve did not become healthy")
+            wait_until_healthy(process, base)
+            return process
 
         def stop(process: subprocess.Popen[bytes]) -> None:
             process.send_signal(signal.SIGINT)

@@ -101,9 +101,7 @@ def upgrade() -> None:
         )
         """
     )
-    op.execute(
-        "CREATE INDEX outbox_due_idx ON outbox (next_attempt_at) WHERE sent_at IS NULL"
-    )
+    op.execute("CREATE INDEX outbox_due_idx ON outbox (next_attempt_at) WHERE sent_at IS NULL")
     op.execute(
         """
         CREATE TABLE auth_failure (

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import ConfigDict, EmailStr, Field, ValidationError
 
-from models.common import ShortText
+from models.common import ShortText, Text
 from models.members import Expertise, LanguageList, MunicipalityKind, Role, TagList
 from service import auth
 from service.db import Connection
@@ -34,7 +34,7 @@ from service.members.service import tag_pairs
 DEFAULT_BATCH = 64
 
 
-class ImportedMember(BaseModel):
+class ImportedMember(Text):
     """One record of an import file; unknown columns are ignored."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)

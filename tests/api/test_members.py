@@ -84,6 +84,7 @@ class TestCreateMember:
             member_payload(tags=["x" * 61]),
             member_payload(languages=["deutsch"]),
             member_payload(max_open_requests=-1),
+            member_payload(expertise="Null\x00Byte"),
             {**member_payload(), "favourite_colour": "blau"},
             {key: value for key, value in member_payload().items() if key != "municipality"},
         ]

@@ -1,0 +1,137 @@
+"""Generated input against the OpenAPI description (schemathesis): never a 500, every error a
+problem+json. Runs against a real `peerconsult serve` process on its own database; bounded in
+examples per operation so the suite stays fast."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import Case
+from schemathesis.core.result import Ok
+
+from tests.conftest import ADMIN_TOKEN, TEMPLATE, with_database
+from tests.test_cli import CLI, free_port, wait_until_healthy
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    member_token: str
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def live_database(server_url: str, template_url: str) -> AsyncIterator[str]:
+    name = f"peerconsult_fuzz_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
+        yield with_database(server_url, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(live_database: str) -> Iterator[LiveServer]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": live_database,
+        "PEERCONSULT_ADMIN_TOKEN": ADMIN_TOKEN,
+        # Generated requests carry generated tokens; throttling would only hide the routes.
+        "PEERCONSULT_AUTH_FAILURE_LIMIT": "1000000",
+    }
+    process = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(process, base_url)
+        created = httpx.post(
+            f"{base_url}/v1/members",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            json={
+                "name": "Generierte Eingaben",
+                "email": "fuzz@example.org",
+                "municipality": {"name": "Prüfstadt", "state": "Thüringen"},
+                "expertise": "Ich habe Beteiligungsleitlinien und einen Bürgerhaushalt eingeführt.",
+                "tags": ["Leitlinien"],
+            },
+        )
+        assert created.status_code == 201, created.text
+        yield LiveServer(base_url=base_url, member_token=created.json()["token"])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def api_schema(live_server: LiveServer) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{live_server.base_url}/openapi.json")
+
+
+def check(case: Case[Any], live_server: LiveServer) -> None:
+    for token in (live_server.member_token, ADMIN_TOKEN):
+        response = case.call(
+            base_url=live_server.base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        where = f"{case.method} {case.formatted_path}"
+        assert response.status_code < 500, (where, response.text[:300])
+        if response.status_code >= 400:
+            # schemathesis gives every header as a list of values
+            [content_type] = response.headers["content-type"]
+            assert content_type.startswith("application/problem+json"), where
+            problem = response.json()
+            assert problem["status"] == response.status_code and problem["title"], where
+
+
+class TestGeneratedInput:
+    def test_valid_and_invalid_requests_never_fail_the_server(
+        self, api_schema: schemathesis.BaseSchema, live_server: LiveServer
+    ) -> None:
+        operations = [
+            result.ok() for result in api_schema.get_all_operations() if isinstance(result, Ok)
+        ]
+        assert len(operations) >= 15
+        tried_nothing: list[str] = []
+        for operation in operations:
+            for mode in (
+                schemathesis.GenerationMode.POSITIVE,
+                schemathesis.GenerationMode.NEGATIVE,
+            ):
+
+                @given(case=operation.as_strategy(generation_mode=mode))
+                @settings(
+                    max_examples=10,
+                    deadline=None,
+                    derandomize=True,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                )
+                def run(case: Case[Any]) -> None:
+                    check(case, live_server)
+
+                try:
+                    run()
+                except Unsatisfiable:
+                    # Nothing invalid can be sent to an operation without input (GET /healthz).
+                    assert mode == schemathesis.GenerationMode.NEGATIVE
+                    tried_nothing.append(f"{operation.method.upper()} {operation.path}")
+        assert len(tried_nothing) <= 3, tried_nothing
