@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.access_log import AccessLog
 from api.routes import health, members, questions, requests
 from service import db
 from service.config import Settings
@@ -132,6 +133,7 @@ def create_app(
     app.include_router(questions.router)
     app.include_router(requests.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
     return app
 
 

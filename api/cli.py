@@ -110,6 +110,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # Uvicorn's access log records client addresses and concrete paths (personal data);
+        # api.access_log records route templates instead.
+        access_log=False,
         proxy_headers=False,
     )
 
