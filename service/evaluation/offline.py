@@ -2,6 +2,7 @@
 
     python -m service.evaluation.offline ../shared/data/dev [--model minilm] [--without lexical]
     python -m service.evaluation.offline ../shared/data/dev --baseline char-tfidf
+    python -m service.evaluation.offline ../shared/data/dev --cv   # leave-one-question-out
 
 Candidates are built from the set's members exactly as the service builds them (expertise split
 with ``split_passages``, each passage embedded with ``embed_documents``), and the same hard rule
@@ -12,23 +13,35 @@ included. Judgments of excluded members are dropped, since they can never be sug
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from service.evaluation.dataset import Dataset, DatasetError, DatasetMember, load_dataset
-from service.evaluation.metrics import EvaluationReport, QuestionResult
+from service.evaluation.metrics import (
+    RELEVANT_GRADE,
+    EvaluationReport,
+    QuestionResult,
+    ndcg_at_k,
+    recall_at_k,
+    reciprocal_rank,
+)
 from service.matching.passages import WINDOW, split_passages
 from service.matching.rank import (
     DEFAULT_WEIGHTS,
     Weights,
+    components,
     profile_text,
     query_text,
     rank,
+    relevance,
+    select,
     without,
 )
 from service.matching.types import Candidate, Passage, Query
@@ -154,6 +167,158 @@ def evaluate(
     return EvaluationReport(results=tuple(results), settings=dict(settings or {}))
 
 
+# The grid of the leave-one-question-out cross-validation: dense fixed, the others relative to
+# it (state gets the size weight: no dev question turns on Land law).
+CV_GRID: dict[str, tuple[float, ...]] = {
+    "dense_top": (1, 2, 3),
+    "lexical": (10, 13, 16, 19, 22, 25, 30),
+    "tags": (0.5, 1.0, 1.5, 2.0, 2.5, 3.0),
+    "tags_text": (0.0, 0.5, 1.0),
+    "size": (0.0, 0.5, 1.0),
+}
+CV_DENSE = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class CrossValidation:
+    """Leave-one-question-out: for every question, the grid point that is best on the other
+    questions (nDCG@5, then Recall@10, then grid order) is scored on the held-out question."""
+
+    ndcg_at_5: float
+    recall_at_10: float
+    mrr: float
+    best: Weights  # best on all questions (in-sample), before calibration
+    best_in_sample: tuple[float, float, float]
+    folds_choosing_best: int
+    calibrated: Weights  # `best` scaled by a logistic fit of grade >= 2 (slope, bias)
+
+    def format(self) -> str:
+        b = self.best
+        c = self.calibrated
+        return "\n".join(
+            [
+                f"leave-one-question-out CV  nDCG@5 {self.ndcg_at_5:.3f}  "
+                f"Recall@10 {self.recall_at_10:.3f}  MRR {self.mrr:.3f}",
+                f"in-sample best             nDCG@5 {self.best_in_sample[0]:.3f}  "
+                f"Recall@10 {self.best_in_sample[1]:.3f}  MRR {self.best_in_sample[2]:.3f}",
+                f"best point: dense_top={b.dense_top} dense={b.dense:g} lexical={b.lexical:g} "
+                f"tags={b.tags:g} tags_text={b.tags_text:g} size=state={b.size:g} "
+                f"(chosen in {self.folds_choosing_best} folds)",
+                f"calibrated: dense={c.dense:.2f} lexical={c.lexical:.2f} tags={c.tags:.2f} "
+                f"tags_text={c.tags_text:.2f} size=state={c.size:.2f} bias={c.bias:.2f}",
+            ]
+        )
+
+
+def _grid_points(base: Weights, dense_tops: Sequence[float]) -> list[Weights]:
+    grid = {**CV_GRID, "dense_top": tuple(dense_tops)}
+    keys = list(grid)
+    points = []
+    for values in itertools.product(*(grid[key] for key in keys)):
+        setting = dict(zip(keys, values, strict=True))
+        points.append(
+            replace(
+                base,
+                dense=CV_DENSE,
+                dense_top=int(setting["dense_top"]),
+                lexical=setting["lexical"],
+                tags=setting["tags"],
+                tags_text=setting["tags_text"],
+                size=setting["size"],
+                state=setting["size"],
+                bias=0.0,
+            )
+        )
+    return points
+
+
+def cross_validate(
+    prepared: Sequence[PreparedQuestion],
+    *,
+    per_municipality: int = 1,
+    limit: int = 10,
+    dense_tops: Sequence[float] = CV_GRID["dense_top"],
+) -> CrossValidation:
+    """Leave-one-question-out cross-validation of the grid ``CV_GRID`` with the service's own
+    components and selection (diversity rule included)."""
+    from sklearn.linear_model import LogisticRegression
+
+    points = _grid_points(DEFAULT_WEIGHTS, dense_tops)
+    parts = {
+        (top, item.question_id): components(
+            item.query, item.candidates, replace(DEFAULT_WEIGHTS, dense_top=int(top))
+        )
+        for top in dense_tops
+        for item in prepared
+    }
+    table = np.zeros((len(points), len(prepared), 3), dtype=np.float64)
+    for p, weights in enumerate(points):
+        for q, item in enumerate(prepared):
+            scores = relevance(parts[(weights.dense_top, item.question_id)], weights)
+            chosen, _ = select(
+                item.candidates,
+                scores,
+                limit=limit,
+                per_municipality=per_municipality,
+                duplicate_similarity=weights.duplicate_similarity,
+            )
+            ranked = [item.candidates[i].member_id for i in chosen]
+            table[p, q] = (
+                ndcg_at_k(ranked, item.grades, 5),
+                recall_at_k(ranked, item.grades, 10),
+                reciprocal_rank(ranked, item.grades),
+            )
+
+    def best_on(mask: npt.NDArray[np.bool_]) -> int:
+        means = np.round(table[:, mask, :2].mean(axis=1), 9)
+        # lexicographic: nDCG@5, then Recall@10; the first grid point wins ties
+        return int(np.lexsort((-means[:, 1], -means[:, 0]))[0])
+
+    held_out = []
+    choices: Counter[int] = Counter()
+    for q in range(len(prepared)):
+        mask = np.ones(len(prepared), dtype=bool)
+        mask[q] = False
+        choice = best_on(mask)
+        choices[choice] += 1
+        held_out.append(table[choice, q])
+    best = best_on(np.ones(len(prepared), dtype=bool))
+    cv = np.mean(held_out, axis=0)
+    insample = table[best].mean(axis=0)
+
+    # Calibration: one slope and one bias so that relevance reads as P(grade >= 2).
+    weights = points[best]
+    logits: list[float] = []
+    labels: list[int] = []
+    for item in prepared:
+        linear = relevance(parts[(weights.dense_top, item.question_id)], weights)
+        logits.extend(np.log(linear / (1.0 - linear)).tolist())
+        labels.extend(
+            int(item.grades.get(c.member_id, 0) >= RELEVANT_GRADE) for c in item.candidates
+        )
+    fit = LogisticRegression(C=1e6, max_iter=1000).fit(np.array(logits)[:, None], labels)
+    slope, bias = float(fit.coef_[0][0]), float(fit.intercept_[0])
+    calibrated = replace(
+        weights,
+        dense=slope * weights.dense,
+        lexical=slope * weights.lexical,
+        tags=slope * weights.tags,
+        tags_text=slope * weights.tags_text,
+        size=slope * weights.size,
+        state=slope * weights.state,
+        bias=bias,
+    )
+    return CrossValidation(
+        ndcg_at_5=float(cv[0]),
+        recall_at_10=float(cv[1]),
+        mrr=float(cv[2]),
+        best=weights,
+        best_in_sample=(float(insample[0]), float(insample[1]), float(insample[2])),
+        folds_choosing_best=choices[best],
+        calibrated=calibrated,
+    )
+
+
 def baseline_ranker(name: str, embedder: Embedder, *, limit: int = 10) -> Ranker:
     """The simple baselines of DESIGN.md: one document per member (expertise, role, tags) against
     title, body and tags of the question; no passages, no diversity."""
@@ -217,6 +382,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--window", type=int, default=WINDOW, help="passages: runs of up to N sentences"
     )
+    parser.add_argument(
+        "--dense-top",
+        type=int,
+        default=None,
+        help="dense: mean of the N best passage similarities (1 = the best passage only); "
+        f"default {DEFAULT_WEIGHTS.dense_top}, with --cv: fix it instead of searching "
+        f"{CV_GRID['dense_top']}",
+    )
+    parser.add_argument(
+        "--cv", action="store_true", help="leave-one-question-out cross-validation of the grid"
+    )
     parser.add_argument("--worst", type=int, default=5, help="how many worst questions to show")
     args = parser.parse_args(argv)
     try:
@@ -226,15 +402,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     embedder = load_model(args.model)
     prepared = prepare(dataset, embedder, window=args.window)
+    if args.cv:
+        print(f"model={args.model}, window={args.window}, per_municipality={args.per_municipality}")
+        tops = CV_GRID["dense_top"] if args.dense_top is None else (args.dense_top,)
+        validation = cross_validate(
+            prepared, per_municipality=args.per_municipality, dense_tops=tops
+        )
+        print(validation.format())
+        return 0
     if args.baseline:
         ranker = baseline_ranker(args.baseline, embedder)
         settings: dict[str, object] = {"baseline": args.baseline, "model": args.model}
     else:
         weights = DEFAULT_WEIGHTS
+        if args.dense_top is not None:
+            weights = replace(weights, dense_top=args.dense_top)
         for component in args.without:
             weights = without(weights, component)
         ranker = service_ranker(weights, per_municipality=args.per_municipality)
-        settings = {"model": args.model, "without": args.without, "window": args.window}
+        settings = {
+            "model": args.model,
+            "without": args.without,
+            "window": args.window,
+            "dense_top": weights.dense_top,
+        }
     report = evaluate(prepared, ranker, settings)
     print(", ".join(f"{key}={value}" for key, value in settings.items()))
     print(report.format(worst=args.worst))

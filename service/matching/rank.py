@@ -8,8 +8,9 @@ relevance = sigmoid(bias + w_dense * dense + w_lexical * lexical + w_tags * tags
                     + w_state * state_law_and_same_state + w_size * size_matters_and_similar)
 score     = relevance * (1 + feedback_bonus * feedback_prior) * (1 - load_penalty * load)
 
-* dense: cosine of the question vector with the member's passages, aggregated over the best
-  passages (a long multi-topic profile is not diluted by its other topics);
+* dense: cosine of the question vector with the member's passages, the mean of the two best
+  passages (a long multi-topic profile is not diluted by its other topics, and one lucky passage
+  counts less than a topic that two passages confirm);
 * lexical: character n-gram TF-IDF of the question against the member's expertise, role and tags;
 * tags: question tags found among the member's tags (damped for members with many tags, so tag
   stuffing does not pay), and the member's tags found in the question text;
@@ -33,19 +34,22 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """The few parameters of the ranker. The component weights were chosen on the development
-    set by leave-one-question-out cross-validation over a small grid (dense fixed, the others
-    relative to it), then scaled together with the bias by a logistic fit of "grade >= 2", so
-    that relevance reads as a probability; see docs/matching.md."""
+    """The few parameters of the ranker. The component weights and `dense_top` were chosen on the
+    development set by leave-one-question-out cross-validation over a small grid (dense fixed,
+    the others relative to it; ``python -m service.evaluation.offline DATA --cv``), then scaled
+    together with the bias by a logistic fit of "grade >= 2", so that relevance reads as a
+    probability; see docs/matching.md."""
 
     dense: float = 9.5
-    lexical: float = 19.0
-    tags: float = 1.9
+    lexical: float = 18.0
+    tags: float = 2.4
     tags_text: float = 0.5
     # Not fitted: the development set has no question on state law; same order as size.
     state: float = 0.95
     size: float = 0.95
-    bias: float = -9.25
+    bias: float = -9.1
+    # A member's dense value is the mean of this many best passage similarities.
+    dense_top: int = 2
     # Members with more tags than this get their tag scores damped proportionally.
     tag_allowance: int = 8
     # Multiplicative: at most -15 % for a member at capacity, at most +5 % for the best prior.
@@ -56,6 +60,7 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
+DENSE_TOP = DEFAULT_WEIGHTS.dense_top
 
 
 @dataclass(slots=True)
@@ -89,7 +94,9 @@ def _atomic(passages: Sequence[Passage]) -> list[int]:
     ]
 
 
-def _dense(query: Query, candidates: Sequence[Candidate]) -> tuple[FloatArray, list[str | None]]:
+def _dense(
+    query: Query, candidates: Sequence[Candidate], top: int = DENSE_TOP
+) -> tuple[FloatArray, list[str | None]]:
     scores = np.zeros(len(candidates), dtype=np.float64)
     best: list[str | None] = []
     query_vector = np.asarray(query.vector, dtype=np.float32).ravel()
@@ -103,9 +110,12 @@ def _dense(query: Query, candidates: Sequence[Candidate]) -> tuple[FloatArray, l
             best.append(candidate.passages[0].text if candidate.passages else None)
             continue
         similarities = (np.stack(vectors) @ query_vector).astype(np.float64)
-        # The best passage decides: a long profile is not diluted by its other topics, and
-        # passages of 2-3 sentences already pool a topic's context (docs/matching.md).
-        scores[index] = float(similarities.max())
+        # The best passages decide: a long profile is not diluted by its other topics, and
+        # passages of 2-3 sentences already pool a topic's context. The mean of the `top` best
+        # (a sentence and a window around it, or two sentences of one topic) rewards a topic
+        # the profile really covers over one passage that happens to match (docs/matching.md).
+        k = max(1, min(top, len(similarities)))
+        scores[index] = float(np.partition(similarities, len(similarities) - k)[-k:].mean())
         sentences = _atomic(candidate.passages)
         best.append(candidate.passages[max(sentences, key=lambda i: similarities[i])].text)
     return np.clip(np.nan_to_num(scores), 0.0, 1.0), best
@@ -175,7 +185,7 @@ def components(
     query: Query, candidates: Sequence[Candidate], weights: Weights = DEFAULT_WEIGHTS
 ) -> Components:
     """Every component score of every candidate for one question."""
-    dense, best_passage = _dense(query, candidates)
+    dense, best_passage = _dense(query, candidates, weights.dense_top)
     lexical_scores = _lexical(query, candidates)
     tag_scores, tag_text_scores, matched = _tags(query, candidates, weights)
     state_law = context.asks_about_state_law(query.text)
@@ -252,6 +262,50 @@ def _context_phrases(parts: Components, index: int) -> list[str]:
     return phrases
 
 
+def select(
+    candidates: Sequence[Candidate],
+    scores: FloatArray,
+    *,
+    limit: int,
+    per_municipality: int = 1,
+    duplicate_similarity: float = DEFAULT_WEIGHTS.duplicate_similarity,
+) -> tuple[list[int], set[int]]:
+    """The indexes of the candidates to show, best first, and those of them that were moved down
+    as near-duplicates: by score (ties by member id), at most `per_municipality` per
+    municipality (0: no cap), near-duplicate profiles after all others."""
+    order = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i].member_id))
+
+    per_place: dict[str, int] = {}
+    chosen: list[int] = []
+    deferred: list[int] = []
+    centroids: list[npt.NDArray[np.float32]] = []
+    for index in order:
+        candidate = candidates[index]
+        if per_municipality > 0 and per_place.get(candidate.municipality_id, 0) >= per_municipality:
+            continue
+        centroid = _centroid(candidate)
+        if _is_duplicate(centroid, centroids, duplicate_similarity):
+            deferred.append(index)
+            continue
+        per_place[candidate.municipality_id] = per_place.get(candidate.municipality_id, 0) + 1
+        chosen.append(index)
+        if centroid is not None:
+            centroids.append(centroid)
+        if len(chosen) >= limit:
+            break
+    moved: set[int] = set()
+    for index in deferred:
+        if len(chosen) >= limit:
+            break
+        municipality_id = candidates[index].municipality_id
+        if per_municipality > 0 and per_place.get(municipality_id, 0) >= per_municipality:
+            continue
+        per_place[municipality_id] = per_place.get(municipality_id, 0) + 1
+        chosen.append(index)
+        moved.add(index)
+    return chosen, moved
+
+
 def rank(
     query: Query,
     candidates: Sequence[Candidate],
@@ -279,37 +333,15 @@ def rank(
     prior = np.array([min(1.0, max(0.0, c.feedback_prior)) for c in candidates], dtype=np.float64)
     scores = relevant * (1.0 + weights.feedback_bonus * prior) * (1.0 - weights.load_penalty * load)
     scores = np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0)
-    order = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i].member_id))
-
-    per_place: dict[str, int] = {}
-    chosen: list[int] = []
-    deferred: list[int] = []
-    centroids: list[npt.NDArray[np.float32]] = []
-    for index in order:
-        candidate = candidates[index]
-        if per_municipality > 0 and per_place.get(candidate.municipality_id, 0) >= per_municipality:
-            continue
-        centroid = _centroid(candidate)
-        if _is_duplicate(centroid, centroids, weights.duplicate_similarity):
-            deferred.append(index)
-            continue
-        per_place[candidate.municipality_id] = per_place.get(candidate.municipality_id, 0) + 1
-        chosen.append(index)
-        if centroid is not None:
-            centroids.append(centroid)
-        if len(chosen) >= limit:
-            break
-    for index in deferred:
-        if len(chosen) >= limit:
-            break
-        municipality_id = candidates[index].municipality_id
-        if per_municipality > 0 and per_place.get(municipality_id, 0) >= per_municipality:
-            continue
-        per_place[municipality_id] = per_place.get(municipality_id, 0) + 1
-        chosen.append(index)
+    chosen, deferred_set = select(
+        candidates,
+        scores,
+        limit=limit,
+        per_municipality=per_municipality,
+        duplicate_similarity=weights.duplicate_similarity,
+    )
 
     suggestions: list[Suggestion] = []
-    deferred_set = set(deferred)
     shown_ceiling = 1.0
     for index in chosen:
         candidate = candidates[index]

@@ -80,3 +80,19 @@ def test_dev_set_floor() -> None:
     report = evaluate(prepared, service_ranker())
     assert report.ndcg_at_5 >= 0.85, report.format()
     assert report.recall_at_10 >= 0.85, report.format()
+
+
+@pytest.mark.skipif(not DEV.is_dir(), reason=f"development set not found at {DEV}")
+def test_dev_set_cross_validation_floor() -> None:
+    """The leave-one-question-out estimate of the grid (docs/matching.md), a single dense_top to
+    keep the test short."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from service.evaluation.offline import cross_validate, load_model, prepare
+
+    prepared = prepare(load_dataset(DEV), load_model("use-multilingual-v3"))
+    report = cross_validate(prepared, dense_tops=(2,))
+    assert report.ndcg_at_5 >= 0.88, report.format()
+    assert report.recall_at_10 >= 0.9, report.format()
+    assert report.calibrated.dense > 0.0
+    assert report.calibrated.bias < 0.0
+    assert report.best_in_sample[0] >= report.ndcg_at_5 - 1e-9

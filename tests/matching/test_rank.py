@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from service.matching.passages import split_passages
-from service.matching.rank import rank
+from service.matching.rank import DEFAULT_WEIGHTS, components, rank, select
 from service.matching.types import Candidate, Passage, Query, Vector
 
 
@@ -267,3 +267,59 @@ class TestRank:
         assert ids(suggestions) == ["bare"]
         assert suggestions[0].passage is None
         assert 0.0 <= suggestions[0].score <= 1.0
+
+
+def _unit(values: Sequence[float]) -> Vector:
+    vector = np.asarray(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def _synthetic(member_id: str, vectors: Sequence[Sequence[float]]) -> Candidate:
+    return Candidate(
+        member_id=member_id,
+        name=member_id,
+        municipality_id=f"place-{member_id}",
+        municipality=member_id,
+        state="Hessen",
+        municipality_kind="Mittelstadt",
+        role="",
+        tags=(),
+        passages=tuple(
+            Passage(f"Satz {index} von {member_id} mit genug Worten hier.", _unit(v))
+            for index, v in enumerate(vectors)
+        ),
+    )
+
+
+class TestDenseAggregation:
+    """The dense value is the mean of the `dense_top` best passage similarities."""
+
+    def test_two_matching_passages_beat_one_lucky_passage(self) -> None:
+        query = Query(title="t", body="b", tags=(), vector=_unit([1.0, 0.0, 0.0]))
+        lucky = _synthetic("lucky", [[1.0, 0.05, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        covered = _synthetic("covered", [[1.0, 0.3, 0.0], [1.0, 0.0, 0.3], [0.0, 1.0, 0.0]])
+        best_only = replace(DEFAULT_WEIGHTS, dense_top=1)
+        top_two = replace(DEFAULT_WEIGHTS, dense_top=2)
+        assert components(query, [lucky, covered], best_only).dense.argmax() == 0
+        parts = components(query, [lucky, covered], top_two)
+        assert parts.dense.argmax() == 1
+        expected = float(
+            np.mean(np.sort(np.stack([p.vector for p in covered.passages]) @ query.vector)[-2:])
+        )
+        assert parts.dense[1] == pytest.approx(expected, abs=1e-6)
+
+    def test_single_passage_member_keeps_its_similarity(self) -> None:
+        query = Query(title="t", body="b", tags=(), vector=_unit([1.0, 1.0, 0.0]))
+        single = _synthetic("single", [[1.0, 1.0, 0.0]])
+        parts = components(query, [single], replace(DEFAULT_WEIGHTS, dense_top=3))
+        assert parts.dense[0] == pytest.approx(1.0, abs=1e-6)
+
+    def test_select_caps_municipality_and_defers_duplicates(self) -> None:
+        a = _synthetic("a", [[1.0, 0.0, 0.0]])
+        twin = replace(_synthetic("twin", [[1.0, 0.0, 0.0]]), municipality_id="place-twin")
+        same_place = replace(_synthetic("c", [[0.0, 1.0, 0.0]]), municipality_id="place-a")
+        d = _synthetic("d", [[0.0, 0.0, 1.0]])
+        scores = np.array([0.9, 0.8, 0.7, 0.1])
+        chosen, moved = select([a, twin, same_place, d], scores, limit=5)
+        assert chosen == [0, 3, 1]
+        assert moved == {1}
