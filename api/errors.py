@@ -64,7 +64,7 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
-def _is_database_down(exc: BaseException) -> bool:
+def is_database_down(exc: BaseException) -> bool:
     return isinstance(
         exc,
         DatabaseUnavailable
@@ -112,7 +112,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        if _is_database_down(exc):
+        if is_database_down(exc):
             log.warning("database unavailable: %s", type(exc).__name__)
             return problem_response(
                 503,

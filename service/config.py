@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.embeddings import DEFAULT_MODEL
@@ -24,6 +24,10 @@ class Settings(BaseSettings):
         default=DEFAULT_MODEL, validation_alias="PEERCONSULT_EMBEDDING_MODEL"
     )
     max_body_bytes: int = Field(default=1_000_000, validation_alias="PEERCONSULT_MAX_BODY_BYTES")
+    # Signs the web interface's session cookies; derived from the admin token when unset.
+    session_secret: SecretStr | None = Field(
+        default=None, validation_alias="PEERCONSULT_SESSION_SECRET"
+    )
     smtp_url: SecretStr | None = Field(default=None, validation_alias="PEERCONSULT_SMTP_URL")
     request_expiry_days: int = Field(
         default=14, ge=1, le=365, validation_alias="PEERCONSULT_REQUEST_EXPIRY_DAYS"
@@ -44,14 +48,16 @@ class Settings(BaseSettings):
     def _empty_url_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("admin_token", mode="before")
+    @field_validator("admin_token", "session_secret", mode="before")
     @classmethod
-    def _admin_token_is_strong(cls, value: object) -> object:
+    def _secret_is_strong(cls, value: object, info: ValidationInfo) -> object:
         if value is None or value == "":
             return None
         text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
         if len(text) < MIN_ADMIN_TOKEN_LENGTH:
-            raise ValueError(
-                f"PEERCONSULT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
-            )
+            variable = {
+                "admin_token": "PEERCONSULT_ADMIN_TOKEN",
+                "session_secret": "PEERCONSULT_SESSION_SECRET",
+            }[str(info.field_name)]
+            raise ValueError(f"{variable} must be at least {MIN_ADMIN_TOKEN_LENGTH} characters")
         return value

@@ -1,0 +1,18 @@
+"""The German web interface for members and the coordinator, served by the same application.
+
+Server-rendered pages (Jinja2) that call the same service functions as the JSON API, so the
+API's rules apply unchanged. ``router`` holds every page; ``STATIC_DIR`` the stylesheet.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.web.rendering import STATIC_DIR
+from api.web.routes import coordination, profile, questions, requests, signin
+
+router = APIRouter(include_in_schema=False)
+for _pages in (signin, profile, questions, requests, coordination):
+    router.include_router(_pages.router)
+
+__all__ = ["STATIC_DIR", "router"]

@@ -1,0 +1,261 @@
+"""German messages for everything a person can get wrong: form validation and domain errors.
+
+The services speak English to the API; the web interface says the same in German. Known
+domain messages are recognized by their wording (names in them are kept); anything else gets
+the general German message of its kind, never the English text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from models.requests import RequestStatus
+from service.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    TooManyRequests,
+    Unprocessable,
+)
+
+STATUS_LABELS: dict[str, str] = {
+    RequestStatus.pending: "ausstehend",
+    RequestStatus.accepted: "angenommen",
+    RequestStatus.declined: "abgelehnt",
+    RequestStatus.withdrawn: "zurückgezogen",
+    RequestStatus.expired: "abgelaufen",
+}
+
+_ACTIONS: dict[str, str] = {
+    "accepted": "Annehmen",
+    "declined": "Ablehnen",
+    "withdrawn": "Zurückziehen",
+}
+
+# Labels of form fields, used in messages that are shown away from the field.
+FIELD_LABELS: dict[str, str] = {
+    "name": "Name",
+    "email": "E-Mail-Adresse",
+    "role": "Funktion",
+    "expertise": "Erfahrung und Expertise",
+    "tags": "Schlagwörter",
+    "languages": "Sprachen",
+    "accepting_requests": "Anfragen annehmen",
+    "max_open_requests": "Höchstens so viele offene Anfragen",
+    "municipality_name": "Name der Kommune",
+    "municipality_state": "Bundesland",
+    "municipality_kind": "Art der Kommune",
+    "title": "Titel",
+    "body": "Deine Frage",
+    "member_ids": "Auswahl",
+    "message": "Nachricht",
+    "helpful": "Wie hilfreich",
+    "comment": "Kommentar",
+    "token": "Zugangsschlüssel",
+}
+
+_ITEM_LABELS: dict[str, str] = {"tags": "Schlagwort", "languages": "Sprache"}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    field: str  # the form field's name, e.g. "municipality_name"
+    message: str
+
+
+class FormErrors:
+    """Messages per form field, in the order the fields were checked."""
+
+    def __init__(self, problems: Sequence[FieldProblem] = ()) -> None:
+        self.problems = list(problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def add(self, field: str, message: str) -> None:
+        self.problems.append(FieldProblem(field, message))
+
+    def get(self, field: str) -> list[str]:
+        return [problem.message for problem in self.problems if problem.field == field]
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(field, message) pairs for the list at the top of the page, each message naming its
+        field (away from the field, "Bitte fülle dieses Feld aus." alone says too little)."""
+        return [(problem.field, _with_label(problem)) for problem in self.problems]
+
+
+def _with_label(problem: FieldProblem) -> str:
+    label = FIELD_LABELS.get(problem.field)
+    item = _ITEM_LABELS.get(problem.field)
+    if label is None or (item is not None and problem.message.startswith(item)):
+        return problem.message
+    return f"{label}: {problem.message}"
+
+
+def _validation_message(field: str, error: Mapping[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    context: Mapping[str, Any] = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
+        return {
+            "member_ids": "Wähle mindestens eine Kollegin oder einen Kollegen aus.",
+            "helpful": "Bitte wähle aus, wie hilfreich die Beratung war.",
+        }.get(field, "Bitte fülle dieses Feld aus.")
+    if kind == "string_too_long":
+        return f"Bitte fasse dich kürzer: höchstens {context.get('max_length')} Zeichen."
+    if kind == "too_long":
+        if field == "member_ids":
+            return f"Du kannst höchstens {context.get('max_length')} Personen auf einmal einladen."
+        return f"Höchstens {context.get('max_length')} Einträge."
+    if kind == "too_short" and field == "member_ids":
+        return "Wähle mindestens eine Kollegin oder einen Kollegen aus."
+    if kind == "string_pattern_mismatch" and field == "languages":
+        return (
+            f"„{value}“ ist kein Sprachkürzel. Gib Sprachen als Kürzel aus zwei oder drei "
+            "Buchstaben an, z. B. de, en, fr."
+        )
+    if kind == "value_error" and "NUL" in str(error.get("msg", "")):
+        return "Der Text enthält ein unzulässiges Steuerzeichen (NUL). Bitte entferne es."
+    if field == "email" or (kind == "value_error" and "email" in str(error.get("msg", ""))):
+        return "Bitte gib eine gültige E-Mail-Adresse an, z. B. name@kommune.de."
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "Bitte gib eine ganze Zahl an."
+    if kind in ("greater_than_equal", "greater_than"):
+        if field == "helpful":
+            return "Bitte wähle einen Wert von 1 bis 5."
+        return f"Bitte gib mindestens {context.get('ge', context.get('gt'))} an."
+    if kind in ("less_than_equal", "less_than"):
+        if field == "helpful":
+            return "Bitte wähle einen Wert von 1 bis 5."
+        return f"Bitte gib höchstens {context.get('le', context.get('lt'))} an."
+    return "Diese Angabe ist ungültig. Bitte prüfe sie."
+
+
+def validation_errors(exc: ValidationError, *, prefix: str = "") -> FormErrors:
+    """German messages for a pydantic error; ``prefix`` names a nested model's fields."""
+    errors = FormErrors()
+    for error in exc.errors():
+        location = [prefix] if prefix else []
+        index: int | None = None
+        for part in error.get("loc", ()):
+            if isinstance(part, int):
+                index = part
+            else:
+                location.append(str(part))
+        field = "_".join(location) or "form"
+        message = _validation_message(field, error)
+        if index is not None and field in _ITEM_LABELS:
+            message = f"{_ITEM_LABELS[field]} {index + 1}: {message}"
+        errors.add(field, message)
+    return errors
+
+
+_Translation = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+
+_KNOWN: tuple[_Translation, ...] = (
+    (
+        re.compile(r"^(?P<name>.+) is not accepting requests at the moment\.$", re.S),
+        lambda m: f"{m['name']} nimmt gerade keine Anfragen an.",
+    ),
+    (
+        re.compile(r"^(?P<name>.+) has no capacity for further requests right now\.$", re.S),
+        lambda m: f"{m['name']} hat gerade keine Kapazität für weitere Anfragen.",
+    ),
+    (
+        re.compile(r"^(?P<name>.+) has already been invited to this question\.$", re.S),
+        lambda m: f"{m['name']} ist zu dieser Frage schon eingeladen.",
+    ),
+    (
+        re.compile(r"^(?P<name>.+) works in your own municipality;", re.S),
+        lambda m: (
+            f"{m['name']} arbeitet in deiner eigenen Kommune. peerconsult vermittelt "
+            "Kolleginnen und Kollegen aus anderen Kommunen."
+        ),
+    ),
+    (
+        re.compile(r"^You cannot invite yourself\.$"),
+        lambda m: "Du kannst dich nicht selbst einladen.",
+    ),
+    (
+        re.compile(r"^A member with the e-mail address (?P<email>.+) exists already\.$", re.S),
+        lambda m: f"Es gibt schon ein Mitglied mit der E-Mail-Adresse {m['email']}.",
+    ),
+    (
+        re.compile(r"^The request is (?P<status>\w+); only a pending request can be (?P<to>\w+)"),
+        lambda m: (
+            f"Diese Anfrage ist bereits {STATUS_LABELS.get(m['status'], m['status'])}. "
+            f"{_ACTIONS.get(m['to'], 'Das')} geht nur, solange eine Anfrage aussteht."
+        ),
+    ),
+    (
+        re.compile(r"^The request is (?P<status>\w+); feedback is for accepted consultations"),
+        lambda m: (
+            f"Diese Anfrage ist {STATUS_LABELS.get(m['status'], m['status'])}. Eine Rückmeldung "
+            "gibt es nur zu angenommenen Beratungen."
+        ),
+    ),
+    (
+        re.compile(r"^Feedback for this consultation has been given already\.$"),
+        lambda m: "Zu dieser Beratung hast du schon eine Rückmeldung gegeben. Danke!",
+    ),
+    (
+        re.compile(r"^Only the coordinator can change a member's municipality\.$"),
+        lambda m: "Die Kommune eines Mitglieds kann nur die Koordination ändern.",
+    ),
+    (
+        re.compile(r"^No member with id"),
+        lambda m: "Dieses Mitglied gibt es nicht (mehr).",
+    ),
+    (
+        re.compile(r"^No question with id"),
+        lambda m: "Diese Frage gibt es nicht (mehr).",
+    ),
+    (
+        re.compile(r"^No request with id"),
+        lambda m: "Diese Anfrage gibt es nicht (mehr).",
+    ),
+)
+
+_GENERAL: tuple[tuple[type[DomainError], str], ...] = (
+    (NotAuthenticated, "Bitte melde dich an."),
+    (Forbidden, "Das darfst du leider nicht: Es gehört jemand anderem."),
+    (NotFound, "Das gibt es nicht (mehr). Vielleicht wurde es gelöscht oder der Link ist falsch."),
+    (Conflict, "Das geht gerade nicht mehr. Bitte lade die Seite neu und versuche es noch einmal."),
+    (Unprocessable, "Diese Eingabe passt nicht. Bitte prüfe sie."),
+)
+
+
+def domain_message(exc: DomainError) -> str:
+    """The German message for an expected business error."""
+    if isinstance(exc, TooManyRequests):
+        return too_many_attempts(exc.retry_after)
+    for pattern, translate in _KNOWN:
+        match = pattern.search(exc.detail)
+        if match:
+            return translate(match)
+    for kind, message in _GENERAL:
+        if isinstance(exc, kind):
+            return message
+    return "Das hat leider nicht geklappt. Bitte prüfe deine Eingaben."
+
+
+def too_many_attempts(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    wait = "eine Minute" if minutes == 1 else f"{minutes} Minuten"
+    return (
+        "Zu viele fehlgeschlagene Anmeldeversuche von diesem Gerät. Bitte warte "
+        f"{wait} und versuche es dann noch einmal."
+    )
+
+
+def seconds_until(until: datetime) -> int:
+    return max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))

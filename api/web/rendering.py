@@ -1,0 +1,205 @@
+"""Templates, the page layout's context, and error pages instead of problem+json.
+
+Every web route uses ``WebRoute``: whatever a person can cause (no session, a page of the other
+role, a form without its CSRF token, a domain error such as "not accepting requests", a broken
+form body, an unknown id) becomes a German page with the right status, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api import errors as api_errors
+from api.web import messages
+from api.web.session import (
+    COORDINATOR_SUBJECT,
+    CSRF_FIELD,
+    CsrfRejected,
+    Session,
+    SignInRequired,
+    WebForbidden,
+    new_session,
+    read_session,
+    store_session,
+)
+from service.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent
+TEMPLATE_DIR = WEB_DIR.parent / "templates"
+STATIC_DIR = WEB_DIR.parent / "static"
+_BERLIN = ZoneInfo("Europe/Berlin")
+
+templates = Jinja2Templates(directory=TEMPLATE_DIR)
+
+# Notes shown after a redirect, chosen by a fixed key (nothing from the URL is echoed).
+NOTICES: dict[str, str] = {
+    "profil": "Dein Profil ist gespeichert.",
+    "eingeladen": "Deine Einladung ist verschickt. Du siehst sie unter „Meine Anfragen“.",
+    "angenommen": "Du hast die Anfrage angenommen. Unten steht, wie ihr euch erreicht.",
+    "abgelehnt": "Du hast die Anfrage abgelehnt.",
+    "zurueckgezogen": "Du hast die Anfrage zurückgezogen.",
+    "rueckmeldung": "Danke für deine Rückmeldung!",
+    "gespeichert": "Das Mitglied ist gespeichert.",
+    "geloescht": "Das Mitglied und alle Daten zu ihm sind gelöscht.",
+    "abgemeldet": "Du bist abgemeldet.",
+}
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
+        "base-uri 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def german_date(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(_BERLIN).strftime("%d.%m.%Y")
+
+
+def german_datetime(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(_BERLIN).strftime("%d.%m.%Y, %H:%M Uhr")
+
+
+templates.env.filters["datum"] = german_date
+templates.env.filters["zeitpunkt"] = german_datetime
+templates.env.globals["STATUS_LABELS"] = messages.STATUS_LABELS
+templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    session: Session | None = None,
+) -> HTMLResponse:
+    """A page. Every page carries a session with a CSRF token, so every form can be sent; a
+    visitor without a valid cookie gets a fresh anonymous one."""
+    fresh = None
+    if session is None:
+        session = read_session(request)
+        if session is None:
+            session = fresh = new_session()
+    notice_key = request.query_params.get("hinweis", "")
+    page: dict[str, Any] = {
+        "csrf_token": session.csrf_token,
+        # The navigation follows the (signed) session; each page checks the role itself.
+        "signed_in": session.signed_in,
+        "is_coordinator": session.subject == COORDINATOR_SUBJECT,
+        "notice": NOTICES.get(notice_key),
+        "errors": messages.FormErrors(),
+        "values": {},
+        "path": request.url.path,
+    }
+    page.update(context or {})
+    response = templates.TemplateResponse(request, template, page, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    if fresh is not None:
+        store_session(request, response, fresh)
+    return response
+
+
+def redirect(path: str, *, notice: str | None = None) -> RedirectResponse:
+    """303 See Other after a POST (the browser then GETs ``path``)."""
+    if notice is not None:
+        path = f"{path}?{urlencode({'hinweis': notice})}"
+    return RedirectResponse(path, status_code=303)
+
+
+def error_page(
+    request: Request, status_code: int, message: str, *, title: str | None = None
+) -> HTMLResponse:
+    default_titles = {
+        400: "Das hat nicht geklappt",
+        403: "Kein Zugriff",
+        404: "Nicht gefunden",
+        409: "Das geht gerade nicht",
+        413: "Zu viel auf einmal",
+        422: "Bitte prüfe deine Eingaben",
+        429: "Bitte warte kurz",
+        503: "Gerade nicht erreichbar",
+    }
+    return render(
+        request,
+        "error.html",
+        {"title": title or default_titles.get(status_code, "Fehler"), "message": message},
+        status_code=status_code,
+    )
+
+
+def _sign_in_redirect(request: Request) -> RedirectResponse:
+    query = ""
+    if request.method == "GET":
+        query = "?" + urlencode({"weiter": request.url.path})
+    return RedirectResponse(f"/anmelden{query}", status_code=303)
+
+
+class WebRoute(APIRoute):
+    """A route of the web interface: errors become German pages."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def web_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired:
+                return _sign_in_redirect(request)
+            except WebForbidden as exc:
+                return error_page(request, 403, exc.message)
+            except CsrfRejected:
+                return error_page(
+                    request,
+                    403,
+                    "Das Formular ist abgelaufen oder kam nicht von dieser Seite. Bitte lade die "
+                    "Seite neu und sende es noch einmal.",
+                    title="Formular abgelehnt",
+                )
+            except DomainError as exc:
+                return error_page(request, exc.status, messages.domain_message(exc))
+            except ValidationError as exc:
+                found = messages.validation_errors(exc)
+                text = " ".join(message for _, message in found.summary())
+                return error_page(request, 422, text or "Bitte prüfe deine Eingaben.")
+            except StarletteHTTPException as exc:
+                if exc.status_code == 404:
+                    return error_page(request, 404, "Diese Seite gibt es nicht.")
+                return error_page(
+                    request,
+                    exc.status_code if 400 <= exc.status_code < 500 else 400,
+                    "Das Formular konnte nicht gelesen werden. Bitte versuche es noch einmal.",
+                )
+            except Exception as exc:
+                if api_errors.is_database_down(exc):
+                    log.warning("database unavailable: %s", type(exc).__name__)
+                    response = error_page(
+                        request,
+                        503,
+                        "Die Datenbank ist gerade nicht erreichbar. Bitte versuche es in ein "
+                        "paar Sekunden noch einmal.",
+                    )
+                    response.headers["Retry-After"] = "5"
+                    return response
+                raise
+
+        return web_handler

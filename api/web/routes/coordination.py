@@ -1,0 +1,263 @@
+"""Koordination: the network overview and the members (create, edit, new token, erase)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from api.deps import Conn, EmbedderDep
+from api.web import forms, messages
+from api.web.overview import network_overview
+from api.web.rendering import WebRoute, redirect, render
+from api.web.session import CheckedForm, CoordinatorVisitor
+from models.members import Member, MemberCreate, MemberUpdate
+from service.errors import Conflict
+from service.members import repository as members_repository
+from service.members import service as members_service
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+MUNICIPALITY_KINDS = ("Großstadt", "Mittelstadt", "Kleinstadt", "Gemeinde", "Landkreis")
+STATES = (
+    "Baden-Württemberg",
+    "Bayern",
+    "Berlin",
+    "Brandenburg",
+    "Bremen",
+    "Hamburg",
+    "Hessen",
+    "Mecklenburg-Vorpommern",
+    "Niedersachsen",
+    "Nordrhein-Westfalen",
+    "Rheinland-Pfalz",
+    "Saarland",
+    "Sachsen",
+    "Sachsen-Anhalt",
+    "Schleswig-Holstein",
+    "Thüringen",
+)
+EMPTY_TAG_FIELDS = 3
+
+
+def _member_values(member: Member | None) -> dict[str, Any]:
+    if member is None:
+        return {
+            "name": "",
+            "email": "",
+            "municipality_name": "",
+            "municipality_state": "",
+            "municipality_kind": "",
+            "role": "",
+            "expertise": "",
+            "tags": [],
+            "languages": "de",
+            "accepting_requests": True,
+            "max_open_requests": "3",
+        }
+    return {
+        "name": member.name,
+        "email": member.email or "",
+        "municipality_name": member.municipality.name,
+        "municipality_state": member.municipality.state,
+        "municipality_kind": member.municipality.kind or "",
+        "role": member.role,
+        "expertise": member.expertise,
+        "tags": list(member.tags),
+        "languages": ", ".join(member.languages),
+        "accepting_requests": member.accepting_requests,
+        "max_open_requests": str(member.max_open_requests),
+    }
+
+
+def _submitted(form: FormData) -> dict[str, Any]:
+    return {
+        "name": forms.text(form, "name"),
+        "email": forms.text(form, "email"),
+        "municipality_name": forms.text(form, "municipality_name"),
+        "municipality_state": forms.text(form, "municipality_state"),
+        "municipality_kind": forms.text(form, "municipality_kind"),
+        "role": forms.text(form, "role"),
+        "expertise": forms.text(form, "expertise"),
+        "tags": forms.texts(form, "tags"),
+        "languages": forms.text(form, "languages"),
+        "accepting_requests": forms.checkbox(form, "accepting_requests"),
+        "max_open_requests": forms.text(form, "max_open_requests"),
+    }
+
+
+def _payload(values: dict[str, Any]) -> dict[str, Any]:
+    """The body the API would get for this form."""
+    return {
+        "name": values["name"],
+        "email": values["email"],
+        "municipality": {
+            "name": values["municipality_name"],
+            "state": values["municipality_state"],
+            "kind": values["municipality_kind"].strip() or None,
+        },
+        "role": values["role"],
+        "expertise": values["expertise"],
+        "tags": values["tags"],
+        "languages": forms.split_list(values["languages"]),
+        "accepting_requests": values["accepting_requests"],
+        "max_open_requests": values["max_open_requests"].strip(),
+    }
+
+
+async def _form_page(
+    request: Request,
+    conn: Conn,
+    *,
+    member: Member | None,
+    values: dict[str, Any],
+    errors: messages.FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "member_form.html",
+        {
+            "member": member,
+            "values": values,
+            "errors": errors or messages.FormErrors(),
+            "vocabulary": await members_service.tag_vocabulary(conn),
+            "kinds": MUNICIPALITY_KINDS,
+            "states": STATES,
+            "empty_tag_fields": EMPTY_TAG_FIELDS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/koordination")
+async def coordination(request: Request, conn: Conn, visitor: CoordinatorVisitor) -> Response:
+    """The network overview and the member list."""
+    # No service function lists members yet; the coordinator may see all of them.
+    members = await members_repository.list_members(conn)
+    vocabulary = await members_service.tag_vocabulary(conn)
+    overview = await network_overview(conn, members, vocabulary)
+    ordered = sorted(members, key=lambda member: (member.name.casefold(), member.id))
+    return render(request, "coordination.html", {"members": ordered, "overview": overview})
+
+
+@router.get("/koordination/mitglieder/neu")
+async def new_member_form(request: Request, conn: Conn, visitor: CoordinatorVisitor) -> Response:
+    """The form for a new member."""
+    return await _form_page(request, conn, member=None, values=_member_values(None))
+
+
+@router.post("/koordination/mitglieder")
+async def create_member(
+    request: Request,
+    conn: Conn,
+    embedder: EmbedderDep,
+    visitor: CoordinatorVisitor,
+    form: CheckedForm,
+) -> Response:
+    """Create a member through the same service call as POST /v1/members; show the token once."""
+    values = _submitted(form)
+    errors = messages.FormErrors()
+    try:
+        data = MemberCreate.model_validate(_payload(values))
+        async with conn.transaction():
+            member, token = await members_service.create_member(conn, embedder, data)
+    except ValidationError as exc:
+        errors = messages.validation_errors(exc)
+        status_code = 422
+    except Conflict as exc:
+        errors.add("email", messages.domain_message(exc))
+        status_code = 409
+    else:
+        return render(
+            request, "member_token.html", {"member": member, "token": token, "created": True}
+        )
+    return await _form_page(
+        request, conn, member=None, values=values, errors=errors, status_code=status_code
+    )
+
+
+async def _existing(conn: Conn, visitor: CoordinatorVisitor, member_id: str) -> Member:
+    return await members_service.get_member(
+        conn, visitor.principal, members_service.parse_member_id(member_id)
+    )
+
+
+@router.get("/koordination/mitglieder/{member_id}")
+async def edit_member_form(
+    member_id: str, request: Request, conn: Conn, visitor: CoordinatorVisitor
+) -> Response:
+    """A member's profile as a form."""
+    member = await _existing(conn, visitor, member_id)
+    return await _form_page(request, conn, member=member, values=_member_values(member))
+
+
+@router.post("/koordination/mitglieder/{member_id}")
+async def save_member(
+    member_id: str,
+    request: Request,
+    conn: Conn,
+    embedder: EmbedderDep,
+    visitor: CoordinatorVisitor,
+    form: CheckedForm,
+) -> Response:
+    """Save through the same service call as PATCH /v1/members/{id}."""
+    member = await _existing(conn, visitor, member_id)
+    values = _submitted(form)
+    errors = messages.FormErrors()
+    try:
+        update = MemberUpdate.model_validate(_payload(values))
+        async with conn.transaction():
+            await members_service.update_member(
+                conn,
+                embedder,
+                visitor.principal,
+                members_service.parse_member_id(member_id),
+                update,
+            )
+    except ValidationError as exc:
+        errors = messages.validation_errors(exc)
+        status_code = 422
+    except Conflict as exc:
+        errors.add("email", messages.domain_message(exc))
+        status_code = 409
+    else:
+        return redirect("/koordination", notice="gespeichert")
+    return await _form_page(
+        request, conn, member=member, values=values, errors=errors, status_code=status_code
+    )
+
+
+@router.post("/koordination/mitglieder/{member_id}/zugang")
+async def new_token(
+    member_id: str, request: Request, conn: Conn, visitor: CoordinatorVisitor, form: CheckedForm
+) -> Response:
+    """Issue a new access token; the old one stops working at once."""
+    member = await _existing(conn, visitor, member_id)
+    token = await members_service.rotate_token(
+        conn, visitor.principal, members_service.parse_member_id(member_id)
+    )
+    return render(request, "member_token.html", {"member": member, "token": token})
+
+
+@router.get("/koordination/mitglieder/{member_id}/loeschen")
+async def confirm_erase(
+    member_id: str, request: Request, conn: Conn, visitor: CoordinatorVisitor
+) -> Response:
+    """Ask before erasing a member."""
+    member = await _existing(conn, visitor, member_id)
+    return render(request, "member_erase.html", {"member": member})
+
+
+@router.post("/koordination/mitglieder/{member_id}/loeschen")
+async def erase(
+    member_id: str, conn: Conn, visitor: CoordinatorVisitor, form: CheckedForm
+) -> Response:
+    """Erase the member and everything derived from them (as DELETE /v1/members/{id})."""
+    await members_service.delete_member(
+        conn, visitor.principal, members_service.parse_member_id(member_id)
+    )
+    return redirect("/koordination", notice="geloescht")

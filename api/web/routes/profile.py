@@ -1,0 +1,125 @@
+"""Mein Profil: expertise, tags, languages, pause switch and capacity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from api.deps import Conn, EmbedderDep
+from api.web import forms, messages
+from api.web.rendering import WebRoute, redirect, render
+from api.web.session import CheckedForm, MemberVisitor
+from models.members import Member, MemberUpdate
+from service.errors import Conflict
+from service.members import service as members_service
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+EMPTY_TAG_FIELDS = 3
+
+
+def profile_values(member: Member) -> dict[str, Any]:
+    """The form's fields as stored."""
+    return {
+        "name": member.name,
+        "email": member.email or "",
+        "role": member.role,
+        "expertise": member.expertise,
+        "tags": list(member.tags),
+        "languages": ", ".join(member.languages),
+        "accepting_requests": member.accepting_requests,
+        "max_open_requests": str(member.max_open_requests),
+    }
+
+
+def submitted_values(form: Any) -> dict[str, Any]:
+    """The form's fields as sent (shown again when something needs fixing)."""
+    return {
+        "name": forms.text(form, "name"),
+        "email": forms.text(form, "email"),
+        "role": forms.text(form, "role"),
+        "expertise": forms.text(form, "expertise"),
+        "tags": forms.texts(form, "tags"),
+        "languages": forms.text(form, "languages"),
+        "accepting_requests": forms.checkbox(form, "accepting_requests"),
+        "max_open_requests": forms.text(form, "max_open_requests"),
+    }
+
+
+def update_from(values: dict[str, Any]) -> MemberUpdate:
+    """The MemberUpdate the API would get for this form (raises ValidationError)."""
+    return MemberUpdate.model_validate(
+        {
+            "name": values["name"],
+            "email": values["email"],
+            "role": values["role"],
+            "expertise": values["expertise"],
+            "tags": values["tags"],
+            "languages": forms.split_list(values["languages"]),
+            "accepting_requests": values["accepting_requests"],
+            "max_open_requests": values["max_open_requests"].strip(),
+        }
+    )
+
+
+async def _page(
+    request: Request,
+    conn: Conn,
+    member: Member,
+    values: dict[str, Any],
+    *,
+    errors: messages.FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    vocabulary = await members_service.tag_vocabulary(conn)
+    return render(
+        request,
+        "profile.html",
+        {
+            "member": member,
+            "values": values,
+            "errors": errors or messages.FormErrors(),
+            "vocabulary": vocabulary,
+            "empty_tag_fields": EMPTY_TAG_FIELDS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/profil")
+async def profile(request: Request, conn: Conn, visitor: MemberVisitor) -> Response:
+    """Your profile as a form."""
+    member = await members_service.get_member(conn, visitor.principal, visitor.member_id)
+    return await _page(request, conn, member, profile_values(member))
+
+
+@router.post("/profil")
+async def save_profile(
+    request: Request,
+    conn: Conn,
+    embedder: EmbedderDep,
+    visitor: MemberVisitor,
+    form: CheckedForm,
+) -> Response:
+    """Save the profile through the same service call as PATCH /v1/members/{id}."""
+    member = await members_service.get_member(conn, visitor.principal, visitor.member_id)
+    values = submitted_values(form)
+    try:
+        update = update_from(values)
+    except ValidationError as exc:
+        return await _page(
+            request, conn, member, values, errors=messages.validation_errors(exc), status_code=422
+        )
+    try:
+        async with conn.transaction():
+            await members_service.update_member(
+                conn, embedder, visitor.principal, visitor.member_id, update
+            )
+    except Conflict as exc:
+        errors = messages.FormErrors()
+        errors.add("email", messages.domain_message(exc))
+        return await _page(request, conn, member, values, errors=errors, status_code=409)
+    return redirect("/profil", notice="profil")

@@ -1,0 +1,185 @@
+"""Frage stellen: ask, see the suggested colleagues with their reasons, invite some."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from api.deps import Conn, EmbedderDep, SettingsDep
+from api.web import forms, messages
+from api.web.highlight import highlight
+from api.web.rendering import WebRoute, redirect, render
+from api.web.session import CheckedForm, MemberVisitor, Visitor
+from models.questions import Question, QuestionCreate
+from models.requests import Direction, RequestCreate
+from service.errors import DomainError
+from service.members import service as members_service
+from service.questions import repository as questions_repository
+from service.questions import service as questions_service
+from service.requests import service as requests_service
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+QUESTION_TAG_FIELDS = 3
+
+
+async def _ask_page(
+    request: Request,
+    conn: Conn,
+    visitor: Visitor,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: messages.FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    # The member's own questions (no service function lists them yet; this is the asker's own
+    # data, read with the questions repository).
+    asked = await questions_repository.questions_of(conn, visitor.member_id)
+    return render(
+        request,
+        "ask.html",
+        {
+            "values": values or {"title": "", "body": "", "tags": []},
+            "errors": errors or messages.FormErrors(),
+            "questions": list(reversed(asked)),
+            "vocabulary": await members_service.tag_vocabulary(conn),
+            "empty_tag_fields": QUESTION_TAG_FIELDS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/fragen")
+async def ask_form(request: Request, conn: Conn, visitor: MemberVisitor) -> Response:
+    """The question form and the list of your questions."""
+    return await _ask_page(request, conn, visitor)
+
+
+@router.post("/fragen")
+async def ask(
+    request: Request,
+    conn: Conn,
+    embedder: EmbedderDep,
+    visitor: MemberVisitor,
+    form: CheckedForm,
+) -> Response:
+    """Ask through the same service call as POST /v1/questions, then show the suggestions."""
+    values = {
+        "title": forms.text(form, "title"),
+        "body": forms.text(form, "body"),
+        "tags": forms.texts(form, "tags"),
+    }
+    try:
+        data = QuestionCreate.model_validate(values)
+    except ValidationError as exc:
+        return await _ask_page(
+            request,
+            conn,
+            visitor,
+            values=values,
+            errors=messages.validation_errors(exc),
+            status_code=422,
+        )
+    question = await questions_service.ask(conn, embedder, visitor.principal, data)
+    return redirect(f"/fragen/{question.id}")
+
+
+async def _question_page(
+    request: Request,
+    conn: Conn,
+    visitor: Visitor,
+    question: Question,
+    *,
+    chosen: list[str] | None = None,
+    message: str = "",
+    errors: messages.FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    outgoing = await requests_service.list_requests(conn, visitor.principal, Direction.outgoing)
+    invited = {
+        request_.peer.id: request_.status
+        for request_ in outgoing
+        if request_.question_id == question.id
+    }
+    text = f"{question.title}\n{question.body}"
+    passages = {
+        suggestion.member.id: highlight(suggestion.reasons.passage, text)
+        for suggestion in question.suggestions
+        if suggestion.reasons.passage
+    }
+    return render(
+        request,
+        "question.html",
+        {
+            "question": question,
+            "passages": passages,
+            "invited": invited,
+            "chosen": set(chosen or []),
+            "message": message,
+            "errors": errors or messages.FormErrors(),
+            "can_invite": any(s.member.id not in invited for s in question.suggestions),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/fragen/{question_id}")
+async def question_page(
+    question_id: str, request: Request, conn: Conn, visitor: MemberVisitor
+) -> Response:
+    """A question with the colleagues suggested when it was asked."""
+    question = await questions_service.get_question(
+        conn, visitor.principal, questions_service.parse_question_id(question_id)
+    )
+    return await _question_page(request, conn, visitor, question)
+
+
+@router.post("/fragen/{question_id}/einladen")
+async def invite(
+    question_id: str,
+    request: Request,
+    conn: Conn,
+    settings: SettingsDep,
+    visitor: MemberVisitor,
+    form: CheckedForm,
+) -> Response:
+    """Invite the chosen colleagues through the same service call as the API."""
+    parsed = questions_service.parse_question_id(question_id)
+    question = await questions_service.get_question(conn, visitor.principal, parsed)
+    chosen = forms.texts(form, "member_ids")
+    message = forms.text(form, "message")
+    errors = messages.FormErrors()
+    try:
+        data = RequestCreate.model_validate(
+            {"member_ids": chosen, "message": message.strip() or None}
+        )
+        async with conn.transaction():
+            await requests_service.invite(
+                conn,
+                visitor.principal,
+                parsed,
+                data,
+                expiry_days=settings.request_expiry_days,
+                notifications=settings.smtp_url is not None,
+            )
+    except ValidationError as exc:
+        errors = messages.validation_errors(exc)
+        status_code = 422
+    except DomainError as exc:
+        errors.add("member_ids", messages.domain_message(exc))
+        status_code = exc.status
+    else:
+        return redirect("/anfragen", notice="eingeladen")
+    return await _question_page(
+        request,
+        conn,
+        visitor,
+        question,
+        chosen=chosen,
+        message=message,
+        errors=errors,
+        status_code=status_code,
+    )

@@ -1,0 +1,168 @@
+"""Meine Anfragen: answer invitations, withdraw your own, see contacts, give feedback."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from api.deps import Conn, SettingsDep
+from api.web import forms, messages
+from api.web.rendering import WebRoute, redirect, render
+from api.web.session import CheckedForm, MemberVisitor, Visitor
+from models.requests import Direction, FeedbackCreate
+from service.errors import DomainError
+from service.requests import service as requests_service
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+HELPFUL_LABELS: dict[int, str] = {
+    1: "gar nicht hilfreich",
+    2: "wenig hilfreich",
+    3: "teils, teils",
+    4: "hilfreich",
+    5: "sehr hilfreich",
+}
+
+
+async def _page(
+    request: Request,
+    conn: Conn,
+    visitor: Visitor,
+    *,
+    problem: str | None = None,
+    feedback_for: str | None = None,
+    feedback_errors: messages.FormErrors | None = None,
+    feedback_values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    incoming = await requests_service.list_requests(conn, visitor.principal, Direction.incoming)
+    outgoing = await requests_service.list_requests(conn, visitor.principal, Direction.outgoing)
+    return render(
+        request,
+        "requests.html",
+        {
+            "incoming": incoming,
+            "outgoing": outgoing,
+            "problem": problem,
+            "feedback_for": feedback_for,
+            "feedback_errors": feedback_errors or messages.FormErrors(),
+            "feedback_values": feedback_values or {},
+            "helpful_labels": HELPFUL_LABELS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/anfragen")
+async def requests_page(request: Request, conn: Conn, visitor: MemberVisitor) -> Response:
+    """Invitations to you and your own invitations."""
+    return await _page(request, conn, visitor)
+
+
+async def _answer(
+    request: Request,
+    conn: Conn,
+    settings: SettingsDep,
+    visitor: Visitor,
+    request_id: str,
+    action: str,
+) -> Response:
+    parsed = requests_service.parse_request_id(request_id)
+    notifications = settings.smtp_url is not None
+    try:
+        async with conn.transaction():
+            if action == "accept":
+                await requests_service.accept(
+                    conn, visitor.principal, parsed, notifications=notifications
+                )
+            elif action == "decline":
+                await requests_service.decline(
+                    conn, visitor.principal, parsed, notifications=notifications
+                )
+            else:
+                await requests_service.withdraw(conn, visitor.principal, parsed)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return await _page(
+            request, conn, visitor, problem=messages.domain_message(exc), status_code=exc.status
+        )
+    notice = {"accept": "angenommen", "decline": "abgelehnt", "withdraw": "zurueckgezogen"}
+    return redirect("/anfragen", notice=notice[action])
+
+
+@router.post("/anfragen/{request_id}/annehmen")
+async def accept(
+    request_id: str,
+    request: Request,
+    conn: Conn,
+    settings: SettingsDep,
+    visitor: MemberVisitor,
+    form: CheckedForm,
+) -> Response:
+    """Accept an invitation; both of you then see each other's e-mail address."""
+    return await _answer(request, conn, settings, visitor, request_id, "accept")
+
+
+@router.post("/anfragen/{request_id}/ablehnen")
+async def decline(
+    request_id: str,
+    request: Request,
+    conn: Conn,
+    settings: SettingsDep,
+    visitor: MemberVisitor,
+    form: CheckedForm,
+) -> Response:
+    """Decline an invitation."""
+    return await _answer(request, conn, settings, visitor, request_id, "decline")
+
+
+@router.post("/anfragen/{request_id}/zurueckziehen")
+async def withdraw(
+    request_id: str,
+    request: Request,
+    conn: Conn,
+    settings: SettingsDep,
+    visitor: MemberVisitor,
+    form: CheckedForm,
+) -> Response:
+    """Withdraw your own pending invitation."""
+    return await _answer(request, conn, settings, visitor, request_id, "withdraw")
+
+
+@router.post("/anfragen/{request_id}/rueckmeldung")
+async def give_feedback(
+    request_id: str,
+    request: Request,
+    conn: Conn,
+    visitor: MemberVisitor,
+    form: CheckedForm,
+) -> Response:
+    """Rate an accepted consultation, 1 to 5, with an optional comment."""
+    parsed = requests_service.parse_request_id(request_id)
+    values = {"helpful": forms.text(form, "helpful"), "comment": forms.text(form, "comment")}
+    try:
+        fields: dict[str, object] = {"comment": values["comment"].strip() or None}
+        if values["helpful"]:
+            fields["helpful"] = values["helpful"]
+        data = FeedbackCreate.model_validate(fields)
+        async with conn.transaction():
+            await requests_service.give_feedback(conn, visitor.principal, parsed, data)
+    except ValidationError as exc:
+        return await _page(
+            request,
+            conn,
+            visitor,
+            feedback_for=str(parsed),
+            feedback_errors=messages.validation_errors(exc),
+            feedback_values=values,
+            status_code=422,
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return await _page(
+            request, conn, visitor, problem=messages.domain_message(exc), status_code=exc.status
+        )
+    return redirect("/anfragen", notice="rueckmeldung")

@@ -1,0 +1,247 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against a real server.
+
+Skipped, with the reason shown, where /usr/bin/chromium or the playwright package is missing
+(the browser download of ``playwright install`` is not used). One browser per module; each test
+gets its own database and its own server (uvicorn in a thread, sharing the session's model).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+
+from api.app import create_app
+from service.embeddings import Embedder
+from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.factories import member_payload
+from tests.test_cli import free_port
+
+try:
+    from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+except ImportError:  # pragma: no cover - depends on the machine
+    pytest.skip(
+        "end-to-end browser tests need the playwright package (pip install playwright)",
+        allow_module_level=True,
+    )
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PHONE: ViewportSize = {"width": 412, "height": 915}
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"end-to-end browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
+        allow_module_level=True,
+    )
+
+EXPERT = (
+    "Wir haben 2023 einen Bürgerrat per Los in unserer Kleinstadt durchgeführt. Die Auslosung "
+    "lief über das Melderegister, mit einer zweiten Runde für eine ausgewogene Mischung. Die "
+    "Moderation hat ein externes Büro übernommen."
+)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+def server(database_url: str, embedder: Embedder) -> Iterator[str]:
+    """The application on a free port of 127.0.0.1, against this test's database."""
+    app = create_app(make_settings(database_url), embedder=embedder)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, name="uvicorn-e2e", daemon=True)
+    thread.start()
+    for _ in range(300):
+        if instance.started or not thread.is_alive():
+            break
+        threading.Event().wait(0.05)
+    assert instance.started, "the test server did not start"
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=15)
+
+
+async def _sign_in(page: Page, base: str, token: str) -> None:
+    await page.goto(f"{base}/anmelden")
+    await page.get_by_label("Zugangsschlüssel").fill(token)
+    await page.get_by_role("button", name="Anmelden").click()
+
+
+async def _create_member_as_coordinator(page: Page, base: str) -> str:
+    """The coordinator creates Bernd through the form; returns the token shown once."""
+    await _sign_in(page, base, ADMIN_TOKEN)
+    await expect(page.get_by_role("heading", name="Koordination", exact=True)).to_be_visible()
+    await page.get_by_role("link", name="Mitglied anlegen").click()
+    await page.get_by_label("Name", exact=True).fill("Bernd Berater")
+    await page.get_by_label("E-Mail-Adresse").fill("bernd@bonn.example")
+    await page.get_by_label("Name der Kommune").fill("Bonn")
+    await page.get_by_label("Bundesland").fill("Nordrhein-Westfalen")
+    await page.get_by_label("Art der Kommune").select_option("Kleinstadt")
+    await page.get_by_label("Funktion").fill("Koordinierungsstelle Bürgerbeteiligung")
+    await page.get_by_label("Erfahrung und Expertise").fill(EXPERT)
+    await page.get_by_label("Schlagwort 1", exact=True).fill("Bürgerrat")
+    await page.get_by_label("Schlagwort 2", exact=True).fill("Losverfahren")
+    await page.get_by_role("button", name="Mitglied anlegen").click()
+    await expect(page.get_by_text("Zugangsschlüssel – nur jetzt sichtbar")).to_be_visible()
+    token: str = await page.locator("#schluessel").input_value()
+    assert token.startswith("pc_")
+    return token
+
+
+class TestInTheBrowser:
+    async def test_consultation_from_question_to_feedback(
+        self, chromium: Browser, server: str
+    ) -> None:
+        async with httpx.AsyncClient(base_url=server) as api:
+            created = await api.post(
+                "/v1/members",
+                json=member_payload(
+                    name="Anna Asker",
+                    email="anna@aachen.example",
+                    municipality="Aachen",
+                    state="Nordrhein-Westfalen",
+                    kind="Großstadt",
+                    expertise="Ich baue in Aachen die Jugendbeteiligung auf.",
+                    tags=["Jugendbeteiligung"],
+                ),
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
+            assert created.status_code == 201, created.text
+            anna_token = created.json()["token"]
+
+        coordination = await chromium.new_context()
+        anna = await chromium.new_context(viewport=PHONE, device_scale_factor=1)
+        bernd = await chromium.new_context()
+        try:
+            bernd_token = await _create_member_as_coordinator(await coordination.new_page(), server)
+
+            # Anna signs in and edits her tags (the script adds a field on request).
+            page = await anna.new_page()
+            await _sign_in(page, server, anna_token)
+            await expect(page).to_have_url(re.compile(r"/fragen$"))
+            await page.get_by_role("link", name="Mein Profil").click()
+            await page.get_by_role("button", name="Weiteres Schlagwort").click()
+            await expect(page.get_by_label("Schlagwort 5", exact=True)).to_be_focused()
+            await page.get_by_label("Schlagwort 2", exact=True).fill("Bürgerrat")
+            await page.get_by_role("button", name="Profil speichern").click()
+            await expect(page.get_by_role("status")).to_have_text("Dein Profil ist gespeichert.")
+            await expect(page.get_by_label("Schlagwort 2", exact=True)).to_have_value("Bürgerrat")
+
+            # She asks and sees Bernd with the reasons.
+            await page.get_by_role("link", name="Frage stellen").click()
+            await page.get_by_label("Titel").fill("Bürgerrat per Los in einer Kleinstadt")
+            await page.get_by_label("Deine Frage").fill(
+                "Wir wollen einen Bürgerrat auslosen. Wie habt ihr die Teilnehmenden über das "
+                "Melderegister ausgelost, und wer hat moderiert?"
+            )
+            await page.get_by_label("Schlagwort 1", exact=True).fill("Bürgerrat")
+            await page.get_by_role(
+                "button", name="Passende Kolleginnen und Kollegen finden"
+            ).click()
+            await expect(page.get_by_role("heading", name="Vorschläge für dich")).to_be_visible()
+            card = page.locator(".card", has_text="Bernd Berater")
+            await expect(card).to_contain_text("Bonn (Nordrhein-Westfalen, Kleinstadt)")
+            await expect(card.locator("mark").first).to_be_visible()
+            await expect(card.locator(".tags")).to_contain_text("Bürgerrat")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(
+                path=str(SCREENSHOTS / "frage-mit-vorschlaegen.png"), full_page=True
+            )
+
+            # She invites him with a message.
+            await page.get_by_label("Auswählen: Bernd Berater").check()
+            await page.get_by_label("Nachricht an die Eingeladenen").fill(
+                "Magst du mir von eurem Bürgerrat erzählen?"
+            )
+            await page.get_by_role("button", name="Einladen").click()
+            await expect(page).to_have_url(re.compile(r"/anfragen\?hinweis=eingeladen$"))
+            await expect(page.locator("#ausgehend + ul .status")).to_have_text("ausstehend")
+
+            # Bernd signs in elsewhere and accepts.
+            other = await bernd.new_page()
+            await _sign_in(other, server, bernd_token)
+            await other.get_by_role("link", name="Meine Anfragen").click()
+            await expect(
+                other.get_by_text("Magst du mir von eurem Bürgerrat erzählen?")
+            ).to_be_visible()
+            await other.get_by_role("button", name=re.compile("^Annehmen")).click()
+            await expect(other.get_by_role("link", name="anna@aachen.example")).to_have_attribute(
+                "href", "mailto:anna@aachen.example"
+            )
+
+            # Anna sees his contact and gives feedback.
+            await page.get_by_role("link", name="Meine Anfragen").click()
+            contact = page.get_by_role("link", name="bernd@bonn.example")
+            await expect(contact).to_have_attribute("href", "mailto:bernd@bonn.example")
+            await expect(page.locator("#ausgehend + ul .status")).to_have_text("angenommen")
+            await page.screenshot(
+                path=str(SCREENSHOTS / "anfragen-mit-kontakt.png"), full_page=True
+            )
+            await page.get_by_label("5 – sehr hilfreich").check()
+            await page.get_by_label("Kommentar").fill("Danke, das hat sehr geholfen.")
+            await page.get_by_role("button", name="Rückmeldung senden").click()
+            await expect(page.get_by_role("status")).to_have_text("Danke für deine Rückmeldung!")
+            await expect(page.get_by_text("Deine Rückmeldung: 5 von 5")).to_be_visible()
+        finally:
+            await coordination.close()
+            await anna.close()
+            await bernd.close()
+
+    async def test_keyboard_only_sign_in_and_error_focus(
+        self, chromium: Browser, server: str
+    ) -> None:
+        context = await chromium.new_context()
+        try:
+            page = await context.new_page()
+            await page.goto(f"{server}/anmelden")
+            await page.keyboard.press("Tab")
+            skip = page.get_by_role("link", name="Zum Inhalt springen")
+            await expect(skip).to_be_focused()
+            await expect(skip).to_be_in_viewport()
+            await page.keyboard.press("Enter")
+            await page.keyboard.press("Tab")
+            await expect(page.get_by_label("Zugangsschlüssel")).to_be_focused()
+            await page.keyboard.type("pc_falsch")
+            await page.keyboard.press("Enter")
+            # A wrong token: the error summary takes the focus and names the problem.
+            summary = page.get_by_role("alert")
+            await expect(summary).to_be_focused()
+            await expect(summary).to_contain_text("Dieser Zugangsschlüssel stimmt nicht")
+            await page.keyboard.press("Tab")
+            await expect(page.get_by_role("link", name=re.compile("stimmt nicht"))).to_be_focused()
+            await page.keyboard.press("Enter")
+            await expect(page.get_by_label("Zugangsschlüssel")).to_be_focused()
+            await page.keyboard.type(ADMIN_TOKEN)
+            await page.keyboard.press("Enter")
+            await expect(page).to_have_url(re.compile(r"/koordination$"))
+            outline = await page.get_by_role("link", name="Mitglied anlegen").evaluate(
+                "el => { el.focus(); return getComputedStyle(el).outlineStyle; }"
+            )
+            assert outline == "solid"
+        finally:
+            await context.close()
