@@ -297,5 +297,54 @@ def evaluate(
         sys.stdout.write(f"model       {embedder.name}\n{report.format(worst)}\n")
 
 
+@app.command()
+def bench(
+    members: Annotated[
+        list[int] | None, typer.Option("--members", help="Network sizes (repeatable)")
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Also 100,000 members")] = False,
+    requests: Annotated[int, typer.Option(min=20, help="Questions per measurement")] = 200,
+    workers: Annotated[int, typer.Option(min=1, help="Server worker processes")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Latency, throughput, import speed and index recall on synthetic networks, each as a
+    ratio against a baseline measured in the same run."""
+    from service.bench import runner
+
+    settings = _settings()
+    sizes = members or [1000, 10000]
+    if full and 100_000 not in sizes:
+        sizes.append(100_000)
+    embedder = _load_model(settings)
+    results: list[dict[str, float | int]] = []
+    for size in sizes:
+        measured = _run(
+            runner.run_size(
+                size,
+                embedder=embedder,
+                model=settings.embedding_model,
+                database_url=settings.database_url,
+                requests=requests,
+                workers=workers,
+                say=lambda message: console.print(f"[dim]{message}[/dim]"),
+            )
+        )
+        results.append(runner.as_dict(measured))
+    if as_json:
+        sys.stdout.write(json.dumps(results, indent=2) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(title="peerconsult bench (ratios are measured in the same run)")
+    table.add_column("metric")
+    for result in results:
+        table.add_column(f"{result['members']:,} members", justify="right")
+    for key in results[0]:
+        if key != "members":
+            table.add_row(key, *(f"{result[key]:,.3f}" if isinstance(result[key], float)
+                                 else f"{result[key]:,}" for result in results))  # fmt: skip
+    Console().print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -9,48 +9,18 @@ what the service answers, hard rules included.
 from __future__ import annotations
 
 import secrets
-import tempfile
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Callable
 
-import asyncpg
 import httpx
 
 from api.app import create_app
 from service.config import Settings
+from service.db import scratch_database
 from service.embeddings import Embedder
 from service.evaluation.dataset import Dataset
 from service.evaluation.metrics import EvaluationReport, QuestionResult
 
 EVALUATION_DEPTH = 10  # Recall@10 needs ten suggestions
-
-
-@asynccontextmanager
-async def scratch_database(database_url: str | None) -> AsyncIterator[str]:
-    """A database that exists only for the evaluation, removed afterwards."""
-    if database_url is None:
-        with tempfile.TemporaryDirectory(prefix="peerconsult-eval-") as directory:
-            from pgserver.postgres_server import get_server
-
-            server = get_server(Path(directory) / "pgdata", cleanup_mode="delete")
-            try:
-                yield str(server.get_uri())
-            finally:
-                server.cleanup()
-        return
-    name = f"peerconsult_eval_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        parts = urlsplit(database_url)
-        try:
-            yield urlunsplit(parts._replace(path=f"/{name}"))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def eligible_grades(dataset: Dataset, question_id: str, asker_id: str) -> dict[str, int]:

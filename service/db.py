@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -51,8 +56,15 @@ def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
     return database_url or start_embedded(data_dir)
 
 
+# How many candidates an HNSW index scan considers, and so the most rows it can return: the
+# retrieval asks for DENSE_PASSAGES (service/questions/service.py) rows, so it must be at least
+# that. `peerconsult bench` measures the recall this gives against exact search.
+HNSW_EF_SEARCH = 200
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await register_vector(conn)
+    await conn.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
 
 
 async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
@@ -93,3 +105,30 @@ def migrate(url: str, revision: str = "head") -> None:
 async def migrate_async(url: str) -> None:
     """``migrate`` off the event loop (Alembic's async engine runs its own loop)."""
     await asyncio.to_thread(migrate, url)
+
+
+@asynccontextmanager
+async def scratch_database(database_url: str | None) -> AsyncIterator[str]:
+    """A database that exists only for one evaluation or benchmark, removed afterwards: a
+    temporary embedded server, or a temporary database on the ``database_url`` server."""
+    if database_url is None:
+        with tempfile.TemporaryDirectory(prefix="peerconsult-scratch-") as directory:
+            from pgserver.postgres_server import get_server
+
+            server = get_server(Path(directory) / "pgdata", cleanup_mode="delete")
+            try:
+                yield str(server.get_uri())
+            finally:
+                server.cleanup()
+        return
+    name = f"peerconsult_scratch_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        parts = urlsplit(database_url)
+        try:
+            yield urlunsplit(parts._replace(path=f"/{name}"))
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

@@ -49,19 +49,14 @@ def ngram_counts(texts: Sequence[str]) -> sp.csr_matrix:
 
 
 def _weigh(
-    counts: sp.csr_matrix,
-    columns: npt.NDArray[np.int32],
-    idf: npt.NDArray[np.float64],
-    unseen_idf: float,
+    counts: sp.csr_matrix, frequency: npt.NDArray[np.int64], n_documents: int
 ) -> sp.csr_matrix:
+    """Sublinear TF times smoothed IDF (from the hashed column's document frequency), rows
+    L2-normalized. IDF is computed for the stored entries only, not for every hashed column."""
     weighted = sp.csr_matrix(counts, dtype=np.float64, copy=True)
     weighted.sum_duplicates()
-    entry_idf = np.full(weighted.indices.shape, unseen_idf, dtype=np.float64)
-    if len(columns):
-        position = np.minimum(np.searchsorted(columns, weighted.indices), len(columns) - 1)
-        known = columns[position] == weighted.indices
-        entry_idf[known] = idf[position[known]]
-    weighted.data = (1.0 + np.log(weighted.data)) * entry_idf
+    idf = np.log((1.0 + n_documents) / (1.0 + frequency[weighted.indices])) + 1.0
+    weighted.data = (1.0 + np.log(weighted.data)) * idf
     return sp.csr_matrix(normalize(weighted))
 
 
@@ -76,12 +71,10 @@ def tfidf_similarity(
     documents = sp.csr_matrix(document_counts, copy=True)
     documents.sum_duplicates()
     documents.eliminate_zeros()
-    # Only the columns present in the pool matter: no dense vector over all hashed features.
-    columns, frequency = np.unique(documents.indices, return_counts=True)
-    idf = np.log((1.0 + n_documents) / (1.0 + frequency)) + 1.0
-    unseen_idf = float(np.log(1.0 + n_documents) + 1.0)
+    # Document frequency per hashed column by counting (each row lists a column once): linear,
+    # where sorting the pool's columns was not. Unseen columns get the largest IDF.
+    frequency = np.bincount(documents.indices, minlength=N_FEATURES)
     similarity = (
-        _weigh(query_counts, columns, idf, unseen_idf)
-        @ _weigh(documents, columns, idf, unseen_idf).T
+        _weigh(query_counts, frequency, n_documents) @ _weigh(documents, frequency, n_documents).T
     )
     return np.clip(np.asarray(similarity.todense(), dtype=np.float64), 0.0, 1.0)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -84,14 +85,37 @@ class Components:
 def _atomic(passages: Sequence[Passage]) -> list[int]:
     """Indexes of the passages that contain no other passage: the sentences, not the windows of
     several sentences that ``split_passages`` adds."""
-    texts = [passage.text for passage in passages]
-    return [
+    return list(_atomic_texts(tuple(passage.text for passage in passages)))
+
+
+@lru_cache(maxsize=16384)
+def _atomic_texts(texts: tuple[str, ...]) -> tuple[int, ...]:
+    # Quadratic in a profile's passages, and the same profiles are ranked again and again: cached
+    # per profile (strings cache their hash, so the key costs little).
+    return tuple(
         index
         for index, text in enumerate(texts)
         if not any(
             j != index and len(other) < len(text) and other in text for j, other in enumerate(texts)
         )
-    ]
+    )
+
+
+def _similarities(query_vector: npt.NDArray[np.float32], candidate: Candidate) -> FloatArray | None:
+    """Cosine of the question with each passage: as given by the store, or from the vectors."""
+    passages = candidate.passages
+    if not passages:
+        return None
+    given = [passage.similarity for passage in passages]
+    if all(similarity is not None for similarity in given):
+        return np.array(given, dtype=np.float64)
+    vectors = [p.vector for p in passages]
+    if not np.any(query_vector) or any(
+        v is None or np.asarray(v).size != query_vector.size for v in vectors
+    ):
+        return None
+    matrix = np.stack([np.asarray(v, dtype=np.float32).ravel() for v in vectors])
+    return (matrix @ query_vector).astype(np.float64)
 
 
 def _dense(
@@ -101,15 +125,10 @@ def _dense(
     best: list[str | None] = []
     query_vector = np.asarray(query.vector, dtype=np.float32).ravel()
     for index, candidate in enumerate(candidates):
-        vectors = [np.asarray(p.vector, dtype=np.float32).ravel() for p in candidate.passages]
-        if (
-            not vectors
-            or any(v.shape != query_vector.shape for v in vectors)
-            or not np.any(query_vector)
-        ):
+        similarities = _similarities(query_vector, candidate)
+        if similarities is None:
             best.append(candidate.passages[0].text if candidate.passages else None)
             continue
-        similarities = (np.stack(vectors) @ query_vector).astype(np.float64)
         # The best passages decide: a long profile is not diluted by its other topics, and
         # passages of 2-3 sentences already pool a topic's context. The mean of the `top` best
         # (a sentence and a window around it, or two sentences of one topic) rewards a topic
@@ -236,9 +255,14 @@ def relevance(parts: Components, weights: Weights = DEFAULT_WEIGHTS) -> FloatArr
 
 
 def _centroid(candidate: Candidate) -> npt.NDArray[np.float32] | None:
-    if not candidate.passages:
+    if candidate.centroid is not None:
+        given = np.asarray(candidate.centroid, dtype=np.float32).ravel()
+        norm = float(np.linalg.norm(given))
+        return None if norm == 0 else (given / norm).astype(np.float32)
+    vectors = [p.vector for p in candidate.passages if p.vector is not None]
+    if not vectors:
         return None
-    mean = np.mean([np.asarray(p.vector, dtype=np.float32).ravel() for p in candidate.passages], 0)
+    mean = np.mean([np.asarray(v, dtype=np.float32).ravel() for v in vectors], 0)
     norm = float(np.linalg.norm(mean))
     return None if norm == 0 else (mean / norm).astype(np.float32)
 

@@ -17,10 +17,13 @@ Vector = npt.NDArray[np.float32]
 
 @dataclass(frozen=True, slots=True)
 class Passage:
-    """One topic-sized piece of a member's expertise, with its embedding (L2-normalized)."""
+    """One topic-sized piece of a member's expertise, with its embedding (L2-normalized), or with
+    its cosine similarity to the question already computed where the vectors live (PostgreSQL),
+    which saves shipping every vector to the ranker."""
 
     text: str
-    vector: Vector
+    vector: Vector | None = None
+    similarity: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,9 @@ class Candidate:
     max_open_requests: int = 5
     # Bounded prior from accepted, helpful consultations, in [0, 1]; 0 when there is none.
     feedback_prior: float = 0.0
+    # The normalized mean of the passage vectors, when the store computed it (near-duplicate
+    # profiles are found by it); otherwise the ranker computes it from the passages' vectors.
+    centroid: Vector | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,8 +218,17 @@ async def replace_passages(
     texts: Sequence[str],
     vectors: Vector,
 ) -> None:
-    """A member's passages for one model, replacing all earlier ones (of every model)."""
+    """A member's passages for one model, replacing all earlier ones (of every model), and the
+    centroid of their vectors."""
     await conn.execute("DELETE FROM passage WHERE member_id = $1", member_id)
+    await conn.execute("DELETE FROM member_centroid WHERE member_id = $1", member_id)
+    if len(texts):
+        await conn.execute(
+            "INSERT INTO member_centroid (member_id, model, centroid) VALUES ($1, $2, $3)",
+            member_id,
+            model,
+            np.asarray(vectors, dtype=np.float32).mean(axis=0),
+        )
     await conn.executemany(
         "INSERT INTO passage (member_id, position, text, model, embedding) "
         "VALUES ($1, $2, $3, $4, $5)",

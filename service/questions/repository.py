@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,10 +40,7 @@ def feedback_prior(ratings: int, helpful_sum: int) -> float:
     return min(1.0, max(0.0, (shrunk - 3.0) / 2.0))
 
 
-_WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
-
-
-def _as_array(value: Any) -> Vector:
+def as_array(value: Any) -> Vector:
     """pgvector's codec returns a ``Vector`` for an untyped column, an ndarray for a typed one."""
     to_numpy = getattr(value, "to_numpy", None)
     return np.asarray(to_numpy() if to_numpy else value, dtype=np.float32)
@@ -60,14 +56,52 @@ class StoredQuestion:
     created_at: Any
 
 
-def fulltext_query(text: str, *, max_terms: int = 40) -> str | None:
-    """An OR query of the text's words for ``to_tsquery`` (only letters, so nothing to escape)."""
-    words: list[str] = []
-    for word in _WORD.findall(text):
-        lowered = word.lower()
-        if lowered not in words:
-            words.append(lowered)
-    return " | ".join(words[:max_terms]) or None
+async def nearest_passages(
+    conn: Connection, *, model: str, query_vector: Vector, limit: int
+) -> list[int]:
+    """Ids of the passages nearest to the query, by the same ordering the service retrieves
+    candidates with (for measuring the vector index against exact search)."""
+    # $1 is unused in the ordering but keeps the parameter numbering of _nearest_order.
+    records = await conn.fetch(
+        f"SELECT p.id FROM passage p WHERE $1::int IS NOT NULL AND {_nearest_order(model)} "
+        "LIMIT $4",
+        0,
+        model,
+        np.asarray(query_vector, dtype=np.float32),
+        limit,
+    )
+    return [record["id"] for record in records]
+
+
+# Models whose passage vectors have an HNSW index (migration 0003), with their dimension. The
+# retrieval query must order by the indexed expression for the index to serve it.
+INDEXED_MODELS = {"use-multilingual-v3": 512}
+
+
+def _nearest_order(model: str) -> str:
+    """The passage predicate and ordering for ``model`` ($2 is the model, $3 the query)."""
+    dimension = INDEXED_MODELS.get(model)
+    if dimension is None:
+        return "p.model = $2 ORDER BY p.embedding <=> $3"
+    # The literal lets the planner match the partial index; the name comes from the table above.
+    return f"p.model = $2 AND p.model = '{model}' ORDER BY p.embedding::vector({dimension}) <=> $3"
+
+
+async def estimated_members(conn: Connection) -> int:
+    """The network's size, from the planner's statistics (free), counted only if never analyzed."""
+    estimate = await conn.fetchval(
+        "SELECT reltuples::bigint FROM pg_class WHERE oid = 'member'::regclass"
+    )
+    if estimate is None or estimate < 0:
+        count: int = await conn.fetchval("SELECT count(*) FROM member")
+        return count
+    return int(estimate)
+
+
+async def eligible_member_ids(conn: Connection, asker_id: UUID) -> list[UUID]:
+    """Everyone who may be suggested to the asker (for small networks: rank them all)."""
+    records = await conn.fetch(f"SELECT m.id FROM member m WHERE {_ELIGIBLE}", asker_id)
+    return [record["id"] for record in records]
 
 
 async def candidate_ids(
@@ -76,49 +110,45 @@ async def candidate_ids(
     asker_id: UUID,
     model: str,
     query_vector: Vector,
-    query_text: str,
     tag_keys: Sequence[str],
     dense_passages: int,
-    lexical_members: int,
+    tag_members: int,
 ) -> list[UUID]:
-    """Members who may be suggested to the asker and are near the question by any channel:
-    nearest passages (pgvector), German full-text search, or a shared tag."""
+    """Members who may be suggested to the asker and are near the question: the owners of the
+    nearest passages (pgvector HNSW), and the members sharing a question tag that few members
+    have (a common tag names hundreds of members and says nothing about which of them; the
+    ranker weighs tags among the candidates). Both channels are bounded, so a question costs
+    about the same at 10,000 members as at 100,000."""
     records = await conn.fetch(
         f"""
         SELECT member_id FROM (
             SELECT p.member_id FROM passage p JOIN member m ON m.id = p.member_id
-            WHERE p.model = $2 AND {_ELIGIBLE}
-            ORDER BY p.embedding <=> $3
+            WHERE {_ELIGIBLE} AND {_nearest_order(model)}
             LIMIT $4
         ) nearest
         UNION
-        SELECT id FROM (
-            SELECT m.id FROM member m
-            WHERE $5::text IS NOT NULL
-              AND to_tsvector('german', m.expertise) @@ to_tsquery('german', $5)
-              AND {_ELIGIBLE}
-            ORDER BY ts_rank_cd(to_tsvector('german', m.expertise), to_tsquery('german', $5)) DESC
-            LIMIT $6
-        ) lexical
-        UNION
         SELECT t.member_id FROM member_tag t JOIN member m ON m.id = t.member_id
-        WHERE t.tag_key = ANY($7::text[]) AND {_ELIGIBLE}
+        WHERE t.tag_key IN (
+            SELECT tag_key FROM member_tag WHERE tag_key = ANY($5::text[])
+            GROUP BY tag_key HAVING count(*) <= $6
+        ) AND {_ELIGIBLE}
         """,
         asker_id,
         model,
         np.asarray(query_vector, dtype=np.float32),
         dense_passages,
-        fulltext_query(query_text),
-        lexical_members,
         list(tag_keys),
+        tag_members,
     )
     return [record["member_id"] for record in records]
 
 
 async def load_candidates(
-    conn: Connection, member_ids: Sequence[UUID], *, model: str
+    conn: Connection, member_ids: Sequence[UUID], *, model: str, query_vector: Vector
 ) -> list[Candidate]:
-    """The ranker's view of these members: profile, tags and passage vectors of ``model``."""
+    """The ranker's view of these members: profile, tags, and their passages of ``model`` with
+    each passage's cosine similarity to the question and the profile's centroid, computed in
+    PostgreSQL (so the vectors themselves never travel)."""
     if not member_ids:
         return []
     members = await conn.fetch(
@@ -145,16 +175,28 @@ async def load_candidates(
     passages: dict[UUID, list[Passage]] = defaultdict(list)
     for record in await conn.fetch(
         """
-        SELECT member_id, text, embedding FROM passage
+        SELECT member_id, text, 1 - (embedding <=> $3) AS similarity FROM passage
         WHERE member_id = ANY($1::uuid[]) AND model = $2
         ORDER BY member_id, position
         """,
         list(member_ids),
         model,
+        np.asarray(query_vector, dtype=np.float32),
     ):
         passages[record["member_id"]].append(
-            Passage(text=record["text"], vector=_as_array(record["embedding"]))
+            Passage(text=record["text"], similarity=float(record["similarity"]))
         )
+    centroids = {
+        record["member_id"]: as_array(record["centroid"])
+        for record in await conn.fetch(
+            """
+            SELECT member_id, centroid FROM member_centroid
+            WHERE member_id = ANY($1::uuid[]) AND model = $2
+            """,
+            list(member_ids),
+            model,
+        )
+    }
     return [
         Candidate(
             member_id=str(record["id"]),
@@ -169,6 +211,7 @@ async def load_candidates(
             open_requests=record["open_requests"],
             max_open_requests=record["max_open_requests"],
             feedback_prior=feedback_prior(record["ratings"], record["helpful_sum"]),
+            centroid=centroids.get(record["id"]),
         )
         for record in members
     ]

@@ -19,10 +19,14 @@ from service.matching.types import Candidate, Query
 from service.matching.types import Suggestion as RankedSuggestion
 from service.questions import repository
 
-# Candidate retrieval: how many nearest passages and full-text hits to consider before
-# re-ranking. Generous, because re-ranking is where quality is decided.
-DENSE_PASSAGES = 1000
-LEXICAL_MEMBERS = 200
+# Networks up to this size are ranked in full: every eligible member is a candidate.
+EXHAUSTIVE_MEMBERS = 300
+# Larger networks: bounded candidate channels, so a question costs about the same at 10,000
+# members as at 100,000. The HNSW search breadth (hnsw.ef_search, set on every connection in
+# service/db.py) must be at least DENSE_PASSAGES: the index returns at most that many rows.
+DENSE_PASSAGES = 150
+# A question tag held by at most this many members brings them all in as candidates.
+TAG_MEMBERS = 40
 
 
 def parse_question_id(raw: str) -> UUID:
@@ -83,17 +87,21 @@ async def suggest(
     text = f"{title}\n{body}"
     vector = (await asyncio.to_thread(embedder.embed_queries, [text]))[0]
     tag_keys = sorted({key for key in (normalize_tag(tag) for tag in tags) if key})
-    member_ids = await repository.candidate_ids(
-        conn,
-        asker_id=asker_id,
-        model=embedder.name,
-        query_vector=vector,
-        query_text=text,
-        tag_keys=tag_keys,
-        dense_passages=DENSE_PASSAGES,
-        lexical_members=LEXICAL_MEMBERS,
+    if await repository.estimated_members(conn) <= EXHAUSTIVE_MEMBERS:
+        member_ids = await repository.eligible_member_ids(conn, asker_id)
+    else:
+        member_ids = await repository.candidate_ids(
+            conn,
+            asker_id=asker_id,
+            model=embedder.name,
+            query_vector=vector,
+            tag_keys=tag_keys,
+            dense_passages=DENSE_PASSAGES,
+            tag_members=TAG_MEMBERS,
+        )
+    candidates = await repository.load_candidates(
+        conn, member_ids, model=embedder.name, query_vector=vector
     )
-    candidates = await repository.load_candidates(conn, member_ids, model=embedder.name)
     query = Query(
         title=title,
         body=body,

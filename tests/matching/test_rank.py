@@ -304,7 +304,11 @@ class TestDenseAggregation:
         parts = components(query, [lucky, covered], top_two)
         assert parts.dense.argmax() == 1
         expected = float(
-            np.mean(np.sort(np.stack([p.vector for p in covered.passages]) @ query.vector)[-2:])
+            np.mean(
+                np.sort(np.stack([np.asarray(p.vector) for p in covered.passages]) @ query.vector)[
+                    -2:
+                ]
+            )
         )
         assert parts.dense[1] == pytest.approx(expected, abs=1e-6)
 

@@ -1,0 +1,298 @@
+"""`peerconsult bench`: the service against the simplest thing a user could script instead.
+
+For each network size, in one run on one machine (ratios, because absolute times are noise on
+shared machines):
+
+* import throughput through the import path vs the raw embedder's documents per second;
+* p50/p99 latency of ``POST /v1/questions`` over HTTP (one client, a real server process);
+* the naive baseline in-process: embed the question, brute-force cosine over every passage
+  vector in numpy, best passage per member, top k;
+* the query embedding alone (the floor no design can beat);
+* throughput with 1 and with 16 concurrent clients;
+* recall@50 of the vector index against exact search;
+* the server's memory (RSS of its processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import httpx
+import numpy as np
+import psutil
+
+from service import db
+from service.bench import synthetic
+from service.embeddings import Embedder
+from service.matching.passages import split_passages
+from service.members import importer
+from service.questions import repository as questions_repository
+
+RAW_SAMPLE = 2000  # passages embedded to measure the raw embedder
+RECALL_QUERIES = 50
+RECALL_DEPTH = 50
+
+
+@dataclass
+class SizeResult:
+    members: int
+    passages: int
+    import_passages_per_s: float
+    raw_passages_per_s: float
+    import_ratio: float
+    http_p50_ms: float
+    http_p99_ms: float
+    naive_p50_ms: float
+    embed_p50_ms: float
+    p50_vs_naive: float
+    throughput_1: float
+    throughput_16: float
+    concurrency_gain: float
+    index_recall_at_50: float
+    server_rss_mb: float
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    result: float = np.percentile(np.asarray(values, dtype=np.float64), q).item()
+    return result
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Server:
+    """``peerconsult serve`` as a separate process on the benchmark database."""
+
+    def __init__(self, database_url: str, model: str, workers: int) -> None:
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.admin_token = secrets.token_urlsafe(24)
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "PEERCONSULT_ADMIN_TOKEN": self.admin_token,
+            "PEERCONSULT_EMBEDDING_MODEL": model,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port),
+             "--workers", str(workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def wait_until_healthy(self, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("the server did not become healthy")
+
+    def rss_mb(self) -> float:
+        process = psutil.Process(self.process.pid)
+        processes = [process, *process.children(recursive=True)]
+        total: int = sum(p.memory_info().rss for p in processes)
+        return total / 2**20
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _raw_throughput(embedder: Embedder, texts: Sequence[str]) -> float:
+    sample = list(texts[:RAW_SAMPLE])
+    started = time.perf_counter()
+    for start in range(0, len(sample), 256):
+        embedder.embed_documents(sample[start : start + 256])
+    return len(sample) / (time.perf_counter() - started)
+
+
+def _naive(
+    embedder: Embedder, matrix: np.ndarray, starts: np.ndarray, text: str, k: int = 5
+) -> np.ndarray:
+    """What a user would script: embed, cosine over every passage, best passage per member."""
+    query = embedder.embed_queries([text])[0]
+    per_member = np.maximum.reduceat(matrix @ query, starts)
+    top = np.argpartition(-per_member, min(k, len(per_member) - 1))[:k]
+    return top[np.argsort(-per_member[top])]
+
+
+def _ask_payloads(count: int) -> list[dict[str, object]]:
+    return [
+        {"title": q.title, "body": q.body, "tags": list(q.tags), "limit": 5}
+        for q in synthetic.questions(count)
+    ]
+
+
+async def _throughput(server: Server, headers: dict[str, str], clients: int, total: int) -> float:
+    payloads = _ask_payloads(total)
+    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    for payload in payloads:
+        queue.put_nowait(payload)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                payload = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            response = await client.post("/v1/questions", json=payload, headers=headers)
+            response.raise_for_status()
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=120, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        return total / (time.perf_counter() - started)
+
+
+async def _index_recall(pool: object, embedder: Embedder, texts: Sequence[str]) -> float:
+    """recall@50 of the passage retrieval the service runs vs exact search, in PostgreSQL."""
+    recalls = []
+    async with pool.acquire() as conn:  # type: ignore[attr-defined]
+        for text in texts:
+            vector = embedder.embed_queries([text])[0]
+            async with conn.transaction():
+                approximate = await questions_repository.nearest_passages(
+                    conn, model=embedder.name, query_vector=vector, limit=RECALL_DEPTH
+                )
+                await conn.execute("SET LOCAL enable_indexscan = off")
+                exact = await questions_repository.nearest_passages(
+                    conn, model=embedder.name, query_vector=vector, limit=RECALL_DEPTH
+                )
+            recalls.append(len(set(approximate) & set(exact)) / max(1, len(exact)))
+    return statistics.fmean(recalls)
+
+
+async def run_size(
+    members: int,
+    *,
+    embedder: Embedder,
+    model: str,
+    database_url: str | None,
+    requests: int,
+    workers: int,
+    say: Callable[[str], None],
+) -> SizeResult:
+    """Build a network of ``members``, load it, start a server on it and measure."""
+    records = synthetic.network(members)
+    validated = importer.validate_records(records)
+    async with db.scratch_database(database_url) as url:
+        await db.migrate_async(url)
+        pool = await db.create_pool(url, max_size=4)
+        try:
+            say(f"{members} members: importing")
+            started = time.perf_counter()
+            report = await importer.import_members(pool, embedder, validated)
+            import_rate = report.passages / (time.perf_counter() - started)
+            texts = [text for member in validated for text in split_passages(member.expertise)]
+            raw_rate = await asyncio.to_thread(_raw_throughput, embedder, texts)
+            async with pool.acquire() as conn:
+                await conn.execute("ANALYZE")
+                rows = await conn.fetch(
+                    "SELECT member_id, embedding FROM passage WHERE model = $1 ORDER BY member_id",
+                    embedder.name,
+                )
+            matrix = np.stack([questions_repository.as_array(row["embedding"]) for row in rows])
+            member_ids = [row["member_id"] for row in rows]
+            starts = np.array(
+                [i for i, m in enumerate(member_ids) if i == 0 or m != member_ids[i - 1]]
+            )
+            payloads = _ask_payloads(requests)
+            say(f"{members} members: naive baseline and embedding floor")
+            naive, embed = [], []
+            for payload in payloads:
+                text = f"{payload['title']}\n{payload['body']}"
+                t0 = time.perf_counter()
+                _naive(embedder, matrix, starts, text)
+                naive.append((time.perf_counter() - t0) * 1000)
+                t0 = time.perf_counter()
+                embedder.embed_queries([text])
+                embed.append((time.perf_counter() - t0) * 1000)
+            say(f"{members} members: index recall")
+            recall = await _index_recall(
+                pool,
+                embedder,
+                [f"{p['title']}\n{p['body']}" for p in payloads[:RECALL_QUERIES]],
+            )
+        finally:
+            await pool.close()
+
+        say(f"{members} members: HTTP latency and throughput")
+        server = Server(url, model, workers)
+        try:
+            await asyncio.to_thread(server.wait_until_healthy)
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
+                created = await client.post(
+                    "/v1/members",
+                    headers={"Authorization": f"Bearer {server.admin_token}"},
+                    json={
+                        "name": "Benchmark",
+                        "email": "asker@bench.example.org",
+                        "municipality": {"name": "Fragestadt", "state": "Hessen"},
+                        "expertise": "Ich frage für den Benchmark.",
+                    },
+                )
+                created.raise_for_status()
+                headers = {"Authorization": f"Bearer {created.json()['token']}"}
+                latencies = []
+                for payload in payloads[:20]:  # warm-up: caches, plans, connections
+                    await client.post("/v1/questions", json=payload, headers=headers)
+                for payload in payloads:
+                    t0 = time.perf_counter()
+                    response = await client.post("/v1/questions", json=payload, headers=headers)
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                    response.raise_for_status()
+            one = await _throughput(server, headers, 1, requests)
+            sixteen = await _throughput(server, headers, 16, requests)
+            rss = server.rss_mb()
+        finally:
+            server.stop()
+
+    http_p50 = percentile(latencies, 50)
+    naive_p50 = percentile(naive, 50)
+    return SizeResult(
+        members=members,
+        passages=report.passages,
+        import_passages_per_s=import_rate,
+        raw_passages_per_s=raw_rate,
+        import_ratio=import_rate / raw_rate,
+        http_p50_ms=http_p50,
+        http_p99_ms=percentile(latencies, 99),
+        naive_p50_ms=naive_p50,
+        embed_p50_ms=percentile(embed, 50),
+        p50_vs_naive=http_p50 / naive_p50,
+        throughput_1=one,
+        throughput_16=sixteen,
+        concurrency_gain=sixteen / one,
+        index_recall_at_50=recall,
+        server_rss_mb=rss,
+    )
+
+
+def as_dict(result: SizeResult) -> dict[str, float | int]:
+    return {key: (round(value, 4) if isinstance(value, float) else value)
+            for key, value in asdict(result).items()}  # fmt: skip
