@@ -14,10 +14,10 @@ import csv
 import io
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from pydantic import ConfigDict, EmailStr, Field, ValidationError
@@ -171,6 +171,40 @@ async def _write_one(
     return existing is None
 
 
+T = TypeVar("T")
+
+
+async def _embedded_batches(
+    embedder: Embedder,
+    items: Sequence[T],
+    expertise_of: Callable[[T], str],
+    batch_size: int,
+) -> AsyncIterator[tuple[Sequence[T], list[list[str]], Any]]:
+    """Batches with their passages and vectors. The next batch is split and embedded in a
+    worker thread while the caller writes the current one, so the database writes hide behind
+    the embedding, which is the real cost of an import."""
+
+    def embed(batch: Sequence[T]) -> tuple[list[list[str]], Any]:
+        passage_lists = [split_passages(expertise_of(item)) for item in batch]
+        flat = [text for texts in passage_lists for text in texts]
+        return passage_lists, embedder.embed_documents(flat)
+
+    batches = [items[start : start + batch_size] for start in range(0, len(items), batch_size)]
+    upcoming = asyncio.ensure_future(asyncio.to_thread(embed, batches[0])) if batches else None
+    try:
+        for index, batch in enumerate(batches):
+            assert upcoming is not None
+            passage_lists, vectors = await upcoming
+            upcoming = None
+            if index + 1 < len(batches):
+                upcoming = asyncio.ensure_future(asyncio.to_thread(embed, batches[index + 1]))
+            yield batch, passage_lists, vectors
+    finally:
+        # A failed write stops the import: the batch being embedded is not wanted any more.
+        if upcoming is not None:
+            upcoming.cancel()
+
+
 async def import_members(
     pool: asyncpg.Pool,
     embedder: Embedder,
@@ -181,11 +215,9 @@ async def import_members(
 ) -> ImportReport:
     """Write validated members in batches: one embedding call and one transaction a batch."""
     report = ImportReport()
-    for start in range(0, len(members), batch_size):
-        batch = members[start : start + batch_size]
-        passage_lists = [split_passages(member.expertise) for member in batch]
-        flat = [text for texts in passage_lists for text in texts]
-        vectors = await asyncio.to_thread(embedder.embed_documents, flat)
+    async for batch, passage_lists, vectors in _embedded_batches(
+        embedder, members, lambda member: member.expertise, batch_size
+    ):
         offset = 0
         async with pool.acquire() as conn, conn.transaction():
             for member, texts in zip(batch, passage_lists, strict=True):
@@ -212,11 +244,9 @@ async def reindex(
     async with pool.acquire() as conn:
         members = await repository.all_member_texts(conn)
     total = 0
-    for start in range(0, len(members), batch_size):
-        batch = members[start : start + batch_size]
-        passage_lists = [split_passages(expertise) for _, expertise in batch]
-        flat = [text for texts in passage_lists for text in texts]
-        vectors = await asyncio.to_thread(embedder.embed_documents, flat)
+    async for batch, passage_lists, vectors in _embedded_batches(
+        embedder, members, lambda member: member[1], batch_size
+    ):
         offset = 0
         async with pool.acquire() as conn, conn.transaction():
             for (member_id, _), texts in zip(batch, passage_lists, strict=True):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from service.questions import service as questions_service
 from tests.api.test_members import assert_problem
 from tests.factories import CreatedMember, ask, create_member
 
@@ -214,3 +216,51 @@ class TestGetQuestion:
             headers=people["asker"].headers,
         )
         assert_problem(bad_limit, 422)
+
+
+class TestRetrievalAtScale:
+    """Large networks retrieve candidates through bounded channels (nearest passages through
+    the HNSW index, rare tags) instead of ranking everyone; the rules must hold there too."""
+
+    @pytest.fixture(autouse=True)
+    def as_if_large(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(questions_service, "EXHAUSTIVE_MEMBERS", 0)
+
+    async def test_hard_rules_and_the_best_expert(self, client: httpx.AsyncClient) -> None:
+        people = await network(client)
+        await client.patch(
+            f"/v1/members/{people['expert_b'].id}",
+            json={"accepting_requests": False},
+            headers=people["expert_b"].headers,
+        )
+        question = await ask(client, people["asker"], **QUESTION, limit=50)
+        ids = suggested_ids(question)
+        assert ids[0] in {people["expert_a"].id, people["expert_a_twin"].id}
+        for excluded in ("asker", "colleague_same_town", "expert_b"):
+            assert people[excluded].id not in ids
+        towns = [item["member"]["municipality"]["id"] for item in question["suggestions"]]
+        assert len(towns) == len(set(towns))
+
+    async def test_a_rare_tag_brings_its_members_in(
+        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # One nearest passage only: whoever else is suggested came through the tag channel.
+        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
+        people = await network(client)
+        specialist = await create_member(
+            client,
+            municipality="Seltenstadt",
+            expertise="Ich betreue die Partnerschaft mit unserer Partnerstadt in Frankreich.",
+            tags=["Städtepartnerschaft"],
+        )
+        question = await ask(
+            client,
+            people["asker"],
+            title="Bürgerhaushalt",
+            body="Wie habt ihr den Bürgerhaushalt aufgebaut?",
+            tags=["Städtepartnerschaft"],
+            limit=50,
+        )
+        ids = suggested_ids(question)
+        assert specialist.id in ids
+        assert len(ids) == 2  # the nearest passage's owner and the specialist
