@@ -4,6 +4,7 @@ evaluate``."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
@@ -103,6 +104,12 @@ def serve(
     # Workers reach the database (embedded or not) through this URL; migrations are done.
     os.environ["DATABASE_URL"] = url
     os.environ["PEERCONSULT_MIGRATE_ON_START"] = "0"
+    # Worker processes configure logging from this, so the service's own loggers (the access
+    # log among them) print there too.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["peerconsult"] = {"handlers": ["default"], "level": "INFO"}
+    log_config["loggers"]["service"] = {"handlers": ["default"], "level": "INFO"}
+    log_config["loggers"]["api"] = {"handlers": ["default"], "level": "INFO"}
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -110,6 +117,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        log_config=log_config,
         # Uvicorn's access log records client addresses and concrete paths (personal data);
         # api.access_log records route templates instead.
         access_log=False,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated
 
 import asyncpg
@@ -15,8 +13,10 @@ from service import auth, throttle
 from service.config import Settings
 from service.db import Connection
 from service.embeddings import Embedder
-from service.errors import Forbidden, NotAuthenticated, TooManyRequests
+from service.errors import Forbidden, InvalidToken, NotAuthenticated
 from service.members import service as members_service
+
+POOL_TIMEOUT_SECONDS = 10
 
 _bearer = HTTPBearer(auto_error=False, description="A member's token, or the coordinator's")
 
@@ -35,7 +35,8 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
     """One connection and one transaction per request: committed when the route returns
     (before the response is sent), rolled back when it raises."""
     pool: asyncpg.Pool = request.app.state.pool
-    async with pool.acquire() as conn, conn.transaction():
+    # A bounded wait: a pool that stays exhausted answers 503, it does not hang the client.
+    async with pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as conn, conn.transaction():
         yield conn
 
 
@@ -54,35 +55,19 @@ async def current_principal(
     client that has failed too often recently."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise NotAuthenticated("Send your access token as 'Authorization: Bearer <token>'.")
-    pool: asyncpg.Pool = request.app.state.pool
     client = throttle.client_key(request.client.host if request.client else "unknown")
-    until = await throttle.blocked_until(pool, client)
+    until = await throttle.blocked_until(conn, client)
     if until is not None:
-        raise _too_many(until)
+        raise throttle.too_many_attempts(until)
     token = credentials.credentials
     admin = settings.admin_token
     if admin is not None and auth.tokens_equal(token, admin.get_secret_value()):
         return auth.COORDINATOR
     principal = await members_service.authenticate(conn, token)
     if principal is None:
-        until = await throttle.record_failure(
-            pool,
-            client,
-            limit=settings.auth_failure_limit,
-            window_seconds=settings.auth_failure_window_seconds,
-        )
-        if until is not None:
-            raise _too_many(until)
-        raise NotAuthenticated("The access token is not valid.")
+        # Counted by the error handler, once this request's connection is released.
+        raise InvalidToken("The access token is not valid.", client=client)
     return principal
-
-
-def _too_many(until: datetime) -> TooManyRequests:
-    seconds = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
-    return TooManyRequests(
-        "Too many failed sign-in attempts from this client; please wait and try again.",
-        retry_after=seconds,
-    )
 
 
 CurrentPrincipal = Annotated[auth.Principal, Depends(current_principal)]

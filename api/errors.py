@@ -13,8 +13,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.problems import FieldError, Problem
+from service import throttle
 from service.db import DatabaseUnavailable
-from service.errors import DomainError, TooManyRequests
+from service.errors import DomainError, InvalidToken, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,19 @@ def is_database_down(exc: BaseException) -> bool:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(InvalidToken)
+    async def invalid_token(request: Request, exc: InvalidToken) -> JSONResponse:
+        settings = request.app.state.settings
+        until = await throttle.record_failure(
+            request.app.state.pool,
+            exc.client,
+            limit=settings.auth_failure_limit,
+            window_seconds=settings.auth_failure_window_seconds,
+        )
+        return await domain_error(
+            request, exc if until is None else throttle.too_many_attempts(until)
+        )
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

@@ -19,6 +19,14 @@ class NotAuthenticated(DomainError):
     type = "/problems/not-authenticated"
 
 
+class InvalidToken(NotAuthenticated):
+    """A token was presented and is wrong: counted against the client (service.throttle)."""
+
+    def __init__(self, detail: str, *, client: str) -> None:
+        super().__init__(detail)
+        self.client = client
+
+
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"

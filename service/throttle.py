@@ -1,24 +1,30 @@
 """Failed-authentication throttling, kept in PostgreSQL so every worker sees the same counts.
 
-Clients are stored as a hash of their address (the address itself is not kept). Writes use
-their own connection and commit at once: the failing request's transaction rolls back.
+Clients are stored as a hash of their address (the address itself is not kept). The check
+reads on the request's own connection; a failure is recorded after the failing request's
+transaction has rolled back and its connection is back in the pool (so no request ever holds two
+connections, which under load would exhaust the pool), and commits at once.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import math
+from datetime import UTC, datetime
 
 import asyncpg
+
+from service.db import Connection
+from service.errors import TooManyRequests
 
 
 def client_key(address: str) -> str:
     return hashlib.sha256(f"peerconsult-client:{address}".encode()).hexdigest()
 
 
-async def blocked_until(pool: asyncpg.Pool, client: str) -> datetime | None:
+async def blocked_until(conn: Connection, client: str) -> datetime | None:
     """When the client may try again, if it is blocked now."""
-    until: datetime | None = await pool.fetchval(
+    until: datetime | None = await conn.fetchval(
         "SELECT blocked_until FROM auth_failure WHERE client = $1 AND blocked_until > now()",
         client,
     )
@@ -26,13 +32,14 @@ async def blocked_until(pool: asyncpg.Pool, client: str) -> datetime | None:
 
 
 async def record_failure(
-    pool: asyncpg.Pool, client: str, *, limit: int, window_seconds: int
+    db: Connection | asyncpg.Pool, client: str, *, limit: int, window_seconds: int
 ) -> datetime | None:
     """Count a failed attempt in the client's current window; returns the end of the block if
-    this attempt reached the limit."""
+    this attempt reached the limit. ``db``: the pool (committed at once), or a connection whose
+    transaction commits (a sign-in form that answers with a page rather than an error)."""
     # One statement, so concurrent failures from one client count exactly. A window older than
     # ``window_seconds`` starts afresh.
-    until: datetime | None = await pool.fetchval(
+    until: datetime | None = await db.fetchval(
         """
         INSERT INTO auth_failure AS a (client, failures, window_start, blocked_until)
         VALUES ($1, 1, now(), CASE WHEN $3 <= 1 THEN now() + make_interval(secs => $2) END)
@@ -53,3 +60,11 @@ async def record_failure(
         limit,
     )
     return until
+
+
+def too_many_attempts(until: datetime) -> TooManyRequests:
+    seconds = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
+    return TooManyRequests(
+        "Too many failed sign-in attempts from this client; please wait and try again.",
+        retry_after=seconds,
+    )

@@ -30,7 +30,7 @@ from starlette.datastructures import FormData
 from api.deps import Conn, SettingsDep
 from service import auth
 from service.config import Settings
-from service.members import repository as members_repository
+from service.members import service as members_service
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +172,10 @@ async def principal_of(
         token_hash = bytes.fromhex(session.binding)
     except ValueError:
         return None
-    found = await members_repository.member_id_for_token(conn, token_hash)
-    if found is None or found[0] != member_id or not auth.hashes_equal(token_hash, found[1]):
+    principal = await members_service.authenticate_hash(conn, token_hash)
+    if principal is None or principal.member_id != member_id:
         return None
-    return auth.Principal(member_id=member_id)
+    return principal
 
 
 def current_session(request: Request) -> Session | None:

@@ -182,8 +182,19 @@ async def tag_vocabulary(conn: Connection) -> list[TagCount]:
 
 async def authenticate(conn: Connection, token: str) -> auth.Principal | None:
     """The member this token belongs to, or None."""
-    token_hash = auth.hash_token(token)
+    return await authenticate_hash(conn, auth.hash_token(token))
+
+
+async def authenticate_hash(conn: Connection, token_hash: bytes) -> auth.Principal | None:
+    """The member whose token has this hash (a web session holds the hash, not the token)."""
     found = await repository.member_id_for_token(conn, token_hash)
     if found is None or not auth.hashes_equal(token_hash, found[1]):
         return None
     return auth.Principal(member_id=found[0])
+
+
+async def list_members(conn: Connection, principal: auth.Principal) -> list[Member]:
+    """Every member, with e-mail addresses: the coordinator's view of the network."""
+    if not principal.is_coordinator:
+        raise Forbidden("Only the network's coordinator can list all members.")
+    return await repository.list_members(conn)

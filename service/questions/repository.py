@@ -355,3 +355,11 @@ async def appearances_of(conn: Connection, member_id: UUID) -> list[dict[str, An
         }
         for record in records
     ]
+
+
+async def count_recent(conn: Connection, *, days: int) -> int:
+    """Questions asked in the last ``days`` days, network-wide."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM question WHERE created_at > now() - make_interval(days => $1)", days
+    )
+    return count

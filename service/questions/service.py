@@ -183,3 +183,12 @@ async def current_suggestions(
         conn, question_id, suggestions, model=embedder.name, source="refreshed"
     )
     return suggestions
+
+
+async def own_questions(
+    conn: Connection, principal: auth.Principal
+) -> list[repository.StoredQuestion]:
+    """The calling member's questions, oldest first."""
+    if principal.member_id is None:
+        raise Forbidden("The coordinator asks no questions.")
+    return await repository.questions_of(conn, principal.member_id)

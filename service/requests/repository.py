@@ -169,3 +169,11 @@ async def insert_feedback(
 async def requests_of(conn: Connection, member_id: UUID) -> list[dict[str, Any]]:
     """Both directions, for the member's data export."""
     return await list_requests(conn, member_id, incoming=True, outgoing=True)
+
+
+async def count_pending(conn: Connection) -> int:
+    """Invitations waiting for an answer, network-wide."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM consultation_request WHERE status = 'pending' AND expires_at > now()"
+    )
+    return count

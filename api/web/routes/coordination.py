@@ -11,13 +11,12 @@ from starlette.datastructures import FormData
 
 from api.deps import Conn, EmbedderDep
 from api.web import forms, messages
-from api.web.overview import network_overview
 from api.web.rendering import WebRoute, redirect, render
 from api.web.session import CheckedForm, CoordinatorVisitor
 from models.members import Member, MemberCreate, MemberUpdate
 from service.errors import Conflict
-from service.members import repository as members_repository
 from service.members import service as members_service
+from service.overview import network_overview
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -136,10 +135,9 @@ async def _form_page(
 @router.get("/koordination")
 async def coordination(request: Request, conn: Conn, visitor: CoordinatorVisitor) -> Response:
     """The network overview and the member list."""
-    # No service function lists members yet; the coordinator may see all of them.
-    members = await members_repository.list_members(conn)
+    members = await members_service.list_members(conn, visitor.principal)
     vocabulary = await members_service.tag_vocabulary(conn)
-    overview = await network_overview(conn, members, vocabulary)
+    overview = await network_overview(conn, visitor.principal, members, vocabulary)
     ordered = sorted(members, key=lambda member: (member.name.casefold(), member.id))
     return render(request, "coordination.html", {"members": ordered, "overview": overview})
 

@@ -17,7 +17,6 @@ from models.questions import Question, QuestionCreate
 from models.requests import Direction, RequestCreate
 from service.errors import DomainError
 from service.members import service as members_service
-from service.questions import repository as questions_repository
 from service.questions import service as questions_service
 from service.requests import service as requests_service
 
@@ -35,9 +34,7 @@ async def _ask_page(
     errors: messages.FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    # The member's own questions (no service function lists them yet; this is the asker's own
-    # data, read with the questions repository).
-    asked = await questions_repository.questions_of(conn, visitor.member_id)
+    asked = await questions_service.own_questions(conn, visitor.principal)
     return render(
         request,
         "ask.html",

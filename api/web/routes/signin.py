@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -68,9 +67,8 @@ async def sign_in(
 
     if not token:
         return again("Bitte gib deinen Zugangsschlüssel ein.", 422)
-    pool: asyncpg.Pool = request.app.state.pool
     client = throttle.client_key(request.client.host if request.client else "unknown")
-    until = await throttle.blocked_until(pool, client)
+    until = await throttle.blocked_until(conn, client)
     if until is not None:
         return again(messages.too_many_attempts(messages.seconds_until(until)), 429)
     principal: auth.Principal | None = None
@@ -80,8 +78,9 @@ async def sign_in(
     else:
         principal = await members_service.authenticate(conn, token)
     if principal is None:
+        # This page answers without raising, so the request's transaction commits the count.
         until = await throttle.record_failure(
-            pool,
+            conn,
             client,
             limit=settings.auth_failure_limit,
             window_seconds=settings.auth_failure_window_seconds,
