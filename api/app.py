@@ -11,13 +11,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from threadpoolctl import threadpool_limits
 
 from api import errors, web
 from api.access_log import AccessLog
 from api.routes import health, members, questions, requests
 from service import db
 from service.config import Settings
-from service.embeddings import Embedder, load_embedder
+from service.embeddings import Embedder, cpu_count, load_embedder
 from service.notifications import SmtpSettings, run_sender
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,12 @@ def create_app(
         if settings.migrate_on_start:
             await db.migrate_async(url)
         app.state.pool = await db.create_pool(url, max_size=settings.pool_size)
+        threads = settings.embedding_threads or cpu_count()
+        # The ranker's numpy work is small: BLAS threads beyond this process's share of the
+        # cores only contend with the other workers and with PostgreSQL.
+        threadpool_limits(limits=threads, user_api="blas")
         app.state.embedder = embedder or await asyncio.to_thread(
-            load_embedder, settings.embedding_model
+            load_embedder, settings.embedding_model, threads=threads
         )
         await _warn_about_other_models(app)
         stop = asyncio.Event()

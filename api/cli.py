@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from service import db
 from service.config import Settings
-from service.embeddings import Embedder, load_embedder
+from service.embeddings import Embedder, cpu_count, load_embedder
 
 app = typer.Typer(
     help="peerconsult: peer consultation matching for municipal participation officers.",
@@ -104,6 +104,8 @@ def serve(
     # Workers reach the database (embedded or not) through this URL; migrations are done.
     os.environ["DATABASE_URL"] = url
     os.environ["PEERCONSULT_MIGRATE_ON_START"] = "0"
+    if settings.embedding_threads is None:
+        os.environ["PEERCONSULT_EMBEDDING_THREADS"] = str(max(1, cpu_count() // workers))
     # Worker processes configure logging from this, so the service's own loggers (the access
     # log among them) print there too.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)

@@ -65,18 +65,30 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
+# What a stopped, restarting or unreachable PostgreSQL raises (connecting, or on a pooled
+# connection that the server dropped).
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    DatabaseUnavailable,
+    OSError,  # ConnectionError, a missing socket file, …
+    TimeoutError,  # among them a pool that stays exhausted
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+)
+
+
 def is_database_down(exc: BaseException) -> bool:
-    return isinstance(
-        exc,
-        DatabaseUnavailable
-        | ConnectionError
-        | OSError
-        | TimeoutError
-        | asyncpg.exceptions.CannotConnectNowError
-        | asyncpg.exceptions.ConnectionDoesNotExistError
-        | asyncpg.exceptions.InterfaceError
-        | asyncpg.exceptions.AdminShutdownError
-        | asyncpg.exceptions.CrashShutdownError,
+    return isinstance(exc, DATABASE_DOWN)
+
+
+def database_unavailable() -> JSONResponse:
+    return problem_response(
+        503,
+        "The database is not available right now; please try again shortly.",
+        type_="/problems/database-unavailable",
+        headers={"Retry-After": "5"},
     )
 
 
@@ -124,15 +136,17 @@ def install(app: FastAPI) -> None:
             headers=dict(exc.headers) if exc.headers else None,
         )
 
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return database_unavailable()
+
+    # Handled like the expected errors (not by the last-resort handler, which re-raises).
+    for kind in DATABASE_DOWN:
+        app.add_exception_handler(kind, database_down)
+
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         if is_database_down(exc):
-            log.warning("database unavailable: %s", type(exc).__name__)
-            return problem_response(
-                503,
-                "The database is not available right now; please try again shortly.",
-                type_="/problems/database-unavailable",
-                headers={"Retry-After": "5"},
-            )
+            return await database_down(request, exc)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem_response(500, "An unexpected error occurred.")

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default=DEFAULT_MODEL, validation_alias="PEERCONSULT_EMBEDDING_MODEL"
     )
+    # Threads for matrix work in each process; `serve --workers N` gives each worker its share
+    # of the cores (oversubscribed cores make every embedding many times slower).
+    embedding_threads: int | None = Field(
+        default=None, ge=1, le=256, validation_alias="PEERCONSULT_EMBEDDING_THREADS"
+    )
     max_body_bytes: int = Field(default=1_000_000, validation_alias="PEERCONSULT_MAX_BODY_BYTES")
     # Signs the web interface's session cookies; derived from the admin token when unset.
     session_secret: SecretStr | None = Field(

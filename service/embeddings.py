@@ -155,17 +155,19 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self._document_prefix)
 
 
-def load_embedder(spec: str = DEFAULT_MODEL) -> Embedder:
+def load_embedder(spec: str = DEFAULT_MODEL, *, threads: int | None = None) -> Embedder:
     """Load a model from its configured name.
 
     ``use-multilingual-v3`` (default), ``minilm``, or ``sentence-transformers:<name or path>``
-    with optional ``?query_prefix=…&document_prefix=…``.
+    with optional ``?query_prefix=…&document_prefix=…``. ``threads``: for the model's matrix
+    work, the cores this process may use (default: all; with several worker processes, their
+    share, since more threads than cores makes every call many times slower).
     """
     spec = spec.strip() or DEFAULT_MODEL
     if spec in (DEFAULT_MODEL, "use", "usem3"):
-        return UniversalSentenceEncoder()
+        return UniversalSentenceEncoder(threads=threads)
     if spec == MINILM_ALIAS:
-        return SentenceTransformerEmbedder(MINILM_ALIAS)
+        return SentenceTransformerEmbedder(MINILM_ALIAS, threads=threads)
     if spec.startswith("sentence-transformers:"):
         model, _, query = spec.removeprefix("sentence-transformers:").partition("?")
         options = {key: values[-1] for key, values in parse_qs(query).items()}
@@ -173,6 +175,7 @@ def load_embedder(spec: str = DEFAULT_MODEL) -> Embedder:
             model,
             query_prefix=options.get("query_prefix", ""),
             document_prefix=options.get("document_prefix", ""),
+            threads=threads,
         )
     raise ValueError(
         f"unknown embedding model {spec!r}: use {DEFAULT_MODEL!r}, {MINILM_ALIAS!r} or "

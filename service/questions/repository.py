@@ -58,19 +58,19 @@ class StoredQuestion:
 
 async def nearest_passages(
     conn: Connection, *, model: str, query_vector: Vector, limit: int
-) -> list[int]:
-    """Ids of the passages nearest to the query, by the same ordering the service retrieves
-    candidates with (for measuring the vector index against exact search)."""
+) -> list[tuple[int, float]]:
+    """(id, cosine distance) of the passages nearest to the query, by the same ordering the
+    service retrieves candidates with (for measuring the vector index against exact search)."""
     # $1 is unused in the ordering but keeps the parameter numbering of _nearest_order.
     records = await conn.fetch(
-        f"SELECT p.id FROM passage p WHERE $1::int IS NOT NULL AND {_nearest_order(model)} "
-        "LIMIT $4",
+        f"SELECT p.id, p.embedding <=> $3 AS distance FROM passage p "
+        f"WHERE $1::int IS NOT NULL AND {_nearest_order(model)} LIMIT $4",
         0,
         model,
         np.asarray(query_vector, dtype=np.float32),
         limit,
     )
-    return [record["id"] for record in records]
+    return [(record["id"], float(record["distance"])) for record in records]
 
 
 # Models whose passage vectors have an HNSW index (migration 0003), with their dimension. The
