@@ -13,6 +13,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -70,9 +71,9 @@ async def template_url(server_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
-@pytest_asyncio.fixture
-async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated database for one test."""
+@asynccontextmanager
+async def migrated_database(server_url: str) -> AsyncIterator[str]:
+    """A fresh copy of the migrated template database, dropped afterwards."""
     name = f"peerconsult_test_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(server_url)
     try:
@@ -81,6 +82,13 @@ async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest_asyncio.fixture
+async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test."""
+    async with migrated_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,11 @@ examples per operation so the suite stays fast."""
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
@@ -21,7 +19,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import Case
 from schemathesis.core.result import Ok
 
-from tests.conftest import ADMIN_TOKEN, TEMPLATE, with_database
+from tests.conftest import ADMIN_TOKEN, migrated_database
 from tests.test_cli import CLI, free_port, wait_until_healthy
 
 
@@ -33,14 +31,8 @@ class LiveServer:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def live_database(server_url: str, template_url: str) -> AsyncIterator[str]:
-    name = f"peerconsult_fuzz_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
-        yield with_database(server_url, name)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with migrated_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
