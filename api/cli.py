@@ -109,9 +109,8 @@ def serve(
     # Worker processes configure logging from this, so the service's own loggers (the access
     # log among them) print there too.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["peerconsult"] = {"handlers": ["default"], "level": "INFO"}
-    log_config["loggers"]["service"] = {"handlers": ["default"], "level": "INFO"}
-    log_config["loggers"]["api"] = {"handlers": ["default"], "level": "INFO"}
+    for name in ("peerconsult", "service", "api"):
+        log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     uvicorn.run(
         "api.app:create_app",
         factory=True,
