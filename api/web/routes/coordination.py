@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from api.deps import Conn, EmbedderDep
 from api.web import forms, messages
 from api.web.rendering import WebRoute, redirect, render
+from api.web.routes.profile import profile_values, submitted_values
 from api.web.session import CheckedForm, CoordinatorVisitor
 from models.members import Member, MemberCreate, MemberUpdate
 from service.errors import Conflict
@@ -43,6 +44,7 @@ EMPTY_TAG_FIELDS = 3
 
 
 def _member_values(member: Member | None) -> dict[str, Any]:
+    """The member form: the profile's fields and the municipality (coordinator only)."""
     if member is None:
         return {
             "name": "",
@@ -58,33 +60,19 @@ def _member_values(member: Member | None) -> dict[str, Any]:
             "max_open_requests": "3",
         }
     return {
-        "name": member.name,
-        "email": member.email or "",
+        **profile_values(member),
         "municipality_name": member.municipality.name,
         "municipality_state": member.municipality.state,
         "municipality_kind": member.municipality.kind or "",
-        "role": member.role,
-        "expertise": member.expertise,
-        "tags": list(member.tags),
-        "languages": ", ".join(member.languages),
-        "accepting_requests": member.accepting_requests,
-        "max_open_requests": str(member.max_open_requests),
     }
 
 
 def _submitted(form: FormData) -> dict[str, Any]:
     return {
-        "name": forms.text(form, "name"),
-        "email": forms.text(form, "email"),
+        **submitted_values(form),
         "municipality_name": forms.text(form, "municipality_name"),
         "municipality_state": forms.text(form, "municipality_state"),
         "municipality_kind": forms.text(form, "municipality_kind"),
-        "role": forms.text(form, "role"),
-        "expertise": forms.text(form, "expertise"),
-        "tags": forms.texts(form, "tags"),
-        "languages": forms.text(form, "languages"),
-        "accepting_requests": forms.checkbox(form, "accepting_requests"),
-        "max_open_requests": forms.text(form, "max_open_requests"),
     }
 
 
