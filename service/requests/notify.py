@@ -3,16 +3,31 @@ state change (so a notification is never lost nor sent for a change that rolled 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from service.db import Connection
 from service.notifications import messages, outbox
 
+Party = Literal["asker", "peer"]
+
+
+async def _send(
+    conn: Connection, record: dict[str, Any], to: Party, message: messages.Message, kind: str
+) -> None:
+    """Queue ``message`` for one party of the request (members without an address get none)."""
+    if record[f"{to}_email"]:
+        await outbox.enqueue(
+            conn,
+            member_id=record[f"{to}_id"],
+            recipient=record[f"{to}_email"],
+            message=message,
+            kind=kind,
+            request_id=record["id"],
+        )
+
 
 async def invited(conn: Connection, record: dict[str, Any]) -> None:
     """Tell the invited colleague (no contact details of the asker before acceptance)."""
-    if not record["peer_email"]:
-        return
     message = messages.invited(
         peer_name=record["peer_name"],
         asker_name=record["asker_name"],
@@ -21,64 +36,35 @@ async def invited(conn: Connection, record: dict[str, Any]) -> None:
         message=record["message"],
         expires_on=record["expires_at"].date(),
     )
-    await outbox.enqueue(
-        conn,
-        member_id=record["peer_id"],
-        recipient=record["peer_email"],
-        message=message,
-        kind="invited",
-        request_id=record["id"],
-    )
+    await _send(conn, record, "peer", message, messages.INVITED)
 
 
 async def accepted(conn: Connection, record: dict[str, Any]) -> None:
-    """Both parties get the other's contact."""
-    if record["asker_email"] and record["peer_email"]:
-        for_asker = messages.accepted(
-            asker_name=record["asker_name"],
-            peer_name=record["peer_name"],
-            peer_municipality=record["peer_municipality_name"],
-            peer_email=record["peer_email"],
-            question_title=record["question_title"],
-        )
-        await outbox.enqueue(
-            conn,
-            member_id=record["asker_id"],
-            recipient=record["asker_email"],
-            message=for_asker,
-            kind="accepted",
-            request_id=record["id"],
-        )
-        for_peer = messages.accepted_copy(
-            peer_name=record["peer_name"],
-            asker_name=record["asker_name"],
-            asker_municipality=record["asker_municipality_name"],
-            asker_email=record["asker_email"],
-            question_title=record["question_title"],
-        )
-        await outbox.enqueue(
-            conn,
-            member_id=record["peer_id"],
-            recipient=record["peer_email"],
-            message=for_peer,
-            kind="accepted",
-            request_id=record["id"],
-        )
+    """Both parties get the other's contact (only when both have an address to share)."""
+    if not (record["asker_email"] and record["peer_email"]):
+        return
+    for_asker = messages.accepted(
+        asker_name=record["asker_name"],
+        peer_name=record["peer_name"],
+        peer_municipality=record["peer_municipality_name"],
+        peer_email=record["peer_email"],
+        question_title=record["question_title"],
+    )
+    for_peer = messages.accepted_copy(
+        peer_name=record["peer_name"],
+        asker_name=record["asker_name"],
+        asker_municipality=record["asker_municipality_name"],
+        asker_email=record["asker_email"],
+        question_title=record["question_title"],
+    )
+    await _send(conn, record, "asker", for_asker, messages.ACCEPTED)
+    await _send(conn, record, "peer", for_peer, messages.ACCEPTED)
 
 
 async def declined(conn: Connection, record: dict[str, Any]) -> None:
-    if not record["asker_email"]:
-        return
     message = messages.declined(
         asker_name=record["asker_name"],
         peer_name=record["peer_name"],
         question_title=record["question_title"],
     )
-    await outbox.enqueue(
-        conn,
-        member_id=record["asker_id"],
-        recipient=record["asker_email"],
-        message=message,
-        kind="declined",
-        request_id=record["id"],
-    )
+    await _send(conn, record, "asker", message, messages.DECLINED)
