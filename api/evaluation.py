@@ -23,16 +23,6 @@ from service.evaluation.metrics import EvaluationReport, QuestionResult
 EVALUATION_DEPTH = 10  # Recall@10 needs ten suggestions
 
 
-def eligible_grades(dataset: Dataset, question_id: str, asker_id: str) -> dict[str, int]:
-    """The judgments a matcher can reach: the asker's own municipality never counts."""
-    asker = dataset.member(asker_id)
-    return {
-        member_id: grade
-        for member_id, grade in dataset.qrels.get(question_id, {}).items()
-        if dataset.member(member_id).municipality_key != asker.municipality_key
-    }
-
-
 async def evaluate_over_http(
     dataset: Dataset,
     embedder: Embedder,
@@ -96,7 +86,7 @@ async def evaluate_over_http(
                         question.id,
                         question.title,
                         ranked,
-                        eligible_grades(dataset, question.id, question.asker_id),
+                        dataset.eligible_grades(question),
                     )
                 )
                 if progress is not None:

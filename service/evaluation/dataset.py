@@ -63,6 +63,16 @@ class Dataset:
                 return member
         raise KeyError(member_id)
 
+    def eligible_grades(self, question: DatasetQuestion) -> dict[str, int]:
+        """The judgments a matcher can reach: the asker's own municipality (the asker
+        included) is never suggested, so its grades never count."""
+        asker = self.member(question.asker_id)
+        return {
+            member_id: grade
+            for member_id, grade in self.qrels.get(question.id, {}).items()
+            if self.member(member_id).municipality_key != asker.municipality_key
+        }
+
 
 def _read_json(path: Path) -> object:
     if not path.is_file():

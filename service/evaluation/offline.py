@@ -118,12 +118,7 @@ def prepare(
             for member_id, candidate in candidates.items()
             if candidate.municipality_id != municipality_id(asker) and member_id != asker.id
         )
-        eligible_ids = {candidate.member_id for candidate in eligible}
-        grades = {
-            member_id: grade
-            for member_id, grade in dataset.qrels.get(question.id, {}).items()
-            if member_id in eligible_ids
-        }
+        grades = dataset.eligible_grades(question)
         query = Query(
             title=question.title,
             body=question.body,
