@@ -1,9 +1,9 @@
 """A synthetic network of any size, from realistic German fragments of the field.
 
-Deterministic for a seed. Profiles combine a topic's methods, settings and results into 3-6
-first-person sentences, the way members describe their work; questions paraphrase a topic. The
-vocabulary is the field's, so embedding, retrieval and ranking do the work they do on real
-profiles (lengths, compounds, overlaps between topics).
+Deterministic for a seed. Profiles combine a topic's methods, settings, particulars and results
+into 2-7 first-person sentences, the way members describe their work; questions paraphrase a
+topic. The vocabulary is the field's, so embedding, retrieval and ranking do the work they do on
+real profiles (lengths, compounds, overlaps between topics).
 """
 
 from __future__ import annotations
@@ -239,25 +239,87 @@ def municipality_name(rng: random.Random) -> str:
     return f"{prefix}{stem}{rng.choice(_SUFFIXES)}"
 
 
+_PARTNERS = (
+    "dem Jugendamt", "dem Stadtplanungsamt", "der Volkshochschule", "einem externen Büro",
+    "der Hochschule vor Ort", "dem Seniorenbeirat", "den Ortsbeiräten", "der Wirtschaftsförderung",
+    "dem Integrationsbeirat", "der Gleichstellungsstelle", "einem Moderationsteam",
+    "den Kirchengemeinden", "dem Quartiersbüro", "der Klimaschutzleitstelle",
+)  # fmt: skip
+_GROUPS = (
+    "Jugendliche", "Seniorinnen und Senioren", "Eltern", "Gewerbetreibende", "Ehrenamtliche",
+    "Zugezogene", "Menschen mit Behinderung", "Studierende", "Landwirte", "Vereine",
+)  # fmt: skip
+# Frames of a sentence about a method ("{method}" is a participle phrase: "… eingeführt").
+_METHOD_FRAMES = (
+    "Ich habe {setting} {method}.",
+    "{year} habe ich {setting} {method}.",
+    "In {town} habe ich {method}.",
+    "Gemeinsam mit {partner} haben wir {setting} {method}.",
+    "Seit {year} habe ich in {town} {setting} {method}.",
+    "Als {role} habe ich {method}.",
+    "Wir haben hier {setting} {method}, das war {year}.",
+)  # fmt: skip
+# Sentences with the particulars that make every real profile different.
+_DETAILS = (
+    "Beteiligt waren rund {count} Menschen, vor allem {group}.",
+    "Das Verfahren lief von {year} bis {later}.",
+    "Ansprechpartner in der Verwaltung war {partner}.",
+    "Besonders wichtig war uns, {group} zu erreichen.",
+    "Die Kosten lagen bei etwa {money} Euro.",
+    "Dafür hatten wir {weeks} Wochen Zeit.",
+    "Die Ergebnisse sind auf der Website von {town} dokumentiert.",
+)  # fmt: skip
+
+_CONCLUSIONS = ("", "", "Rückblickend: ", "Für {town} heißt das: ", "Unser Fazit: ",
+                "Nach {weeks} Wochen zeigte sich: ", "Das Ergebnis seit {year}: ")  # fmt: skip
+
+
+def _fill(frame: str, rng: random.Random, town: str, **values: str) -> str:
+    year = rng.randint(2010, 2024)
+    return frame.format(
+        town=town,
+        year=year,
+        later=year + rng.randint(1, 3),
+        count=rng.choice((25, 40, 60, 80, 120, 150, 200, 300, 450, 800, 1200, 2500)),
+        money=f"{rng.randint(2, 150) * 1000:,}".replace(",", "."),
+        weeks=rng.randint(3, 30),
+        group=rng.choice(_GROUPS),
+        partner=rng.choice(_PARTNERS),
+        **values,
+    )
+
+
 def member_record(index: int, rng: random.Random) -> dict[str, object]:
-    """One member in the import schema (the schema of shared/data/dev/members.json)."""
+    """One member in the import schema (the schema of shared/data/dev/members.json).
+
+    Sentences vary in frame and particulars (places, years, partners, numbers), so passages are
+    as distinct as real profiles' are: a network built from a few hundred repeated sentences
+    would make every nearest-neighbour search a search among ties."""
+    # Municipalities are shared by a few members, as in the real network.
+    municipality_seed = random.Random(index // 2)
+    town = municipality_name(municipality_seed)
+    role = rng.choice(ROLES)
     topics = rng.sample(TOPICS, k=rng.choice((1, 1, 2)))
     sentences = []
     for topic in topics:
         for method in rng.sample(topic.methods, k=rng.choice((1, 2))):
-            sentences.append(f"Ich habe {rng.choice(topic.settings)} {method}.")
-        sentences.append(rng.choice(topic.results))
+            frame = rng.choice(_METHOD_FRAMES)
+            sentence = _fill(
+                frame, rng, town, method=method, setting=rng.choice(topic.settings), role=role
+            )
+            sentences.append(sentence[0].upper() + sentence[1:])
+        if rng.random() < 0.5:
+            sentences.append(_fill(rng.choice(_DETAILS), rng, town))
+        sentences.append(_fill(rng.choice(_CONCLUSIONS), rng, town) + rng.choice(topic.results))
     tags = sorted({tag for topic in topics for tag in rng.sample(topic.tags, k=2)})
-    # Municipalities are shared by a few members, as in the real network.
-    municipality_seed = random.Random(index // 2)
     return {
         "id": f"bench-{index:06d}",
         "name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
         "email": f"mitglied{index}@bench.example.org",
-        "municipality": f"{municipality_name(municipality_seed)} {index // 2}",
+        "municipality": f"{town} {index // 2}",
         "state": municipality_seed.choice(STATES),
         "municipality_type": municipality_seed.choice(KINDS),
-        "role": rng.choice(ROLES),
+        "role": role,
         "expertise": " ".join(sentences),
         "tags": tags,
         "languages": ["de"],
