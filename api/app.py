@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -102,6 +103,9 @@ def create_app(
             load_embedder, settings.embedding_model, threads=threads
         )
         await _warn_about_other_models(app)
+        # Indexes an interrupted bulk import set aside are built in the background (one worker
+        # builds each; retrieval is exact, and slower, until then).
+        restoring = asyncio.create_task(_restore_indexes(app), name="restore-indexes")
         stop = asyncio.Event()
         # Every worker may run a sender: the outbox rows are claimed with SKIP LOCKED.
         sender = (
@@ -113,6 +117,9 @@ def create_app(
             yield
         finally:
             stop.set()
+            restoring.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await restoring
             if sender is not None and smtp is not None:
                 # A message cut off mid-send stays claimed by nobody and is sent again later.
                 with contextlib.suppress(TimeoutError):
@@ -143,6 +150,19 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     return app
+
+
+async def _restore_indexes(app: FastAPI) -> None:
+    from service.members import bulk
+
+    try:
+        async with app.state.pool.acquire() as conn:
+            built = await bulk.restore_indexes(conn)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        log.warning("could not build the indexes an interrupted import set aside: %s", exc)
+        return
+    if built:
+        log.info("built the indexes an interrupted import set aside: %s", ", ".join(built))
 
 
 async def _warn_about_other_models(app: FastAPI) -> None:

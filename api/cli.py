@@ -157,9 +157,19 @@ async def _load_demo(settings: Settings, url: str, host: str, port: int) -> None
 
 @app.command()
 def migrate() -> None:
-    """Bring the database schema up to date."""
+    """Bring the database schema up to date (and build indexes an interrupted import left
+    unbuilt)."""
+    from service.members import bulk
+
     settings = _settings()
-    db.migrate(_database_url(settings))
+
+    async def work(pool: Any) -> list[str]:
+        async with pool.acquire() as conn:
+            return await bulk.restore_indexes(conn)
+
+    built = _run(_with_pool(settings, work))
+    if built:
+        console.print(f"Built the indexes an interrupted import had set aside: {', '.join(built)}.")
     console.print("The database schema is up to date.")
 
 

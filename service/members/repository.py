@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import numpy as np
@@ -74,6 +75,79 @@ async def upsert_municipality(conn: Connection, *, name: str, state: str, kind: 
     return municipality_id
 
 
+async def upsert_municipalities(
+    conn: Connection, places: Sequence[tuple[str, str, str | None]]
+) -> dict[tuple[str, str], UUID]:
+    """``upsert_municipality`` for several (name, state, kind) in one statement; returns the ids
+    by folded (name, state). The first spelling of a place wins, and its first known kind."""
+    unique: dict[tuple[str, str], tuple[str, str, str | None]] = {}
+    for name, state, kind in places:
+        key = (fold(name), fold(state))
+        first = unique.setdefault(key, (name, state, kind))
+        if first[2] is None and kind is not None:
+            unique[key] = (first[0], first[1], kind)
+    if not unique:
+        return {}
+    records = await conn.fetch(
+        """
+        INSERT INTO municipality (name, state, kind, name_key, state_key)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+        ON CONFLICT ON CONSTRAINT municipality_name_state_key
+        DO UPDATE SET kind = coalesce(municipality.kind, EXCLUDED.kind)
+        RETURNING id, name_key, state_key
+        """,
+        [name for name, _, _ in unique.values()],
+        [state for _, state, _ in unique.values()],
+        [kind for _, _, kind in unique.values()],
+        [name_key for name_key, _ in unique],
+        [state_key for _, state_key in unique],
+    )
+    return {(record["name_key"], record["state_key"]): record["id"] for record in records}
+
+
+@dataclass(frozen=True, slots=True)
+class NewMember:
+    """A member row to insert (the id is chosen by the caller, so batches need no RETURNING)."""
+
+    id: UUID
+    municipality_id: UUID
+    name: str
+    email: str | None
+    role: str
+    expertise: str
+    languages: Sequence[str]
+    accepting_requests: bool
+    max_open_requests: int
+    token_hash: bytes
+    external_id: str | None = None
+
+
+async def insert_members(conn: Connection, members: Sequence[NewMember]) -> None:
+    await conn.executemany(
+        """
+        INSERT INTO member (id, municipality_id, name, email, role, expertise, languages,
+                            accepting_requests, max_open_requests, token_hash, external_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        """,
+        [
+            (
+                member.id,
+                member.municipality_id,
+                member.name,
+                member.email,
+                member.role,
+                member.expertise,
+                list(member.languages),
+                member.accepting_requests,
+                member.max_open_requests,
+                member.token_hash,
+                member.external_id,
+            )
+            for member in members
+        ],
+    )
+
+
 async def insert_member(
     conn: Connection,
     *,
@@ -88,32 +162,35 @@ async def insert_member(
     token_hash: bytes,
     external_id: str | None = None,
 ) -> UUID:
-    member_id: UUID = await conn.fetchval(
-        """
-        INSERT INTO member (municipality_id, name, email, role, expertise, languages,
-                            accepting_requests, max_open_requests, token_hash, external_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-        RETURNING id
-        """,
-        municipality_id,
-        name,
-        email,
-        role,
-        expertise,
-        list(languages),
-        accepting_requests,
-        max_open_requests,
-        token_hash,
-        external_id,
+    member = NewMember(
+        id=uuid4(),
+        municipality_id=municipality_id,
+        name=name,
+        email=email,
+        role=role,
+        expertise=expertise,
+        languages=languages,
+        accepting_requests=accepting_requests,
+        max_open_requests=max_open_requests,
+        token_hash=token_hash,
+        external_id=external_id,
     )
-    return member_id
+    await insert_members(conn, [member])
+    return member.id
 
 
 async def member_id_for_external_id(conn: Connection, external_id: str) -> UUID | None:
-    member_id: UUID | None = await conn.fetchval(
-        "SELECT id FROM member WHERE external_id = $1", external_id
+    return (await member_ids_for_external_ids(conn, [external_id])).get(external_id)
+
+
+async def member_ids_for_external_ids(
+    conn: Connection, external_ids: Sequence[str]
+) -> dict[str, UUID]:
+    records = await conn.fetch(
+        "SELECT external_id, id FROM member WHERE external_id = ANY($1::text[])",
+        list(external_ids),
     )
-    return member_id
+    return {record["external_id"]: record["id"] for record in records}
 
 
 async def member_count(conn: Connection) -> int:
@@ -196,13 +273,24 @@ async def update_member(conn: Connection, member_id: UUID, changes: dict[str, An
 
 async def replace_tags(conn: Connection, member_id: UUID, tags: Sequence[tuple[str, str]]) -> None:
     """Replace a member's tags with (key, display) pairs; the first spelling of a key wins."""
-    await conn.execute("DELETE FROM member_tag WHERE member_id = $1", member_id)
-    seen: set[str] = set()
+    await replace_tags_of_many(conn, [(member_id, tags)])
+
+
+async def replace_tags_of_many(
+    conn: Connection, members: Sequence[tuple[UUID, Sequence[tuple[str, str]]]]
+) -> None:
+    """``replace_tags`` for several members in two statements (imports write batches)."""
+    await conn.execute(
+        "DELETE FROM member_tag WHERE member_id = ANY($1::uuid[])",
+        [member_id for member_id, _ in members],
+    )
     rows: list[tuple[UUID, str, str, int]] = []
-    for key, display in tags:
-        if key and key not in seen:
-            seen.add(key)
-            rows.append((member_id, key, display, len(rows)))
+    for member_id, tags in members:
+        seen: set[str] = set()
+        for key, display in tags:
+            if key and key not in seen:
+                seen.add(key)
+                rows.append((member_id, key, display, len(seen) - 1))
     if rows:
         await conn.executemany(
             "INSERT INTO member_tag (member_id, tag_key, tag, position) VALUES ($1, $2, $3, $4)",
@@ -220,23 +308,38 @@ async def replace_passages(
 ) -> None:
     """A member's passages for one model, replacing all earlier ones (of every model), and the
     centroid of their vectors."""
-    await conn.execute("DELETE FROM passage WHERE member_id = $1", member_id)
-    await conn.execute("DELETE FROM member_centroid WHERE member_id = $1", member_id)
-    if len(texts):
-        await conn.execute(
+    await replace_passages_of_many(conn, [(member_id, texts, vectors)], model=model)
+
+
+async def replace_passages_of_many(
+    conn: Connection, members: Sequence[tuple[UUID, Sequence[str], Vector]], *, model: str
+) -> None:
+    """``replace_passages`` for several members (member id, texts, vectors) in four statements
+    (imports write batches)."""
+    member_ids = [member_id for member_id, _, _ in members]
+    await conn.execute("DELETE FROM passage WHERE member_id = ANY($1::uuid[])", member_ids)
+    await conn.execute("DELETE FROM member_centroid WHERE member_id = ANY($1::uuid[])", member_ids)
+    centroids = [
+        (member_id, model, np.asarray(vectors, dtype=np.float32).mean(axis=0))
+        for member_id, texts, vectors in members
+        if len(texts)
+    ]
+    if centroids:
+        await conn.executemany(
             "INSERT INTO member_centroid (member_id, model, centroid) VALUES ($1, $2, $3)",
-            member_id,
-            model,
-            np.asarray(vectors, dtype=np.float32).mean(axis=0),
+            centroids,
         )
-    await conn.executemany(
-        "INSERT INTO passage (member_id, position, text, model, embedding) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        [
-            (member_id, position, text, model, np.asarray(vector, dtype=np.float32))
-            for position, (text, vector) in enumerate(zip(texts, vectors, strict=True))
-        ],
-    )
+    rows = [
+        (member_id, position, text, model, np.asarray(vector, dtype=np.float32))
+        for member_id, texts, vectors in members
+        for position, (text, vector) in enumerate(zip(texts, vectors, strict=True))
+    ]
+    if rows:
+        await conn.executemany(
+            "INSERT INTO passage (member_id, position, text, model, embedding) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            rows,
+        )
 
 
 async def delete_member(conn: Connection, member_id: UUID) -> bool:
