@@ -1,80 +1,205 @@
 """Character n-gram TF-IDF over hashed n-grams.
 
 German compounds ("Jugendbeteiligung", "Beteiligungssatzung", "Bürgerhaushalts") defeat word
-matching; character 3-5-grams inside word boundaries match their parts. The n-grams are hashed
-(``HashingVectorizer``), so a passage's counts need no vocabulary and could be computed once at
-write time and stored; the IDF weights come from the candidates of the current question, which is
-what TF-IDF fitted on the pool of candidates would give.
+matching; character 3-5-grams inside word boundaries match their parts. The n-grams are those of
+scikit-learn's ``char_wb`` analyzer on folded text (each word padded with a space on both
+sides; every window of 3, 4 and 5 characters inside a padded word), hashed into ``N_FEATURES``
+columns, so a text's counts need no vocabulary. The IDF weights come from the candidates of the
+current question, which is what TF-IDF fitted on the pool of candidates would give.
+
+Everything here is vectorized with numpy and costs O(characters of the candidates), since it
+runs for every question: the n-grams of all texts not yet cached are hashed in one pass, and
+the similarity is computed on the sparse entries only (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
 from service.text import fold
 
 N_FEATURES = 2**20
 NGRAM_RANGE = (3, 5)
+# Rows kept per process: the same profiles are ranked again and again.
+CACHE_SIZE = 16384
 
-_VECTORIZER = HashingVectorizer(
-    analyzer="char_wb",
-    ngram_range=NGRAM_RANGE,
-    n_features=N_FEATURES,
-    alternate_sign=False,
-    norm=None,
-    lowercase=False,
-    preprocessor=fold,
-    dtype=np.float32,
-)
+# Polynomial rolling hash over code points, then a multiplicative mix into N_FEATURES columns.
+_BASE = np.uint64(1_000_003)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_SHIFT = np.uint64(29)
+_MASK = np.uint64(N_FEATURES - 1)
 
 
-@lru_cache(maxsize=8192)
-def _row(text: str) -> sp.csr_matrix:
-    return sp.csr_matrix(_VECTORIZER.transform([text]))
+def hash_ngram(ngram: str) -> int:
+    """The column of one n-gram (the scalar definition that ``_count`` vectorizes)."""
+    value = 0
+    for char in ngram:
+        value = ((value * int(_BASE)) % 2**64) ^ ord(char)
+    value = (value * int(_MIX)) % 2**64
+    value ^= value >> int(_SHIFT)
+    return value & int(_MASK)
+
+
+def _count(texts: Sequence[str]) -> sp.csr_matrix:
+    """Hashed n-gram counts of ``texts``, one row each, computed in one vectorized pass."""
+    words: list[str] = []
+    words_per_text = np.zeros(len(texts), dtype=np.int64)
+    for index, text in enumerate(texts):
+        folded = fold(text).split()
+        words.extend(folded)
+        words_per_text[index] = len(folded)
+    if not words:
+        return sp.csr_matrix((len(texts), N_FEATURES), dtype=np.float32)
+    # " w1  w2  w3 ": every word padded with a space on each side, as char_wb pads them.
+    padded = " " + "  ".join(words) + " "
+    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    lengths = np.fromiter((len(word) + 2 for word in words), dtype=np.int64, count=len(words))
+    word_of_char = np.repeat(np.arange(len(words), dtype=np.int64), lengths)
+    text_of_char = np.repeat(
+        np.repeat(np.arange(len(texts), dtype=np.int64), words_per_text), lengths
+    )
+    size = len(codes)
+    rows: list[npt.NDArray[np.int64]] = []
+    columns: list[npt.NDArray[np.int64]] = []
+    rolling = codes.copy()  # rolling[i]: hash of the n characters from i
+    for n in range(2, NGRAM_RANGE[1] + 1):
+        rolling = (rolling[: size - n + 1] * _BASE) ^ codes[n - 1 :]
+        if n < NGRAM_RANGE[0]:
+            continue
+        inside = word_of_char[: size - n + 1] == word_of_char[n - 1 :]
+        mixed = rolling[inside] * _MIX
+        mixed ^= mixed >> _SHIFT
+        columns.append((mixed & _MASK).astype(np.int64))
+        rows.append(text_of_char[: size - n + 1][inside])
+    row = np.concatenate(rows)
+    counts = sp.csr_matrix(
+        (np.ones(len(row), dtype=np.float32), (row, np.concatenate(columns))),
+        shape=(len(texts), N_FEATURES),
+    )
+    counts.sum_duplicates()
+    return counts
+
+
+# One text's counts: its columns (ascending) and their counts.
+Row = tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]
+
+
+class _RowCache:
+    """A thread-safe LRU cache of count rows by text."""
+
+    def __init__(self, size: int) -> None:
+        self._rows: OrderedDict[str, Row] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> Row | None:
+        with self._lock:
+            row = self._rows.get(text)
+            if row is not None:
+                self._rows.move_to_end(text)
+            return row
+
+    def put(self, text: str, row: Row) -> None:
+        with self._lock:
+            self._rows[text] = row
+            self._rows.move_to_end(text)
+            while len(self._rows) > self._size:
+                self._rows.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+
+_CACHE = _RowCache(CACHE_SIZE)
 
 
 def ngram_counts(texts: Sequence[str]) -> sp.csr_matrix:
-    """Hashed character n-gram counts, one row per text (stateless, so it may run at write
-    time; rows are cached per text, since the same profiles are ranked again and again)."""
-    if not texts:
-        return sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
-    return sp.csr_matrix(sp.vstack([_row(text) for text in texts], format="csr"))
+    """Hashed character n-gram counts, one row per text (stateless, so it could run at write
+    time; rows are cached per text, and the texts not cached are counted in one pass)."""
+    rows: list[Row | None] = [_CACHE.get(text) for text in texts]
+    missing = sorted({text for text, row in zip(texts, rows, strict=True) if row is None})
+    if missing:
+        counted = _count(missing)
+        fresh: dict[str, Row] = {}
+        for index, text in enumerate(missing):
+            start, end = counted.indptr[index], counted.indptr[index + 1]
+            fresh[text] = (
+                counted.indices[start:end].astype(np.int32),
+                counted.data[start:end].astype(np.float32),
+            )
+            _CACHE.put(text, fresh[text])
+        rows = [fresh[text] if row is None else row for text, row in zip(texts, rows, strict=True)]
+    known = [row for row in rows if row is not None]
+    indptr = np.zeros(len(known) + 1, dtype=np.int64)
+    np.cumsum([len(columns) for columns, _ in known], out=indptr[1:])
+    if not known or indptr[-1] == 0:
+        return sp.csr_matrix((len(texts), N_FEATURES), dtype=np.float32)
+    return sp.csr_matrix(
+        (
+            np.concatenate([counts for _, counts in known]),
+            np.concatenate([columns for columns, _ in known]),
+            indptr,
+        ),
+        shape=(len(texts), N_FEATURES),
+    )
 
 
-def _weigh(
-    counts: sp.csr_matrix, frequency: npt.NDArray[np.int64], n_documents: int
-) -> sp.csr_matrix:
-    """Sublinear TF times smoothed IDF (from the hashed column's document frequency), rows
-    L2-normalized. IDF is computed for the stored entries only, not for every hashed column."""
-    weighted = sp.csr_matrix(counts, dtype=np.float64, copy=True)
-    weighted.sum_duplicates()
-    idf = np.log((1.0 + n_documents) / (1.0 + frequency[weighted.indices])) + 1.0
-    weighted.data = (1.0 + np.log(weighted.data)) * idf
-    return sp.csr_matrix(normalize(weighted))
+def _weights(
+    counts: sp.csr_matrix,
+    idf_by_frequency: npt.NDArray[np.float64],
+    frequency: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Sublinear TF times smoothed IDF of every stored entry, and each row's L2 norm."""
+    weights = (1.0 + np.log(counts.data.astype(np.float64))) * idf_by_frequency[
+        frequency[counts.indices]
+    ]
+    squares = np.zeros(counts.shape[0], dtype=np.float64)
+    nonempty = np.diff(counts.indptr) > 0
+    if counts.nnz:
+        squares[nonempty] = np.add.reduceat(weights * weights, counts.indptr[:-1][nonempty])
+    return weights, np.sqrt(squares)
 
 
 def tfidf_similarity(
     query_counts: sp.csr_matrix, document_counts: sp.csr_matrix
 ) -> npt.NDArray[np.float64]:
     """Cosine similarity of sublinear TF-IDF vectors, IDF from the documents given; returns
-    shape (n_queries, n_documents), values in [0, 1]."""
-    n_documents = document_counts.shape[0]
-    if n_documents == 0 or query_counts.shape[0] == 0:
-        return np.zeros((query_counts.shape[0], n_documents), dtype=np.float64)
-    documents = sp.csr_matrix(document_counts, copy=True)
-    documents.sum_duplicates()
-    documents.eliminate_zeros()
-    # Document frequency per hashed column by counting (each row lists a column once): linear,
-    # where sorting the pool's columns was not. Unseen columns get the largest IDF.
+    shape (n_queries, n_documents), values in [0, 1]. Both matrices must hold each column of a
+    row at most once (as ``ngram_counts`` returns them)."""
+    n_queries, n_documents = query_counts.shape[0], document_counts.shape[0]
+    result = np.zeros((n_queries, n_documents), dtype=np.float64)
+    if n_documents == 0 or n_queries == 0:
+        return result
+    documents = sp.csr_matrix(document_counts)
+    # Document frequency per hashed column by counting: linear, where sorting was not. Unseen
+    # columns (frequency 0) get the largest IDF.
     frequency = np.bincount(documents.indices, minlength=N_FEATURES)
-    similarity = (
-        _weigh(query_counts, frequency, n_documents) @ _weigh(documents, frequency, n_documents).T
-    )
-    return np.clip(np.asarray(similarity.todense(), dtype=np.float64), 0.0, 1.0)
+    idf_by_frequency = np.log((1.0 + n_documents) / (1.0 + np.arange(n_documents + 1))) + 1.0
+    document_weights, document_norms = _weights(documents, idf_by_frequency, frequency)
+    document_of_entry = np.repeat(np.arange(n_documents), np.diff(documents.indptr))
+    for index in range(n_queries):
+        query = sp.csr_matrix(query_counts[index])
+        query_weights, query_norm = _weights(query, idf_by_frequency, frequency)
+        if not query.nnz or query_norm[0] == 0:
+            continue
+        # The query's weight of each document entry's column (0 where the query lacks it).
+        order = np.argsort(query.indices)
+        columns, weights = query.indices[order], query_weights[order]
+        position = np.minimum(np.searchsorted(columns, documents.indices), len(columns) - 1)
+        shared = columns[position] == documents.indices
+        dots = np.bincount(
+            document_of_entry[shared],
+            weights=document_weights[shared] * weights[position[shared]],
+            minlength=n_documents,
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cosine = dots / (document_norms * query_norm[0])
+        result[index] = np.clip(np.nan_to_num(cosine), 0.0, 1.0)
+    return result
