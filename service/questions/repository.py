@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ import numpy as np
 from models.members import Municipality
 from models.questions import Question, Reasons, SuggestedMember, Suggestion
 from service.db import Connection
+from service.matching.passages import split_passages
 from service.matching.types import Candidate, Passage, Vector
 
 # Members must be eligible for the asker: the hard rules of matching, in one place.
@@ -61,11 +63,9 @@ async def nearest_passages(
 ) -> list[tuple[int, float]]:
     """(id, cosine distance) of the passages nearest to the query, by the same ordering the
     service retrieves candidates with (for measuring the vector index against exact search)."""
-    # $1 is unused in the ordering but keeps the parameter numbering of _nearest_order.
     records = await conn.fetch(
-        f"SELECT p.id, p.embedding <=> $3 AS distance FROM passage p "
-        f"WHERE $1::int IS NOT NULL AND {_nearest_order(model)} LIMIT $4",
-        0,
+        f"SELECT p.id, p.embedding <=> $2 AS distance FROM passage p "
+        f"WHERE {_nearest_order(model)} LIMIT $3",
         model,
         np.asarray(query_vector, dtype=np.float32),
         limit,
@@ -79,12 +79,12 @@ INDEXED_MODELS = {"use-multilingual-v3": 512}
 
 
 def _nearest_order(model: str) -> str:
-    """The passage predicate and ordering for ``model`` ($2 is the model, $3 the query)."""
+    """The passage predicate and ordering for ``model`` ($1 is the model, $2 the query)."""
     dimension = INDEXED_MODELS.get(model)
     if dimension is None:
-        return "p.model = $2 ORDER BY p.embedding <=> $3"
+        return "p.model = $1 ORDER BY p.embedding <=> $2"
     # The literal lets the planner match the partial index; the name comes from the table above.
-    return f"p.model = $2 AND p.model = '{model}' ORDER BY p.embedding::vector({dimension}) <=> $3"
+    return f"p.model = $1 AND p.model = '{model}' ORDER BY p.embedding::vector({dimension}) <=> $2"
 
 
 async def estimated_members(conn: Connection) -> int:
@@ -104,6 +104,14 @@ async def eligible_member_ids(conn: Connection, asker_id: UUID) -> list[UUID]:
     return [record["id"] for record in records]
 
 
+# The cheap part of the hard rules, applied while retrieving (capacity, which needs the open
+# requests, is checked with all of them when candidates are loaded): $1 is the asker.
+_RETRIEVABLE = """
+    m.id <> $1 AND m.accepting_requests
+    AND m.municipality_id <> (SELECT municipality_id FROM member WHERE id = $1)
+"""
+
+
 async def candidate_ids(
     conn: Connection,
     *,
@@ -114,52 +122,65 @@ async def candidate_ids(
     dense_passages: int,
     tag_members: int,
 ) -> list[UUID]:
-    """Members who may be suggested to the asker and are near the question: the owners of the
-    nearest passages (pgvector HNSW), and the members sharing a question tag that few members
-    have (a common tag names hundreds of members and says nothing about which of them; the
-    ranker weighs tags among the candidates). Both channels are bounded, so a question costs
-    about the same at 10,000 members as at 100,000."""
+    """Members near the question who may be asked: the owners of the nearest passages (pgvector
+    HNSW), and the members sharing a question tag that few members have (a common tag names
+    hundreds of members and says nothing about which of them; the ranker weighs tags among the
+    candidates). Both channels are bounded, so a question costs about the same at 10,000
+    members as at 100,000. Capacity is checked when they are loaded (``load_candidates``)."""
     records = await conn.fetch(
         f"""
         SELECT member_id FROM (
             SELECT p.member_id FROM passage p JOIN member m ON m.id = p.member_id
-            WHERE {_ELIGIBLE} AND {_nearest_order(model)}
-            LIMIT $4
+            WHERE {_RETRIEVABLE.replace("$1", "$5")} AND {_nearest_order(model)} LIMIT $3
         ) nearest
         UNION
         SELECT t.member_id FROM member_tag t JOIN member m ON m.id = t.member_id
         WHERE t.tag_key IN (
-            SELECT tag_key FROM member_tag WHERE tag_key = ANY($5::text[])
+            SELECT tag_key FROM member_tag WHERE tag_key = ANY($4::text[])
             GROUP BY tag_key HAVING count(*) <= $6
-        ) AND {_ELIGIBLE}
+        ) AND {_RETRIEVABLE.replace("$1", "$5")}
         """,
-        asker_id,
         model,
         np.asarray(query_vector, dtype=np.float32),
         dense_passages,
         list(tag_keys),
+        asker_id,
         tag_members,
     )
     return [record["member_id"] for record in records]
 
 
+@lru_cache(maxsize=16384)
+def _passage_texts(expertise: str) -> tuple[str, ...]:
+    return tuple(split_passages(expertise))
+
+
 async def load_candidates(
-    conn: Connection, member_ids: Sequence[UUID], *, model: str, query_vector: Vector
+    conn: Connection,
+    member_ids: Sequence[UUID],
+    *,
+    asker_id: UUID,
+    model: str,
+    query_vector: Vector,
 ) -> list[Candidate]:
-    """The ranker's view of these members: profile, tags, and their passages of ``model`` with
-    each passage's cosine similarity to the question and the profile's centroid, computed in
-    PostgreSQL (so the vectors themselves never travel)."""
+    """The ranker's view of those of these members who may be suggested to the asker: profile,
+    tags, their passages of ``model`` with each passage's cosine similarity to the question, and
+    the profile's centroid, in two queries. Similarities are computed in PostgreSQL, so passage
+    vectors never travel; nor do passage texts, which are the expertise split again (cached),
+    checked against the stored passages' lengths (texts are fetched for any member whose stored
+    passages were split otherwise, until ``peerconsult reindex``)."""
     if not member_ids:
         return []
-    members = await conn.fetch(
-        """
-        SELECT m.id, m.name, m.role, m.max_open_requests,
+    records = await conn.fetch(
+        f"""
+        SELECT m.id, m.name, m.role, m.expertise, m.max_open_requests,
                mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
                coalesce((SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
-                         WHERE t.member_id = m.id), '{}') AS tags,
+                         WHERE t.member_id = m.id), '{{}}') AS tags,
                coalesce(o.open_requests, 0) AS open_requests,
                coalesce(fb.ratings, 0) AS ratings,
-               coalesce(fb.helpful_sum, 0) AS helpful_sum
+               coalesce(fb.helpful_sum, 0) AS helpful_sum,
+               c.centroid
         FROM member m
         JOIN municipality mu ON mu.id = m.municipality_id
         LEFT JOIN member_open_requests o ON o.member_id = m.id
@@ -168,35 +189,43 @@ async def load_candidates(
             FROM feedback f JOIN consultation_request r ON r.id = f.request_id
             WHERE r.peer_id = m.id
         ) fb ON true
-        WHERE m.id = ANY($1::uuid[])
+        LEFT JOIN member_centroid c ON c.member_id = m.id AND c.model = $3
+        WHERE m.id = ANY($2::uuid[]) AND {_ELIGIBLE}
         """,
-        list(member_ids),
-    )
-    passages: dict[UUID, list[Passage]] = defaultdict(list)
-    for record in await conn.fetch(
-        """
-        SELECT member_id, text, 1 - (embedding <=> $3) AS similarity FROM passage
-        WHERE member_id = ANY($1::uuid[]) AND model = $2
-        ORDER BY member_id, position
-        """,
+        asker_id,
         list(member_ids),
         model,
-        np.asarray(query_vector, dtype=np.float32),
-    ):
-        passages[record["member_id"]].append(
-            Passage(text=record["text"], similarity=float(record["similarity"]))
-        )
-    centroids = {
-        record["member_id"]: as_array(record["centroid"])
-        for record in await conn.fetch(
+    )
+    # One scan of the candidates' passages (a lateral subquery per member costs more).
+    similarities: dict[UUID, tuple[list[float], list[int]]] = {
+        row["member_id"]: (row["similarities"], row["lengths"])
+        for row in await conn.fetch(
             """
-            SELECT member_id, centroid FROM member_centroid
-            WHERE member_id = ANY($1::uuid[]) AND model = $2
+            SELECT member_id, array_agg(1 - (embedding <=> $3) ORDER BY position) AS similarities,
+                   array_agg(length(text) ORDER BY position) AS lengths
+            FROM passage WHERE member_id = ANY($1::uuid[]) AND model = $2 GROUP BY member_id
             """,
-            list(member_ids),
+            [record["id"] for record in records],
             model,
+            np.asarray(query_vector, dtype=np.float32),
         )
     }
+    texts: dict[UUID, tuple[str, ...]] = {}
+    for record in records:
+        split = _passage_texts(record["expertise"])
+        if [len(text) for text in split] == similarities.get(record["id"], ([], []))[1]:
+            texts[record["id"]] = split
+    stale = [record["id"] for record in records if record["id"] not in texts]
+    if stale:
+        stored: dict[UUID, list[str]] = defaultdict(list)
+        for row in await conn.fetch(
+            "SELECT member_id, text FROM passage WHERE member_id = ANY($1::uuid[]) "
+            "AND model = $2 ORDER BY member_id, position",
+            stale,
+            model,
+        ):
+            stored[row["member_id"]].append(row["text"])
+        texts.update({member_id: tuple(stored[member_id]) for member_id in stale})
     return [
         Candidate(
             member_id=str(record["id"]),
@@ -207,13 +236,18 @@ async def load_candidates(
             municipality_kind=record["kind"],
             role=record["role"],
             tags=tuple(record["tags"]),
-            passages=tuple(passages.get(record["id"], ())),
+            passages=tuple(
+                Passage(text=text, similarity=float(similarity))
+                for text, similarity in zip(
+                    texts[record["id"]], similarities.get(record["id"], ([], []))[0], strict=True
+                )
+            ),
             open_requests=record["open_requests"],
             max_open_requests=record["max_open_requests"],
             feedback_prior=feedback_prior(record["ratings"], record["helpful_sum"]),
-            centroid=centroids.get(record["id"]),
+            centroid=None if record["centroid"] is None else as_array(record["centroid"]),
         )
-        for record in members
+        for record in records
     ]
 
 

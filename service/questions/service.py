@@ -100,7 +100,7 @@ async def suggest(
             tag_members=TAG_MEMBERS,
         )
     candidates = await repository.load_candidates(
-        conn, member_ids, model=embedder.name, query_vector=vector
+        conn, member_ids, asker_id=asker_id, model=embedder.name, query_vector=vector
     )
     query = Query(
         title=title,

@@ -264,3 +264,34 @@ class TestRetrievalAtScale:
         ids = suggested_ids(question)
         assert specialist.id in ids
         assert len(ids) == 2  # the nearest passage's owner and the specialist
+
+
+class TestPassagesSplitEarlier:
+    async def test_reasons_quote_the_stored_passages(
+        self, client: httpx.AsyncClient, database_url: str
+    ) -> None:
+        """Passages stored by an earlier version of the splitter (before ``reindex``) are shown
+        as stored: the matched passage is one the member's vectors were computed from."""
+        import asyncpg
+
+        people = await network(client)
+        conn = await asyncpg.connect(database_url)
+        try:
+            # As if split otherwise: one passage, the whole expertise on one line.
+            await conn.execute(
+                "DELETE FROM passage WHERE member_id = $1 AND position > 0", people["expert_b"].id
+            )
+            await conn.execute(
+                "UPDATE passage SET text = $2 WHERE member_id = $1",
+                people["expert_b"].id,
+                "Früher gespeichert: " + BUERGERHAUSHALT,
+            )
+        finally:
+            await conn.close()
+        question = await ask(client, people["asker"], **QUESTION, limit=50)
+        by_id = {item["member"]["id"]: item for item in question["suggestions"]}
+        assert by_id[people["expert_b"].id]["reasons"]["passage"].startswith("Früher gespeichert")
+        others = [item for key, item in by_id.items() if key != people["expert_b"].id]
+        assert others
+        for item in others:
+            assert item["reasons"]["passage"] in BUERGERHAUSHALT + JUGEND
