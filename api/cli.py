@@ -349,6 +349,8 @@ def bench(
             )
         )
         results.append(runner.as_dict(measured))
+        # Each size as soon as it is measured (a long run's earlier sizes are not lost).
+        console.print(f"[dim]{json.dumps(results[-1])}[/dim]")
     if as_json:
         sys.stdout.write(json.dumps(results, indent=2) + "\n")
         return

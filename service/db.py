@@ -64,7 +64,6 @@ HNSW_EF_SEARCH = 200
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await register_vector(conn)
-    await conn.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
 
 
 async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
@@ -74,6 +73,10 @@ async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
         min_size=1,
         max_size=max_size,
         init=_init_connection,
+        # A startup parameter, not a SET: the pool runs RESET ALL whenever a connection is
+        # released, which undid a SET after a connection's first use (ef_search fell back to
+        # pgvector's 40, so retrieval returned at most 40 passages; found by `peerconsult bench`).
+        server_settings={"hnsw.ef_search": str(HNSW_EF_SEARCH)},
         command_timeout=60,
         # Reconnect rather than keep connections PostgreSQL has dropped (restart, failover).
         max_inactive_connection_lifetime=60,
