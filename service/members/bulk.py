@@ -34,6 +34,9 @@ BUILD_MEMORY_PER_ROW_KB = 3
 MAX_BUILD_MEMORY_MB = 4096
 # A build of a large network's graph takes minutes, beyond the pool's statement timeout.
 BUILD_TIMEOUT_S = 6 * 3600
+# Held by a bulk load from start to end: bulk loads run one at a time, and nobody else builds
+# the indexes a bulk load has set aside while it is loading.
+BULK_LOCK = 0x70C0_B01C
 
 
 async def _member_count(conn: Connection) -> int:
@@ -69,10 +72,13 @@ async def defer_indexes(conn: Connection) -> list[str]:
 
 async def restore_indexes(conn: Connection) -> list[str]:
     """Build every deferred index; returns their names. Safe to call from several processes at
-    once: each deferred index is built by one of them, the others skip it."""
+    once: each deferred index is built by one of them, the others skip it; while a bulk load is
+    running (in another session), its indexes are left to it."""
     built: list[str] = []
     while True:
         async with conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", BULK_LOCK):
+                return built
             record = await conn.fetchrow(
                 "SELECT name, definition FROM deferred_index ORDER BY name "
                 "LIMIT 1 FOR UPDATE SKIP LOCKED"
@@ -99,12 +105,17 @@ async def bulk_load(
     """Around a load of ``incoming_members``: indexes deferred if it is a bulk load (yields
     whether it is), and every deferred index built afterwards, whether the load succeeded."""
     async with pool.acquire() as conn:
-        await restore_indexes(conn)  # left over from an import that died
-        bulk = is_bulk(incoming_members, await _member_count(conn), minimum)
-        if bulk:
-            await defer_indexes(conn)
-    try:
-        yield bulk
-    finally:
-        async with pool.acquire() as conn:
-            await restore_indexes(conn)
+        # One connection holds the lock throughout (a session lock: the pool releases it, if
+        # this does not, when the connection goes back).
+        await conn.execute("SELECT pg_advisory_lock($1)", BULK_LOCK)
+        try:
+            await restore_indexes(conn)  # left over from an import that died
+            bulk = is_bulk(incoming_members, await _member_count(conn), minimum)
+            if bulk:
+                await defer_indexes(conn)
+            try:
+                yield bulk
+            finally:
+                await restore_indexes(conn)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", BULK_LOCK)

@@ -183,6 +183,22 @@ class TestInterruptedImport:
             await other.close()
         assert sorted(built[0] + built[1]) == [INDEX]
 
+    async def test_others_leave_a_running_bulk_loads_indexes_alone(
+        self, pool: asyncpg.Pool, database_url: str
+    ) -> None:
+        other = await db.create_pool(database_url, max_size=1)
+        try:
+            async with bulk.bulk_load(pool, 1000, minimum=10) as is_bulk:
+                assert is_bulk
+                assert INDEX not in await index_definitions(pool)
+                async with other.acquire() as conn:  # a server starting meanwhile
+                    assert await bulk.restore_indexes(conn) == []
+                assert INDEX not in await index_definitions(pool)
+        finally:
+            await other.close()
+        assert INDEX in await index_definitions(pool)
+        assert await deferred(pool) == []
+
 
 class TestBatchWrites:
     async def test_members_tags_and_places_are_written_as_one_by_one(
