@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from service.db import Connection
+from service.members import repository
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,6 @@ BUILD_TIMEOUT_S = 6 * 3600
 # Held by a bulk load from start to end: bulk loads run one at a time, and nobody else builds
 # the indexes a bulk load has set aside while it is loading.
 BULK_LOCK = 0x70C0_B01C
-
-
-async def _member_count(conn: Connection) -> int:
-    count: int = await conn.fetchval("SELECT count(*) FROM member")
-    return count
 
 
 def is_bulk(
@@ -110,7 +106,7 @@ async def bulk_load(
         await conn.execute("SELECT pg_advisory_lock($1)", BULK_LOCK)
         try:
             await restore_indexes(conn)  # left over from an import that died
-            bulk = is_bulk(incoming_members, await _member_count(conn), minimum)
+            bulk = is_bulk(incoming_members, await repository.member_count(conn), minimum)
             if bulk:
                 await defer_indexes(conn)
             try:

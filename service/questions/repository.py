@@ -19,14 +19,25 @@ from service.db import Connection
 from service.matching.passages import split_passages
 from service.matching.types import Candidate, Passage, Vector
 
-# Members must be eligible for the asker: the hard rules of matching, in one place.
-_ELIGIBLE = """
-    m.id <> $1
-    AND m.municipality_id <> (SELECT municipality_id FROM member WHERE id = $1)
+
+def _retrievable(asker: str) -> str:
+    """The hard rules that need no counting, for the asker in parameter ``asker`` ("$1"):
+    candidate retrieval applies these; capacity is checked with them in ``_ELIGIBLE``."""
+    return f"""
+    m.id <> {asker}
+    AND m.municipality_id <> (SELECT municipality_id FROM member WHERE id = {asker})
     AND m.accepting_requests
+"""
+
+
+# Members must be eligible for the asker ($1): the hard rules of matching, in one place.
+_ELIGIBLE = (
+    _retrievable("$1")
+    + """
     AND m.max_open_requests > coalesce(
         (SELECT o.open_requests FROM member_open_requests o WHERE o.member_id = m.id), 0)
 """
+)
 
 # Feedback raises a member's prior only with evidence: a Bayesian average of the "helpful"
 # ratings (1-5) shrunk towards the neutral 3 by this many pseudo-ratings, then mapped to [0, 1]
@@ -104,14 +115,6 @@ async def eligible_member_ids(conn: Connection, asker_id: UUID) -> list[UUID]:
     return [record["id"] for record in records]
 
 
-# The cheap part of the hard rules, applied while retrieving (capacity, which needs the open
-# requests, is checked with all of them when candidates are loaded): $1 is the asker.
-_RETRIEVABLE = """
-    m.id <> $1 AND m.accepting_requests
-    AND m.municipality_id <> (SELECT municipality_id FROM member WHERE id = $1)
-"""
-
-
 async def candidate_ids(
     conn: Connection,
     *,
@@ -131,14 +134,14 @@ async def candidate_ids(
         f"""
         SELECT member_id FROM (
             SELECT p.member_id FROM passage p JOIN member m ON m.id = p.member_id
-            WHERE {_RETRIEVABLE.replace("$1", "$5")} AND {_nearest_order(model)} LIMIT $3
+            WHERE {_retrievable("$5")} AND {_nearest_order(model)} LIMIT $3
         ) nearest
         UNION
         SELECT t.member_id FROM member_tag t JOIN member m ON m.id = t.member_id
         WHERE t.tag_key IN (
             SELECT tag_key FROM member_tag WHERE tag_key = ANY($4::text[])
             GROUP BY tag_key HAVING count(*) <= $6
-        ) AND {_RETRIEVABLE.replace("$1", "$5")}
+        ) AND {_retrievable("$5")}
         """,
         model,
         np.asarray(query_vector, dtype=np.float32),
