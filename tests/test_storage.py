@@ -7,12 +7,14 @@ import secrets
 from collections.abc import AsyncIterator
 
 import asyncpg
+import numpy as np
 import pytest_asyncio
 
 from service import db
 from service.bench import synthetic
 from service.embeddings import Embedder
 from service.members import importer
+from service.questions import repository as questions
 from tests.conftest import with_database
 
 TOAST_SIZE = "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE relname = 'passage'"
@@ -81,3 +83,33 @@ async def test_new_passages_stay_in_their_rows(database_url: str, embedder: Embe
     await load(database_url, embedder, 12)
     assert await passages(database_url)
     assert await toast_size(database_url) == 0
+
+
+async def test_candidates_carry_their_stored_centroids(
+    database_url: str, embedder: Embedder
+) -> None:
+    """Centroids travel packed (pgvector's binary format) and decode to the stored vector."""
+    await load(database_url, embedder, 6)
+    pool = await db.create_pool(database_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            stored = {
+                str(r["member_id"]): np.asarray(r["centroid"].to_numpy())
+                for r in await conn.fetch("SELECT member_id, centroid FROM member_centroid")
+            }
+            members = await conn.fetch("SELECT id FROM member ORDER BY name")
+            asker, others = members[0]["id"], [r["id"] for r in members[1:]]
+            candidates = await questions.load_candidates(
+                conn,
+                others,
+                asker_id=asker,
+                model=embedder.name,
+                query_vector=embedder.embed_queries(["Bürgerhaushalt"])[0],
+            )
+    finally:
+        await pool.close()
+    assert candidates
+    for candidate in candidates:
+        decoded = np.asarray(candidate.centroid, dtype=np.float32)
+        assert decoded.dtype == np.float32
+        np.testing.assert_array_equal(decoded, stored[candidate.member_id])

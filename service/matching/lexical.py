@@ -167,6 +167,18 @@ def _weights(
     return weights, np.sqrt(squares)
 
 
+_SCRATCH = threading.local()
+
+
+def _column_lookup() -> npt.NDArray[np.float64]:
+    """This thread's zeroed array with a slot per hashed column (8 MB, allocated once): a query's
+    weights are written into it, read back for every document entry, and cleared again."""
+    lookup: npt.NDArray[np.float64] | None = getattr(_SCRATCH, "lookup", None)
+    if lookup is None:
+        lookup = _SCRATCH.lookup = np.zeros(N_FEATURES, dtype=np.float64)
+    return lookup
+
+
 def tfidf_similarity(
     query_counts: sp.csr_matrix, document_counts: sp.csr_matrix
 ) -> npt.NDArray[np.float64]:
@@ -184,21 +196,22 @@ def tfidf_similarity(
     idf_by_frequency = np.log((1.0 + n_documents) / (1.0 + np.arange(n_documents + 1))) + 1.0
     document_weights, document_norms = _weights(documents, idf_by_frequency, frequency)
     document_of_entry = np.repeat(np.arange(n_documents), np.diff(documents.indptr))
+    lookup = _column_lookup()
     for index in range(n_queries):
         query = sp.csr_matrix(query_counts[index])
         query_weights, query_norm = _weights(query, idf_by_frequency, frequency)
         if not query.nnz or query_norm[0] == 0:
             continue
         # The query's weight of each document entry's column (0 where the query lacks it).
-        order = np.argsort(query.indices)
-        columns, weights = query.indices[order], query_weights[order]
-        position = np.minimum(np.searchsorted(columns, documents.indices), len(columns) - 1)
-        shared = columns[position] == documents.indices
-        dots = np.bincount(
-            document_of_entry[shared],
-            weights=document_weights[shared] * weights[position[shared]],
-            minlength=n_documents,
-        )
+        lookup[query.indices] = query_weights
+        try:
+            dots = np.bincount(
+                document_of_entry,
+                weights=document_weights * lookup[documents.indices],
+                minlength=n_documents,
+            )
+        finally:
+            lookup[query.indices] = 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
             cosine = dots / (document_norms * query_norm[0])
         result[index] = np.clip(np.nan_to_num(cosine), 0.0, 1.0)

@@ -82,10 +82,10 @@ class Components:
     size_groups: set[context.SizeGroup] = field(default_factory=set)
 
 
-def _atomic(passages: Sequence[Passage]) -> list[int]:
+def _atomic(passages: Sequence[Passage]) -> tuple[int, ...]:
     """Indexes of the passages that contain no other passage: the sentences, not the windows of
     several sentences that ``split_passages`` adds."""
-    return list(_atomic_texts(tuple(passage.text for passage in passages)))
+    return _atomic_texts(tuple(passage.text for passage in passages))
 
 
 @lru_cache(maxsize=16384)
@@ -119,30 +119,56 @@ def _similarities(query_vector: npt.NDArray[np.float32], candidate: Candidate) -
 
 
 def _dense(
-    query: Query, candidates: Sequence[Candidate], top: int = DENSE_TOP
+    query: Query,
+    candidates: Sequence[Candidate],
+    atomic: Sequence[Sequence[int]],
+    top: int = DENSE_TOP,
 ) -> tuple[FloatArray, list[str | None]]:
-    scores = np.zeros(len(candidates), dtype=np.float64)
-    best: list[str | None] = []
+    """Each candidate's dense score and best sentence, computed on all candidates' passage
+    similarities at once (one flat array, segment by segment)."""
+    count = len(candidates)
+    scores = np.zeros(count, dtype=np.float64)
+    best: list[str | None] = [c.passages[0].text if c.passages else None for c in candidates]
     query_vector = np.asarray(query.vector, dtype=np.float32).ravel()
-    for index, candidate in enumerate(candidates):
-        similarities = _similarities(query_vector, candidate)
-        if similarities is None:
-            best.append(candidate.passages[0].text if candidate.passages else None)
-            continue
-        # The best passages decide: a long profile is not diluted by its other topics, and
-        # passages of 2-3 sentences already pool a topic's context. The mean of the `top` best
-        # (a sentence and a window around it, or two sentences of one topic) rewards a topic
-        # the profile really covers over one passage that happens to match (docs/matching.md).
-        k = max(1, min(top, len(similarities)))
-        scores[index] = float(np.partition(similarities, len(similarities) - k)[-k:].mean())
-        sentences = _atomic(candidate.passages)
-        best.append(candidate.passages[max(sentences, key=lambda i: similarities[i])].text)
+    given = [passage.similarity for candidate in candidates for passage in candidate.passages]
+    if any(similarity is None for similarity in given):
+        parts = [_similarities(query_vector, candidate) for candidate in candidates]
+        known = [index for index, part in enumerate(parts) if part is not None]
+        flat = np.concatenate([parts[index] for index in known]) if known else np.zeros(0)
+    else:
+        known = [index for index, candidate in enumerate(candidates) if candidate.passages]
+        flat = np.array(given, dtype=np.float64)
+    if not known:
+        return scores, best
+    sizes = np.array([len(candidates[index].passages) for index in known], dtype=np.int64)
+    segment = np.repeat(np.arange(len(known)), sizes)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    # The best passages decide: a long profile is not diluted by its other topics, and
+    # passages of 2-3 sentences already pool a topic's context. The mean of the `top` best
+    # (a sentence and a window around it, or two sentences of one topic) rewards a topic
+    # the profile really covers over one passage that happens to match (docs/matching.md).
+    top = max(1, top)
+    order = np.lexsort((-flat, segment))  # by candidate, best first; ties in passage order
+    taken = np.arange(len(flat)) - starts[segment] < top
+    kept = np.minimum(sizes, top)
+    sums = np.bincount(segment, weights=np.where(taken, flat[order], 0.0), minlength=len(known))
+    scores[known] = sums / kept
+    # The reason shown is the best sentence (not a window of several sentences).
+    sentence = np.zeros(len(flat), dtype=bool)
+    for position, index in enumerate(known):
+        sentence[starts[position] + np.asarray(atomic[index], dtype=np.int64)] = True
+    by_sentence = np.lexsort((-np.where(sentence, flat, -np.inf), segment))
+    for position, index in enumerate(known):
+        first = by_sentence[starts[position]]
+        best[index] = candidates[index].passages[first - starts[position]].text
     return np.clip(np.nan_to_num(scores), 0.0, 1.0), best
 
 
-def profile_text(candidate: Candidate) -> str:
-    """What the lexical component reads of a member: expertise sentences, role and tags."""
-    parts = [candidate.passages[index].text for index in _atomic(candidate.passages)]
+def profile_text(candidate: Candidate, atomic: Sequence[int] | None = None) -> str:
+    """What the lexical component reads of a member: expertise sentences, role and tags
+    (``atomic``: the sentences' indexes, when already known)."""
+    sentences = _atomic(candidate.passages) if atomic is None else atomic
+    parts = [candidate.passages[index].text for index in sentences]
     parts.append(candidate.role)
     parts.extend(candidate.tags)
     return "\n".join(part for part in parts if part)
@@ -153,13 +179,32 @@ def query_text(query: Query) -> str:
     return "\n".join([query.title, query.body, *query.tags]).strip()
 
 
-def _lexical(query: Query, candidates: Sequence[Candidate]) -> FloatArray:
+def _lexical(
+    query: Query, candidates: Sequence[Candidate], atomic: Sequence[Sequence[int]]
+) -> FloatArray:
     if not candidates:
         return np.zeros(0, dtype=np.float64)
-    documents = lexical.ngram_counts([profile_text(candidate) for candidate in candidates])
+    documents = lexical.ngram_counts(
+        [
+            profile_text(candidate, sentences)
+            for candidate, sentences in zip(candidates, atomic, strict=True)
+        ]
+    )
     question = lexical.ngram_counts([query_text(query)])
     similarity: FloatArray = lexical.tfidf_similarity(question, documents)[0]
     return similarity
+
+
+@lru_cache(maxsize=16384)
+def _tag_display(tags: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """A member's tags by normalized key (the first spelling of each key, cleaned for display);
+    cached per tag list, since the same profiles are ranked again and again."""
+    display: dict[str, str] = {}
+    for tag in tags:
+        key = normalize_tag(tag)
+        if key and key not in display:
+            display[key] = clean_tag(tag)
+    return tuple(display.items())
 
 
 def _tags(
@@ -176,11 +221,7 @@ def _tags(
     displays: list[dict[str, str]] = []
     role_hits: list[set[str]] = []
     for candidate in candidates:
-        display: dict[str, str] = {}
-        for tag in candidate.tags:
-            key = normalize_tag(tag)
-            if key and key not in display:
-                display[key] = clean_tag(tag)
+        display = dict(_tag_display(candidate.tags))
         displays.append(display)
         role_keys = text_tag_keys(candidate.role) if query_keys else frozenset()
         role_hits.append({key for key in query_keys if tag_in_text(key, role_keys)})
@@ -204,8 +245,9 @@ def components(
     query: Query, candidates: Sequence[Candidate], weights: Weights = DEFAULT_WEIGHTS
 ) -> Components:
     """Every component score of every candidate for one question."""
-    dense, best_passage = _dense(query, candidates, weights.dense_top)
-    lexical_scores = _lexical(query, candidates)
+    atomic = [_atomic(candidate.passages) for candidate in candidates]
+    dense, best_passage = _dense(query, candidates, atomic, weights.dense_top)
+    lexical_scores = _lexical(query, candidates, atomic)
     tag_scores, tag_text_scores, matched = _tags(query, candidates, weights)
     state_law = context.asks_about_state_law(query.text)
     size_groups = context.size_cues(query.text)

@@ -15,6 +15,25 @@ import numpy.typing as npt
 Vector = npt.NDArray[np.float32]
 
 
+class PackedVector:
+    """A vector in pgvector's binary format (``vector_send``), decoded only when used: a question
+    loads a hundred candidates' centroids and compares only those of the few it suggests.
+    ``np.asarray(packed)`` decodes it."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __array__(
+        self, dtype: npt.DTypeLike | None = None, copy: bool | None = None
+    ) -> npt.NDArray[np.float32]:
+        # A 2-byte dimension, 2 unused bytes, then big-endian float4 values.
+        dimension = int.from_bytes(self.data[:2], "big")
+        values = np.frombuffer(self.data, dtype=">f4", count=dimension, offset=4)
+        return values.astype(dtype or np.float32)
+
+
 @dataclass(frozen=True, slots=True)
 class Passage:
     """One topic-sized piece of a member's expertise, with its embedding (L2-normalized), or with
@@ -45,7 +64,7 @@ class Candidate:
     feedback_prior: float = 0.0
     # The normalized mean of the passage vectors, when the store computed it (near-duplicate
     # profiles are found by it); otherwise the ranker computes it from the passages' vectors.
-    centroid: Vector | None = None
+    centroid: Vector | PackedVector | None = None
 
 
 @dataclass(frozen=True, slots=True)

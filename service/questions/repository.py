@@ -17,7 +17,7 @@ from models.members import Municipality
 from models.questions import Question, Reasons, SuggestedMember, Suggestion
 from service.db import Connection
 from service.matching.passages import split_passages
-from service.matching.types import Candidate, Passage, Vector
+from service.matching.types import Candidate, PackedVector, Passage, Vector
 
 
 def _retrievable(asker: str) -> str:
@@ -168,10 +168,11 @@ async def load_candidates(
 ) -> list[Candidate]:
     """The ranker's view of those of these members who may be suggested to the asker: profile,
     tags, their passages of ``model`` with each passage's cosine similarity to the question, and
-    the profile's centroid, in two queries. Similarities are computed in PostgreSQL, so passage
-    vectors never travel; nor do passage texts, which are the expertise split again (cached),
-    checked against the stored passages' lengths (texts are fetched for any member whose stored
-    passages were split otherwise, until ``peerconsult reindex``)."""
+    the profile's centroid (packed: decoded only for the few suggested), in two queries.
+    Similarities are computed in PostgreSQL, so passage vectors never travel; nor do passage
+    texts, which are the expertise split again (cached), checked against the stored passages'
+    lengths (texts are fetched for any member whose stored passages were split otherwise, until
+    ``peerconsult reindex``)."""
     if not member_ids:
         return []
     records = await conn.fetch(
@@ -183,7 +184,7 @@ async def load_candidates(
                coalesce(o.open_requests, 0) AS open_requests,
                coalesce(fb.ratings, 0) AS ratings,
                coalesce(fb.helpful_sum, 0) AS helpful_sum,
-               c.centroid
+               vector_send(c.centroid) AS centroid
         FROM member m
         JOIN municipality mu ON mu.id = m.municipality_id
         LEFT JOIN member_open_requests o ON o.member_id = m.id
@@ -248,7 +249,7 @@ async def load_candidates(
             open_requests=record["open_requests"],
             max_open_requests=record["max_open_requests"],
             feedback_prior=feedback_prior(record["ratings"], record["helpful_sum"]),
-            centroid=None if record["centroid"] is None else as_array(record["centroid"]),
+            centroid=None if record["centroid"] is None else PackedVector(record["centroid"]),
         )
         for record in records
     ]
