@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +14,6 @@ import numpy as np
 from models.members import Municipality
 from models.questions import Question, Reasons, SuggestedMember, Suggestion
 from service.db import Connection
-from service.matching.passages import split_passages
 from service.matching.types import Candidate, PackedVector, Passage, Vector
 
 
@@ -153,11 +150,6 @@ async def candidate_ids(
     return [record["member_id"] for record in records]
 
 
-@lru_cache(maxsize=16384)
-def _passage_texts(expertise: str) -> tuple[str, ...]:
-    return tuple(split_passages(expertise))
-
-
 async def load_candidates(
     conn: Connection,
     member_ids: Sequence[UUID],
@@ -169,15 +161,12 @@ async def load_candidates(
     """The ranker's view of those of these members who may be suggested to the asker: profile,
     tags, their passages of ``model`` with each passage's cosine similarity to the question, and
     the profile's centroid (packed: decoded only for the few suggested), in two queries.
-    Similarities are computed in PostgreSQL, so passage vectors never travel; nor do passage
-    texts, which are the expertise split again (cached), checked against the stored passages'
-    lengths (texts are fetched for any member whose stored passages were split otherwise, until
-    ``peerconsult reindex``)."""
+    Similarities are computed in PostgreSQL, so passage vectors never travel."""
     if not member_ids:
         return []
     records = await conn.fetch(
         f"""
-        SELECT m.id, m.name, m.role, m.expertise, m.max_open_requests,
+        SELECT m.id, m.name, m.role, m.max_open_requests,
                mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
                coalesce((SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
                          WHERE t.member_id = m.id), '{{}}') AS tags,
@@ -200,36 +189,27 @@ async def load_candidates(
         list(member_ids),
         model,
     )
-    # One scan of the candidates' passages (a lateral subquery per member costs more).
-    similarities: dict[UUID, tuple[list[float], list[int]]] = {
-        row["member_id"]: (row["similarities"], row["lengths"])
+    # One scan of the candidates' passages (a lateral subquery per member costs more). The
+    # similarity is computed before the rows are sorted for aggregation, so the sort moves no
+    # vectors.
+    passages: dict[UUID, tuple[list[str], list[float]]] = {
+        row["member_id"]: (row["texts"], row["similarities"])
         for row in await conn.fetch(
             """
-            SELECT member_id, array_agg(1 - (embedding <=> $3) ORDER BY position) AS similarities,
-                   array_agg(length(text) ORDER BY position) AS lengths
-            FROM passage WHERE member_id = ANY($1::uuid[]) AND model = $2 GROUP BY member_id
+            SELECT member_id, array_agg(text ORDER BY position) AS texts,
+                   array_agg(similarity ORDER BY position) AS similarities
+            FROM (
+                SELECT member_id, position, text, 1 - (embedding <=> $3) AS similarity
+                FROM passage WHERE member_id = ANY($1::uuid[]) AND model = $2
+                OFFSET 0
+            ) scored
+            GROUP BY member_id
             """,
             [record["id"] for record in records],
             model,
             np.asarray(query_vector, dtype=np.float32),
         )
     }
-    texts: dict[UUID, tuple[str, ...]] = {}
-    for record in records:
-        split = _passage_texts(record["expertise"])
-        if [len(text) for text in split] == similarities.get(record["id"], ([], []))[1]:
-            texts[record["id"]] = split
-    stale = [record["id"] for record in records if record["id"] not in texts]
-    if stale:
-        stored: dict[UUID, list[str]] = defaultdict(list)
-        for row in await conn.fetch(
-            "SELECT member_id, text FROM passage WHERE member_id = ANY($1::uuid[]) "
-            "AND model = $2 ORDER BY member_id, position",
-            stale,
-            model,
-        ):
-            stored[row["member_id"]].append(row["text"])
-        texts.update({member_id: tuple(stored[member_id]) for member_id in stale})
     return [
         Candidate(
             member_id=str(record["id"]),
@@ -241,10 +221,8 @@ async def load_candidates(
             role=record["role"],
             tags=tuple(record["tags"]),
             passages=tuple(
-                Passage(text=text, similarity=float(similarity))
-                for text, similarity in zip(
-                    texts[record["id"]], similarities.get(record["id"], ([], []))[0], strict=True
-                )
+                Passage(text=text, similarity=similarity)
+                for text, similarity in zip(*passages.get(record["id"], ([], [])), strict=True)
             ),
             open_requests=record["open_requests"],
             max_open_requests=record["max_open_requests"],
