@@ -22,9 +22,12 @@ from service.questions import repository
 # Networks up to this size are ranked in full: every eligible member is a candidate.
 EXHAUSTIVE_MEMBERS = 300
 # Larger networks: bounded candidate channels, so a question costs about the same at 10,000
-# members as at 100,000. The HNSW search breadth (hnsw.ef_search, set on every connection in
-# service/db.py) must be at least DENSE_PASSAGES: the index returns at most that many rows.
-DENSE_PASSAGES = 150
+# members as at 100,000. The owners of this many nearest passages (about 75 members) are the
+# dense channel: measured with the judged development set inside a network of 10,000 synthetic
+# members, nDCG@5 was the same from 75 to 250 passages and fell below 75 (docs/performance.md).
+# The HNSW search breadth (hnsw.ef_search, set on every connection in service/db.py) must be at
+# least DENSE_PASSAGES: the index returns at most that many rows.
+DENSE_PASSAGES = 100
 # A question tag held by at most this many members brings them all in as candidates.
 TAG_MEMBERS = 40
 
