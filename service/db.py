@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator
@@ -31,22 +32,84 @@ class DatabaseUnavailable(Exception):
     """PostgreSQL does not answer (stopped, restarting, unreachable)."""
 
 
+def embedded_settings(memory_bytes: int | None = None) -> dict[str, str]:
+    """The server settings the embedded PostgreSQL runs with (initdb's defaults are for a
+    128 MB machine).
+
+    * ``shared_buffers``: a quarter of the memory (PostgreSQL's own advice), 128 MB to 4 GB.
+      With the default 128 MB, the passage table and its HNSW index (about 400 MB at 10,000
+      members) did not fit, and every question read its pages again from the operating
+      system's cache: retrieval and candidate loading took 15.5 ms instead of 11.3 ms a
+      question at 10,000 members (measured in one process, docs/performance.md).
+    * ``jit`` off: questions are short queries, for which compiling costs more than it saves.
+    """
+    if memory_bytes is None:
+        import psutil
+
+        memory_bytes = int(psutil.virtual_memory().total)
+    megabytes = max(128, min(4096, memory_bytes // 4 // 2**20))
+    return {"shared_buffers": f"{megabytes}MB", "jit": "off"}
+
+
+def _apply_settings(server: Any, settings: dict[str, str]) -> bool:
+    """Write ``settings`` into the server's configuration (ALTER SYSTEM); True when some take
+    effect only after a restart."""
+    statements = "".join(
+        f"ALTER SYSTEM SET {name} = '{value}';\n" for name, value in settings.items()
+    )
+    # Settings that need no restart apply at once; the others are compared with what runs.
+    output = server.psql(
+        statements
+        + "SELECT pg_reload_conf();\n"
+        + "SELECT 'shared_buffers=' || pg_size_bytes(current_setting('shared_buffers'));\n"
+    )
+    wanted = pg_size_bytes(settings["shared_buffers"])
+    return f"shared_buffers={wanted}" not in output
+
+
+def pg_size_bytes(size: str) -> int:
+    """PostgreSQL's size notation ("128MB", "1GB") in bytes."""
+    units = {"kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+    for unit, factor in units.items():
+        if size.endswith(unit):
+            return int(size[: -len(unit)]) * factor
+    return int(size)
+
+
+def _embedded_server(data_dir: Path, cleanup_mode: str) -> Any:
+    """The embedded server of ``data_dir``, running with ``embedded_settings``. A server
+    started without them (a new data directory, or one from an older version) is restarted
+    once to take them, unless other processes are using it: then they apply from its next
+    start. Blocking."""
+    import warnings
+
+    warnings.filterwarnings("ignore", module="platformdirs")
+    from pgserver.postgres_server import get_server
+
+    server = get_server(data_dir, cleanup_mode=cleanup_mode)
+    if not _apply_settings(server, embedded_settings()):
+        return server
+    if server.global_process_id_list.get() != [os.getpid()]:
+        log.info("the embedded server's memory settings apply from its next start")
+        return server
+    # Stop without deleting (the last handle of a scratch server deletes its directory), and
+    # start again with the settings.
+    server.cleanup_mode = "stop"
+    server.cleanup()
+    return get_server(data_dir, cleanup_mode=cleanup_mode)
+
+
 def start_embedded(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL in ``data_dir`` and return its URL.
 
     Several processes may share one data directory; the server stops when the last one exits.
     Blocking: call it from a thread when an event loop is running.
     """
-    import warnings
-
-    warnings.filterwarnings("ignore", module="platformdirs")
-    from pgserver.postgres_server import get_server
-
     data_dir = data_dir.expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = _embedded.get(data_dir)
     if server is None:
-        server = get_server(data_dir, cleanup_mode="stop")
+        server = _embedded_server(data_dir, "stop")
         _embedded[data_dir] = server
     return str(server.get_uri())
 
@@ -116,9 +179,7 @@ async def scratch_database(database_url: str | None) -> AsyncIterator[str]:
     temporary embedded server, or a temporary database on the ``database_url`` server."""
     if database_url is None:
         with tempfile.TemporaryDirectory(prefix="peerconsult-scratch-") as directory:
-            from pgserver.postgres_server import get_server
-
-            server = get_server(Path(directory) / "pgdata", cleanup_mode="delete")
+            server = await asyncio.to_thread(_embedded_server, Path(directory) / "pgdata", "delete")
             try:
                 yield str(server.get_uri())
             finally:

@@ -19,3 +19,27 @@ async def test_every_pooled_connection_searches_the_index_as_deep_as_configured(
                 await conn.execute("SET hnsw.ef_search = 10")  # a caller's own SET is undone
     finally:
         await pool.close()
+
+
+class TestEmbeddedServer:
+    def test_memory_follows_the_machine_within_bounds(self) -> None:
+        assert db.embedded_settings(16 * 2**30)["shared_buffers"] == "4096MB"
+        assert db.embedded_settings(8 * 2**30)["shared_buffers"] == "2048MB"
+        assert db.embedded_settings(256 * 2**20)["shared_buffers"] == "128MB"
+
+    async def test_a_new_embedded_server_runs_with_its_settings(self) -> None:
+        """A fresh data directory is initialized with PostgreSQL's defaults (128 MB of shared
+        buffers, too few for a network's passage vectors); the server restarts once to take
+        the embedded settings."""
+        import asyncpg
+
+        async with db.scratch_database(None) as url:
+            conn = await asyncpg.connect(url)
+            try:
+                shared_buffers = await conn.fetchval("SHOW shared_buffers")
+                jit = await conn.fetchval("SHOW jit")
+            finally:
+                await conn.close()
+        wanted = db.embedded_settings()
+        assert db.pg_size_bytes(shared_buffers) == db.pg_size_bytes(wanted["shared_buffers"])
+        assert jit == "off"
