@@ -36,7 +36,7 @@ def embedded_settings(memory_bytes: int | None = None) -> dict[str, str]:
     """The server settings the embedded PostgreSQL runs with (initdb's defaults are for a
     128 MB machine).
 
-    * ``shared_buffers``: a quarter of the memory (PostgreSQL's own advice), 128 MB to 4 GB.
+    * ``shared_buffers``: a quarter of the memory (PostgreSQL's own advice), 128 MB to 8 GB.
       With the default 128 MB, the passage table and its HNSW index (about 400 MB at 10,000
       members) did not fit, and every question read its pages again from the operating
       system's cache: retrieval and candidate loading took 15.5 ms instead of 11.3 ms a
@@ -47,7 +47,7 @@ def embedded_settings(memory_bytes: int | None = None) -> dict[str, str]:
         import psutil
 
         memory_bytes = int(psutil.virtual_memory().total)
-    megabytes = max(128, min(4096, memory_bytes // 4 // 2**20))
+    megabytes = max(128, min(8192, memory_bytes // 4 // 2**20))
     return {"shared_buffers": f"{megabytes}MB", "jit": "off"}
 
 

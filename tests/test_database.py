@@ -23,6 +23,7 @@ async def test_every_pooled_connection_searches_the_index_as_deep_as_configured(
 
 class TestEmbeddedServer:
     def test_memory_follows_the_machine_within_bounds(self) -> None:
+        assert db.embedded_settings(64 * 2**30)["shared_buffers"] == "8192MB"
         assert db.embedded_settings(16 * 2**30)["shared_buffers"] == "4096MB"
         assert db.embedded_settings(8 * 2**30)["shared_buffers"] == "2048MB"
         assert db.embedded_settings(256 * 2**20)["shared_buffers"] == "128MB"

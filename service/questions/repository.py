@@ -86,68 +86,132 @@ async def nearest_passages(
 INDEXED_MODELS = {"use-multilingual-v3": 512}
 
 
-def _nearest_order(model: str) -> str:
-    """The passage predicate and ordering for ``model`` ($1 is the model, $2 the query)."""
+def _nearest_order(model: str, *, model_param: str = "$1", query_param: str = "$2") -> str:
+    """The passage predicate and ordering for ``model`` (given as ``model_param``) by distance
+    to the query vector (``query_param``)."""
     dimension = INDEXED_MODELS.get(model)
     if dimension is None:
-        return "p.model = $1 ORDER BY p.embedding <=> $2"
+        return f"p.model = {model_param} ORDER BY p.embedding <=> {query_param}"
     # The literal lets the planner match the partial index; the name comes from the table above.
-    return f"p.model = $1 AND p.model = '{model}' ORDER BY p.embedding::vector({dimension}) <=> $2"
-
-
-async def estimated_members(conn: Connection) -> int:
-    """The network's size, from the planner's statistics (free), counted only if never analyzed."""
-    estimate = await conn.fetchval(
-        "SELECT reltuples::bigint FROM pg_class WHERE oid = 'member'::regclass"
+    return (
+        f"p.model = {model_param} AND p.model = '{model}' "
+        f"ORDER BY p.embedding::vector({dimension}) <=> {query_param}"
     )
-    if estimate is None or estimate < 0:
-        count: int = await conn.fetchval("SELECT count(*) FROM member")
-        return count
-    return int(estimate)
 
 
-async def eligible_member_ids(conn: Connection, asker_id: UUID) -> list[UUID]:
-    """Everyone who may be suggested to the asker (for small networks: rank them all)."""
-    records = await conn.fetch(f"SELECT m.id FROM member m WHERE {_ELIGIBLE}", asker_id)
-    return [record["id"] for record in records]
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """Bounded candidate channels for a large network: the owners of the ``dense_passages``
+    passages nearest to the question (pgvector HNSW), and the members sharing a question tag
+    that at most ``tag_members`` members have (a common tag names hundreds of members and says
+    nothing about which of them; the ranker weighs tags among the candidates). Both are
+    bounded, so a question costs about the same at 10,000 members as at 100,000."""
+
+    tag_keys: Sequence[str]
+    dense_passages: int
+    tag_members: int
 
 
-async def candidate_ids(
-    conn: Connection,
-    *,
-    asker_id: UUID,
-    model: str,
-    query_vector: Vector,
-    tag_keys: Sequence[str],
-    dense_passages: int,
-    tag_members: int,
-) -> list[UUID]:
-    """Members near the question who may be asked: the owners of the nearest passages (pgvector
-    HNSW), and the members sharing a question tag that few members have (a common tag names
-    hundreds of members and says nothing about which of them; the ranker weighs tags among the
-    candidates). Both channels are bounded, so a question costs about the same at 10,000
-    members as at 100,000. Capacity is checked when they are loaded (``load_candidates``)."""
-    records = await conn.fetch(
-        f"""
+# The candidates' rows in one statement: $1 the asker, $2 the model, $3 the question's vector;
+# ``{pool}`` yields the member ids to consider (their parameters from $4). Every hard rule
+# applies (``_ELIGIBLE``). Each passage's cosine similarity to the question is computed in
+# PostgreSQL, so vectors never travel, and before the rows are sorted for aggregation, so the
+# sort moves no vectors; one scan of the candidates' passages (a lateral subquery per member
+# costs more). The centroid travels packed (decoded only for the few suggested). The pool is
+# matched as an array (``= ANY(ARRAY(...))``): joined as a relation, its size was overestimated
+# and the planner scanned every member instead of looking up the few (12 ms at 10,000).
+_CANDIDATES = """
+WITH pool AS MATERIALIZED ({pool}),
+scored AS (
+    SELECT member_id, array_agg(text ORDER BY position) AS texts,
+           array_agg(similarity ORDER BY position) AS similarities
+    FROM (
+        SELECT p.member_id, p.position, p.text, 1 - (p.embedding <=> $3) AS similarity
+        FROM passage p
+        WHERE p.member_id = ANY(ARRAY(SELECT member_id FROM pool)) AND p.model = $2
+        OFFSET 0
+    ) passage_similarity
+    GROUP BY member_id
+)
+SELECT m.id, m.name, m.role, m.max_open_requests,
+       mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
+       coalesce((SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
+                 WHERE t.member_id = m.id), '{{}}') AS tags,
+       coalesce(o.open_requests, 0) AS open_requests,
+       coalesce(fb.ratings, 0) AS ratings,
+       coalesce(fb.helpful_sum, 0) AS helpful_sum,
+       vector_send(c.centroid) AS centroid,
+       coalesce(s.texts, '{{}}') AS texts,
+       coalesce(s.similarities, '{{}}') AS similarities
+FROM member m
+JOIN municipality mu ON mu.id = m.municipality_id
+LEFT JOIN member_open_requests o ON o.member_id = m.id
+LEFT JOIN LATERAL (
+    SELECT count(*)::int AS ratings, sum(f.helpful)::int AS helpful_sum
+    FROM feedback f JOIN consultation_request r ON r.id = f.request_id
+    WHERE r.peer_id = m.id
+) fb ON true
+LEFT JOIN member_centroid c ON c.member_id = m.id AND c.model = $2
+LEFT JOIN scored s ON s.member_id = m.id
+WHERE m.id = ANY(ARRAY(SELECT member_id FROM pool)) AND {eligible}
+"""
+
+# Every member who may be asked at all (small networks are ranked in full).
+_EVERYONE = f"SELECT m.id AS member_id FROM member m WHERE {_retrievable('$1')}"
+
+# The members given as $4.
+_GIVEN = "SELECT DISTINCT unnest($4::uuid[]) AS member_id"
+
+
+def _retrieved(model: str, retrieval: Retrieval) -> str:
+    """The bounded channels of ``retrieval``, with the question's tag keys as $4. The cheap
+    hard rules apply here already, so the nearest passages are all of members who may be
+    asked; capacity is checked with every rule in ``_CANDIDATES``. The bounds are written into
+    the statement (they are the service's constants, not input): with them known, PostgreSQL
+    keeps one generic plan for the prepared statement instead of planning every question anew
+    (1 ms)."""
+    dense_passages, tag_members = int(retrieval.dense_passages), int(retrieval.tag_members)
+    return f"""
         SELECT member_id FROM (
             SELECT p.member_id FROM passage p JOIN member m ON m.id = p.member_id
-            WHERE {_retrievable("$5")} AND {_nearest_order(model)} LIMIT $3
+            WHERE {_retrievable("$1")}
+              AND {_nearest_order(model, model_param="$2", query_param="$3")}
+            LIMIT {dense_passages}
         ) nearest
         UNION
         SELECT t.member_id FROM member_tag t JOIN member m ON m.id = t.member_id
         WHERE t.tag_key IN (
             SELECT tag_key FROM member_tag WHERE tag_key = ANY($4::text[])
-            GROUP BY tag_key HAVING count(*) <= $6
-        ) AND {_retrievable("$5")}
-        """,
-        model,
-        np.asarray(query_vector, dtype=np.float32),
-        dense_passages,
-        list(tag_keys),
-        asker_id,
-        tag_members,
-    )
-    return [record["member_id"] for record in records]
+            GROUP BY tag_key HAVING count(*) <= {tag_members}
+        ) AND {_retrievable("$1")}
+    """
+
+
+async def candidates(
+    conn: Connection,
+    *,
+    asker_id: UUID,
+    model: str,
+    query_vector: Vector,
+    retrieval: Retrieval | None,
+) -> list[Candidate]:
+    """The ranker's view of the members who may be suggested to the asker, in one statement:
+    everyone eligible (``retrieval`` None, for small networks), or those the bounded channels
+    of ``retrieval`` bring in."""
+    vector = np.asarray(query_vector, dtype=np.float32)
+    if retrieval is None:
+        records = await conn.fetch(
+            _CANDIDATES.format(pool=_EVERYONE, eligible=_ELIGIBLE), asker_id, model, vector
+        )
+    else:
+        records = await conn.fetch(
+            _CANDIDATES.format(pool=_retrieved(model, retrieval), eligible=_ELIGIBLE),
+            asker_id,
+            model,
+            vector,
+            list(retrieval.tag_keys),
+        )
+    return [_candidate(record) for record in records]
 
 
 async def load_candidates(
@@ -158,85 +222,50 @@ async def load_candidates(
     model: str,
     query_vector: Vector,
 ) -> list[Candidate]:
-    """The ranker's view of those of these members who may be suggested to the asker: profile,
-    tags, their passages of ``model`` with each passage's cosine similarity to the question, and
-    the profile's centroid (packed: decoded only for the few suggested), in two queries.
-    Similarities are computed in PostgreSQL, so passage vectors never travel."""
+    """The ranker's view of those of these members who may be suggested to the asker."""
     if not member_ids:
         return []
     records = await conn.fetch(
-        f"""
-        SELECT m.id, m.name, m.role, m.max_open_requests,
-               mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
-               coalesce((SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
-                         WHERE t.member_id = m.id), '{{}}') AS tags,
-               coalesce(o.open_requests, 0) AS open_requests,
-               coalesce(fb.ratings, 0) AS ratings,
-               coalesce(fb.helpful_sum, 0) AS helpful_sum,
-               vector_send(c.centroid) AS centroid
-        FROM member m
-        JOIN municipality mu ON mu.id = m.municipality_id
-        LEFT JOIN member_open_requests o ON o.member_id = m.id
-        LEFT JOIN LATERAL (
-            SELECT count(*)::int AS ratings, sum(f.helpful)::int AS helpful_sum
-            FROM feedback f JOIN consultation_request r ON r.id = f.request_id
-            WHERE r.peer_id = m.id
-        ) fb ON true
-        LEFT JOIN member_centroid c ON c.member_id = m.id AND c.model = $3
-        WHERE m.id = ANY($2::uuid[]) AND {_ELIGIBLE}
-        """,
+        _CANDIDATES.format(pool=_GIVEN, eligible=_ELIGIBLE),
         asker_id,
-        list(member_ids),
         model,
+        np.asarray(query_vector, dtype=np.float32),
+        list(member_ids),
     )
-    # One scan of the candidates' passages (a lateral subquery per member costs more). The
-    # similarity is computed before the rows are sorted for aggregation, so the sort moves no
-    # vectors.
-    passages: dict[UUID, tuple[list[str], list[float]]] = {
-        row["member_id"]: (row["texts"], row["similarities"])
-        for row in await conn.fetch(
-            """
-            SELECT member_id, array_agg(text ORDER BY position) AS texts,
-                   array_agg(similarity ORDER BY position) AS similarities
-            FROM (
-                SELECT member_id, position, text, 1 - (embedding <=> $3) AS similarity
-                FROM passage WHERE member_id = ANY($1::uuid[]) AND model = $2
-                OFFSET 0
-            ) scored
-            GROUP BY member_id
-            """,
-            [record["id"] for record in records],
-            model,
-            np.asarray(query_vector, dtype=np.float32),
-        )
-    }
-    return [
-        Candidate(
-            member_id=str(record["id"]),
-            name=record["name"],
-            municipality_id=str(record["municipality_id"]),
-            municipality=record["municipality_name"],
-            state=record["state"],
-            municipality_kind=record["kind"],
-            role=record["role"],
-            tags=tuple(record["tags"]),
-            passages=tuple(
-                Passage(text=text, similarity=similarity)
-                for text, similarity in zip(*passages.get(record["id"], ([], [])), strict=True)
-            ),
-            open_requests=record["open_requests"],
-            max_open_requests=record["max_open_requests"],
-            feedback_prior=feedback_prior(record["ratings"], record["helpful_sum"]),
-            centroid=None if record["centroid"] is None else PackedVector(record["centroid"]),
-        )
-        for record in records
-    ]
+    return [_candidate(record) for record in records]
+
+
+def _candidate(record: asyncpg.Record) -> Candidate:
+    return Candidate(
+        member_id=str(record["id"]),
+        name=record["name"],
+        municipality_id=str(record["municipality_id"]),
+        municipality=record["municipality_name"],
+        state=record["state"],
+        municipality_kind=record["kind"],
+        role=record["role"],
+        tags=tuple(record["tags"]),
+        # Positional: a question builds about a thousand of these.
+        passages=tuple(
+            Passage(text, None, similarity)
+            for text, similarity in zip(record["texts"], record["similarities"], strict=True)
+        ),
+        open_requests=record["open_requests"],
+        max_open_requests=record["max_open_requests"],
+        feedback_prior=feedback_prior(record["ratings"], record["helpful_sum"]),
+        centroid=None if record["centroid"] is None else PackedVector(record["centroid"]),
+    )
 
 
 async def asker_context(conn: Connection, asker_id: UUID) -> asyncpg.Record | None:
+    """The asker's municipality, Land and kind, and the network's size (from the planner's
+    statistics, which cost nothing; counted only while the table was never analyzed)."""
     return await conn.fetchrow(
         """
-        SELECT m.id, mu.id AS municipality_id, mu.state, mu.kind
+        SELECT m.id, mu.id AS municipality_id, mu.state, mu.kind,
+               (SELECT CASE WHEN c.reltuples < 0 THEN (SELECT count(*) FROM member)
+                            ELSE c.reltuples::bigint END
+                FROM pg_class c WHERE c.oid = 'member'::regclass) AS network_size
         FROM member m JOIN municipality mu ON mu.id = m.municipality_id WHERE m.id = $1
         """,
         asker_id,

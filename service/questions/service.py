@@ -84,26 +84,25 @@ async def suggest(
     limit: int,
 ) -> list[Suggestion]:
     """The best colleagues for this question, applying every hard rule of matching."""
-    asker = await repository.asker_context(conn, asker_id)
+    text = f"{title}\n{body}"
+    # The question is embedded (in a thread) while the asker's context is read.
+    asker, vectors = await asyncio.gather(
+        repository.asker_context(conn, asker_id),
+        asyncio.to_thread(embedder.embed_queries, [text]),
+    )
     if asker is None:
         raise NotFound(f"No member with id {asker_id}.")
-    text = f"{title}\n{body}"
-    vector = (await asyncio.to_thread(embedder.embed_queries, [text]))[0]
+    vector = vectors[0]
     tag_keys = sorted({key for key in (normalize_tag(tag) for tag in tags) if key})
-    if await repository.estimated_members(conn) <= EXHAUSTIVE_MEMBERS:
-        member_ids = await repository.eligible_member_ids(conn, asker_id)
-    else:
-        member_ids = await repository.candidate_ids(
-            conn,
-            asker_id=asker_id,
-            model=embedder.name,
-            query_vector=vector,
-            tag_keys=tag_keys,
-            dense_passages=DENSE_PASSAGES,
-            tag_members=TAG_MEMBERS,
+    retrieval = (
+        None
+        if asker["network_size"] <= EXHAUSTIVE_MEMBERS
+        else repository.Retrieval(
+            tag_keys=tag_keys, dense_passages=DENSE_PASSAGES, tag_members=TAG_MEMBERS
         )
-    candidates = await repository.load_candidates(
-        conn, member_ids, asker_id=asker_id, model=embedder.name, query_vector=vector
+    )
+    candidates = await repository.candidates(
+        conn, asker_id=asker_id, model=embedder.name, query_vector=vector, retrieval=retrieval
     )
     query = Query(
         title=title,
