@@ -226,13 +226,15 @@ def _tags(
         role_keys = text_tag_keys(candidate.role) if query_keys else frozenset()
         role_hits.append({key for key in query_keys if tag_in_text(key, role_keys)})
     known = set().union(*displays, *role_hits) & query_keys if candidates else set()
+    # Candidates share most of their tags: each distinct key is looked up in the text once.
+    in_question = {key: tag_in_text(key, text_keys) for key in set().union(*displays)}
     coverage = np.zeros(len(candidates), dtype=np.float64)
     in_text = np.zeros(len(candidates), dtype=np.float64)
     matched: list[tuple[str, ...]] = []
     for index, display in enumerate(displays):
         damping = min(1.0, weights.tag_allowance / len(display)) if display else 1.0
         by_tag = {key for key in display if key in query_keys}
-        by_text = {key for key in display if key not in by_tag and tag_in_text(key, text_keys)}
+        by_text = {key for key in display if key not in by_tag and in_question[key]}
         if known:
             coverage[index] = damping * len(by_tag | role_hits[index]) / len(known)
         if display:
