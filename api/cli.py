@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -330,6 +331,9 @@ def bench(
     ratio against a baseline measured in the same run."""
     from service.bench import runner
 
+    # A benchmark stopped with SIGTERM (kill, a CI timeout) exits through the normal path, so
+    # its scratch database servers are stopped and deleted, as on Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     settings = _settings()
     sizes = members or [1000, 10000]
     if full and 100_000 not in sizes:

@@ -273,18 +273,45 @@ async def asker_context(conn: Connection, asker_id: UUID) -> asyncpg.Record | No
 
 
 async def insert_question(
-    conn: Connection, *, asker_id: UUID, title: str, body: str, tags: Sequence[str]
+    conn: Connection,
+    *,
+    asker_id: UUID,
+    title: str,
+    body: str,
+    tags: Sequence[str],
+    suggestions: Sequence[Suggestion],
+    model: str,
 ) -> StoredQuestion:
+    """Store a question with the suggestions made when it was asked, in one statement."""
     record = await conn.fetchrow(
-        "INSERT INTO question (asker_id, title, body, tags) VALUES ($1, $2, $3, $4) "
-        "RETURNING id, asker_id, title, body, tags, created_at",
+        """
+        WITH asked AS (
+            INSERT INTO question (asker_id, title, body, tags) VALUES ($1, $2, $3, $4)
+            RETURNING id, asker_id, title, body, tags, created_at
+        ), suggested AS (
+            INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model, source)
+            SELECT asked.id, s.member_id, s.rank, s.score, s.reasons::jsonb, $8, 'asked'
+            FROM asked,
+                 unnest($5::uuid[], $6::real[], $7::text[])
+                     WITH ORDINALITY AS s(member_id, score, reasons, rank)
+        )
+        SELECT id, asker_id, title, body, tags, created_at FROM asked
+        """,
         asker_id,
         title,
         body,
         list(tags),
+        [UUID(suggestion.member.id) for suggestion in suggestions],
+        [suggestion.score for suggestion in suggestions],
+        [_reasons_json(suggestion) for suggestion in suggestions],
+        model,
     )
     assert record is not None
     return StoredQuestion(**{key: record[key] for key in record.keys()})  # noqa: SIM118
+
+
+def _reasons_json(suggestion: Suggestion) -> str:
+    return json.dumps(suggestion.reasons.model_dump(), ensure_ascii=False)
 
 
 async def get_question(conn: Connection, question_id: UUID) -> StoredQuestion | None:
@@ -316,7 +343,7 @@ async def store_suggestions(
                 UUID(suggestion.member.id),
                 rank,
                 suggestion.score,
-                json.dumps(suggestion.reasons.model_dump(), ensure_ascii=False),
+                _reasons_json(suggestion),
                 model,
                 source,
             )

@@ -136,10 +136,13 @@ async def ask(
         limit=data.limit,
     )
     stored = await repository.insert_question(
-        conn, asker_id=principal.member_id, title=data.title, body=data.body, tags=data.tags
-    )
-    await repository.store_suggestions(
-        conn, stored.id, suggestions, model=embedder.name, source="asked"
+        conn,
+        asker_id=principal.member_id,
+        title=data.title,
+        body=data.body,
+        tags=data.tags,
+        suggestions=suggestions,
+        model=embedder.name,
     )
     return repository.question_schema(stored, suggestions)
 

@@ -78,6 +78,22 @@ class TestAskQuestion:
         scores = [item["score"] for item in question["suggestions"]]
         assert scores == sorted(scores, reverse=True)
 
+    async def test_the_question_keeps_the_suggestions_made_when_asked(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        people = await network(client)
+        asked = await ask(client, people["asker"], **QUESTION, tags=["Bürgerhaushalt"], limit=3)
+        response = await client.get(f"/v1/questions/{asked['id']}", headers=people["asker"].headers)
+        assert response.status_code == 200
+        kept = response.json()
+        assert len(asked["suggestions"]) == 3
+        for shown, stored in zip(asked["suggestions"], kept["suggestions"], strict=True):
+            assert stored["member"] == shown["member"]
+            assert stored["reasons"] == shown["reasons"]
+            # Scores are stored as PostgreSQL reals.
+            assert stored["score"] == pytest.approx(shown["score"], rel=1e-6)
+        assert kept["tags"] == ["Bürgerhaushalt"]
+
     async def test_never_the_asker_nor_their_municipality(self, client: httpx.AsyncClient) -> None:
         people = await network(client)
         question = await ask(client, people["asker"], **QUESTION, limit=50)
