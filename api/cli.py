@@ -76,6 +76,13 @@ def _load_model(settings: Settings) -> Embedder:
         return load_embedder(settings.embedding_model)
 
 
+def _exit_on_sigterm() -> None:
+    """Leave through the normal exit path on SIGTERM (kill, a service manager, a CI timeout), as
+    on Ctrl-C, so the embedded PostgreSQL this process started is stopped (and a scratch
+    server deleted): the default action ends the process without running exit handlers."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
@@ -110,6 +117,8 @@ def serve(
     # Worker processes configure logging from this, so the service's own loggers (the access
     # log among them) print there too.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    # Uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found.
+    _exit_on_sigterm()
     for name in ("peerconsult", "service", "api"):
         log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     uvicorn.run(
@@ -331,9 +340,7 @@ def bench(
     ratio against a baseline measured in the same run."""
     from service.bench import runner
 
-    # A benchmark stopped with SIGTERM (kill, a CI timeout) exits through the normal path, so
-    # its scratch database servers are stopped and deleted, as on Ctrl-C.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    _exit_on_sigterm()
     settings = _settings()
     sizes = members or [1000, 10000]
     if full and 100_000 not in sizes:

@@ -184,3 +184,23 @@ class TestServe:
             assert me.status_code == 200
         finally:
             stop(process)
+
+    def test_sigterm_stops_the_embedded_database(self, tmp_path: Path) -> None:
+        """A service manager stops the service with SIGTERM: the embedded PostgreSQL it started
+        stops with it (it used to keep running, holding the data directory)."""
+        port = free_port()
+        data_dir = tmp_path / "pgdata"
+        env = {**os.environ, "PEERCONSULT_DATA_DIR": str(data_dir)}
+        env.pop("DATABASE_URL", None)
+        process = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until_healthy(process, f"http://127.0.0.1:{port}")
+        assert (data_dir / "postmaster.pid").exists()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        # pg_ctl stop removes postmaster.pid once the server has shut down.
+        assert not (data_dir / "postmaster.pid").exists()
