@@ -166,10 +166,10 @@ _GIVEN = "SELECT DISTINCT unnest($4::uuid[]) AS member_id"
 def _retrieved(model: str, retrieval: Retrieval) -> str:
     """The bounded channels of ``retrieval``, with the question's tag keys as $4. The cheap
     hard rules apply here already, so the nearest passages are all of members who may be
-    asked; capacity is checked with every rule in ``_CANDIDATES``. The bounds are written into
-    the statement (they are the service's constants, not input): with them known, PostgreSQL
-    keeps one generic plan for the prepared statement instead of planning every question anew
-    (1 ms)."""
+    asked; capacity is checked with every rule in ``_CANDIDATES``. The bounds are the service's
+    constants, not input, and are written into the statement. It is planned for each question
+    (1-1.5 ms): PostgreSQL's generic plan would scan ``member_tag`` and ``member`` in full for
+    the tag channel (docs/performance.md)."""
     dense_passages, tag_members = int(retrieval.dense_passages), int(retrieval.tag_members)
     return f"""
         SELECT member_id FROM (
