@@ -57,23 +57,14 @@ def _apply_settings(server: Any, settings: dict[str, str]) -> bool:
     statements = "".join(
         f"ALTER SYSTEM SET {name} = '{value}';\n" for name, value in settings.items()
     )
-    # Settings that need no restart apply at once; the others are compared with what runs.
+    # Settings that need no restart apply at once; shared_buffers is compared with what runs.
     output = server.psql(
         statements
         + "SELECT pg_reload_conf();\n"
-        + "SELECT 'shared_buffers=' || pg_size_bytes(current_setting('shared_buffers'));\n"
+        + "SELECT 'shared_buffers ' || CASE WHEN pg_size_bytes(current_setting('shared_buffers'))"
+        + f" = pg_size_bytes('{settings['shared_buffers']}') THEN 'running' ELSE 'pending' END;\n"
     )
-    wanted = pg_size_bytes(settings["shared_buffers"])
-    return f"shared_buffers={wanted}" not in output
-
-
-def pg_size_bytes(size: str) -> int:
-    """PostgreSQL's size notation ("128MB", "1GB") in bytes."""
-    units = {"kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
-    for unit, factor in units.items():
-        if size.endswith(unit):
-            return int(size[: -len(unit)]) * factor
-    return int(size)
+    return "shared_buffers running" not in output
 
 
 def _embedded_server(data_dir: Path, cleanup_mode: str) -> Any:

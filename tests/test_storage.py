@@ -97,14 +97,13 @@ async def test_candidates_carry_their_stored_centroids(
                 str(r["member_id"]): np.asarray(r["centroid"].to_numpy())
                 for r in await conn.fetch("SELECT member_id, centroid FROM member_centroid")
             }
-            members = await conn.fetch("SELECT id FROM member ORDER BY name")
-            asker, others = members[0]["id"], [r["id"] for r in members[1:]]
-            candidates = await questions.load_candidates(
+            asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
+            candidates = await questions.candidates(
                 conn,
-                others,
                 asker_id=asker,
                 model=embedder.name,
                 query_vector=embedder.embed_queries(["Bürgerhaushalt"])[0],
+                retrieval=None,
             )
     finally:
         await pool.close()

@@ -159,9 +159,6 @@ WHERE m.id = ANY(ARRAY(SELECT member_id FROM pool)) AND {eligible}
 # Every member who may be asked at all (small networks are ranked in full).
 _EVERYONE = f"SELECT m.id AS member_id FROM member m WHERE {_retrievable('$1')}"
 
-# The members given as $4.
-_GIVEN = "SELECT DISTINCT unnest($4::uuid[]) AS member_id"
-
 
 def _retrieved(model: str, retrieval: Retrieval) -> str:
     """The bounded channels of ``retrieval``, with the question's tag keys as $4. The cheap
@@ -211,27 +208,6 @@ async def candidates(
             vector,
             list(retrieval.tag_keys),
         )
-    return [_candidate(record) for record in records]
-
-
-async def load_candidates(
-    conn: Connection,
-    member_ids: Sequence[UUID],
-    *,
-    asker_id: UUID,
-    model: str,
-    query_vector: Vector,
-) -> list[Candidate]:
-    """The ranker's view of those of these members who may be suggested to the asker."""
-    if not member_ids:
-        return []
-    records = await conn.fetch(
-        _CANDIDATES.format(pool=_GIVEN, eligible=_ELIGIBLE),
-        asker_id,
-        model,
-        np.asarray(query_vector, dtype=np.float32),
-        list(member_ids),
-    )
     return [_candidate(record) for record in records]
 
 
