@@ -34,6 +34,7 @@ _BASE = np.uint64(1_000_003)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _SHIFT = np.uint64(29)
 _MASK = np.uint64(N_FEATURES - 1)
+_BITS = np.uint64(N_FEATURES.bit_length() - 1)  # a key's text index sits above its column
 
 
 def hash_ngram(ngram: str) -> int:
@@ -59,14 +60,16 @@ def _count(texts: Sequence[str]) -> sp.csr_matrix:
     # " w1  w2  w3 ": every word padded with a space on each side, as char_wb pads them.
     padded = " " + "  ".join(words) + " "
     codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    lengths = np.fromiter((len(word) + 2 for word in words), dtype=np.int64, count=len(words))
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 2
     word_of_char = np.repeat(np.arange(len(words), dtype=np.int64), lengths)
     text_of_char = np.repeat(
         np.repeat(np.arange(len(texts), dtype=np.int64), words_per_text), lengths
     )
     size = len(codes)
-    rows: list[npt.NDArray[np.int64]] = []
-    columns: list[npt.NDArray[np.int64]] = []
+    # Each n-gram as one key, text-major: text * N_FEATURES + column. One sort of the keys
+    # groups every text's columns in ascending order, and runs of equal keys are the counts
+    # (a third of the time of building a COO matrix and letting scipy sort and sum each row).
+    keys: list[npt.NDArray[np.uint64]] = []
     rolling = codes.copy()  # rolling[i]: hash of the n characters from i
     for n in range(2, NGRAM_RANGE[1] + 1):
         rolling = (rolling[: size - n + 1] * _BASE) ^ codes[n - 1 :]
@@ -75,15 +78,21 @@ def _count(texts: Sequence[str]) -> sp.csr_matrix:
         inside = word_of_char[: size - n + 1] == word_of_char[n - 1 :]
         mixed = rolling[inside] * _MIX
         mixed ^= mixed >> _SHIFT
-        columns.append((mixed & _MASK).astype(np.int64))
-        rows.append(text_of_char[: size - n + 1][inside])
-    row = np.concatenate(rows)
-    counts = sp.csr_matrix(
-        (np.ones(len(row), dtype=np.float32), (row, np.concatenate(columns))),
-        shape=(len(texts), N_FEATURES),
+        mixed &= _MASK
+        mixed |= text_of_char[: size - n + 1][inside].astype(np.uint64) << _BITS
+        keys.append(mixed)
+    ordered = np.sort(np.concatenate(keys))
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    unique = ordered[starts]
+    counts = np.diff(np.append(starts, len(ordered))).astype(np.float32)
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.bincount((unique >> _BITS).astype(np.int64), minlength=len(texts)), out=indptr[1:])
+    return sp.csr_matrix(
+        (counts, (unique & _MASK).astype(np.int32), indptr), shape=(len(texts), N_FEATURES)
     )
-    counts.sum_duplicates()
-    return counts
 
 
 # One text's counts: its columns (ascending) and their counts.
