@@ -12,10 +12,16 @@ import pytest_asyncio
 
 from service import db
 from service.bench import synthetic
+from service.db import Connection
 from service.embeddings import Embedder
+from service.matching.rank import rank
+from service.matching.types import Candidate, Query
 from service.members import importer
 from service.questions import repository as questions
 from tests.conftest import with_database
+
+# A suggestion as a person sees it: who, how good, which passage.
+Shown = tuple[str, float, str | None]
 
 TOAST_SIZE = "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE relname = 'passage'"
 
@@ -40,6 +46,14 @@ async def passages(url: str) -> list[tuple[str, int, str]]:
             "SELECT member_id::text, position, text FROM passage ORDER BY member_id, position"
         )
         return [(r["member_id"], r["position"], r["text"]) for r in records]
+    finally:
+        await conn.close()
+
+
+async def execute(url: str, statement: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
     finally:
         await conn.close()
 
@@ -69,7 +83,11 @@ async def test_upgrade_moves_passage_texts_back_into_their_rows(
     over the TOAST threshold, so its text lived out of line; the upgrade rewrites the rows whole
     and keeps every passage."""
     await asyncio.to_thread(db.migrate, empty_url, "0005_vectors_inline")
+    # Today's import writes the column of migration 0007; it exists only while loading, so the
+    # upgrade starts from the 0005 schema.
+    await execute(empty_url, "ALTER TABLE passage ADD COLUMN sentence boolean")
     await load(empty_url, embedder, 12)
+    await execute(empty_url, "ALTER TABLE passage DROP COLUMN sentence")
     before = await passages(empty_url)
     assert await toast_size(empty_url) > 0  # the texts went out of line
 
@@ -112,3 +130,66 @@ async def test_candidates_carry_their_stored_centroids(
         decoded = np.asarray(candidate.centroid, dtype=np.float32)
         assert decoded.dtype == np.float32
         np.testing.assert_array_equal(decoded, stored[candidate.member_id])
+
+
+async def test_the_search_breadth_follows_the_network_size(
+    database_url: str, embedder: Embedder
+) -> None:
+    """Below ``large_from`` members a question's transaction searches the index with the small
+    breadth; from there, and outside the question's transaction, with the connection's own."""
+    await load(database_url, embedder, 6)
+    pool = await db.create_pool(database_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
+            breadths = []
+            for large_from in (7, 6):
+                async with conn.transaction():
+                    await questions.asker_context(
+                        conn, asker, questions.SearchBreadth(small=120, large_from=large_from)
+                    )
+                    breadths.append(await conn.fetchval("SHOW hnsw.ef_search"))
+            breadths.append(await conn.fetchval("SHOW hnsw.ef_search"))
+    finally:
+        await pool.close()
+    default = str(db.HNSW_EF_SEARCH)
+    assert breadths == ["120", default, default]
+
+
+async def test_windows_travel_without_their_text(database_url: str, embedder: Embedder) -> None:
+    """Passages are stored with whether they are a sentence; a question receives the texts of
+    the sentences only, and the passage shown is a sentence. Passages written before the flag
+    existed (NULL) keep their texts and rank the same."""
+    await load(database_url, embedder, 12)
+    pool = await db.create_pool(database_url, max_size=1)
+    query = Query(
+        title="Bürgerhaushalt einführen",
+        body="Wie haben Sie den Bürgerhaushalt mit Online-Beteiligung aufgebaut?",
+        tags=("Bürgerhaushalt",),
+        vector=embedder.embed_queries(["Bürgerhaushalt einführen"])[0],
+    )
+
+    async def ranked(conn: Connection) -> tuple[list[Candidate], list[Shown]]:
+        found = await questions.candidates(
+            conn, asker_id=asker, model=embedder.name, query_vector=query.vector, retrieval=None
+        )
+        return found, [(s.member_id, s.score, s.passage) for s in rank(query, found, limit=5)]
+
+    try:
+        async with pool.acquire() as conn:
+            asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
+            flagged, suggested = await ranked(conn)
+            await conn.execute("UPDATE passage SET sentence = NULL")
+            unflagged, suggested_before = await ranked(conn)
+    finally:
+        await pool.close()
+    for candidate in flagged:
+        sentences = [p.text for p in candidate.passages if p.sentence]
+        windows = [p.text for p in candidate.passages if p.sentence is False]
+        assert sentences and all(sentences)
+        assert windows == [""] * len(windows)
+    assert any(p.sentence is False for c in flagged for p in c.passages)
+    assert all(p.sentence is None and p.text for c in unflagged for p in c.passages)
+    assert suggested == suggested_before
+    for _, _, passage in suggested:
+        assert any(passage == p.text and p.sentence for c in flagged for p in c.passages)

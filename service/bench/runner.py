@@ -35,6 +35,7 @@ from service.embeddings import Embedder
 from service.matching.passages import split_passages
 from service.members import importer
 from service.questions import repository as questions_repository
+from service.questions import service as questions_service
 
 RAW_SAMPLE = 2000  # passages embedded to measure the raw embedder
 RECALL_QUERIES = 50
@@ -175,15 +176,21 @@ async def _throughput(server: Server, headers: dict[str, str], clients: int, tot
 
 
 async def _index_recall(pool: object, embedder: Embedder, texts: Sequence[str]) -> float:
-    """recall@50 of the passage retrieval the service runs (HNSW) against exact search, in
-    PostgreSQL. Tie-aware: an approximate result counts when it is as near as the 50th exact
-    one, because equal passages (frequent in a synthetic network) tie at the same distance and
-    either of them is a right answer."""
+    """recall@50 of the passage retrieval the service runs (HNSW, at the search breadth the
+    service uses for a network of this size) against exact search, in PostgreSQL. Tie-aware:
+    an approximate result counts when it is as near as the 50th exact one, because equal
+    passages (frequent in a synthetic network) tie at the same distance and either of them is
+    a right answer."""
     recalls = []
     async with pool.acquire() as conn:  # type: ignore[attr-defined]
+        member_id = await conn.fetchval("SELECT id FROM member LIMIT 1")
         for text in texts:
             vector = embedder.embed_queries([text])[0]
             async with conn.transaction():
+                # The search breadth a question in this network is answered with.
+                await questions_repository.asker_context(
+                    conn, member_id, questions_service.SEARCH_BREADTH
+                )
                 approximate = await questions_repository.nearest_passages(
                     conn, model=embedder.name, query_vector=vector, limit=RECALL_DEPTH
                 )

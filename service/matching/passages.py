@@ -9,6 +9,7 @@ topic of their own and are merged into a neighbour.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # Minimum size of a passage on its own; shorter sentences are merged into a neighbour.
 MIN_WORDS = 6
@@ -125,3 +126,16 @@ def split_passages(expertise: str, *, window: int = WINDOW) -> list[str]:
         for start in range(len(sentences) - size + 1):
             passages.append(" ".join(sentences[start : start + size]))
     return passages
+
+
+def sentence_flags(passages: Sequence[str]) -> tuple[bool, ...]:
+    """Which of a profile's passages are sentences: those that contain no other passage (the
+    windows of several sentences that ``split_passages`` adds contain their sentences). Known
+    when the passages are written, so the store keeps it and a question need not work it out."""
+    return tuple(
+        not any(
+            j != index and len(other) < len(text) and other in text
+            for j, other in enumerate(passages)
+        )
+        for index, text in enumerate(passages)
+    )

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from service.matching import context, lexical
+from service.matching.passages import sentence_flags
 from service.matching.tags import clean_tag, normalize_tag, tag_in_text, text_tag_keys
 from service.matching.types import Candidate, Passage, Query, Suggestion
 
@@ -83,22 +84,18 @@ class Components:
 
 
 def _atomic(passages: Sequence[Passage]) -> tuple[int, ...]:
-    """Indexes of the passages that contain no other passage: the sentences, not the windows of
-    several sentences that ``split_passages`` adds."""
+    """Indexes of the sentences among a profile's passages, not the windows of several
+    sentences that ``split_passages`` adds: as stored, or worked out from the texts."""
+    if passages and all(passage.sentence is not None for passage in passages):
+        return tuple(index for index, passage in enumerate(passages) if passage.sentence)
     return _atomic_texts(tuple(passage.text for passage in passages))
 
 
 @lru_cache(maxsize=16384)
 def _atomic_texts(texts: tuple[str, ...]) -> tuple[int, ...]:
-    # Quadratic in a profile's passages, and the same profiles are ranked again and again: cached
-    # per profile (strings cache their hash, so the key costs little).
-    return tuple(
-        index
-        for index, text in enumerate(texts)
-        if not any(
-            j != index and len(other) < len(text) and other in text for j, other in enumerate(texts)
-        )
-    )
+    # Quadratic in a profile's passages: cached per profile (strings cache their hash, so the
+    # key costs little).
+    return tuple(index for index, sentence in enumerate(sentence_flags(texts)) if sentence)
 
 
 def _similarities(query_vector: npt.NDArray[np.float32], candidate: Candidate) -> FloatArray | None:

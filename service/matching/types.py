@@ -44,6 +44,9 @@ class Passage(NamedTuple):
     text: str
     vector: Vector | None = None
     similarity: float | None = None
+    # Whether the passage is a sentence rather than a window of several, when the store knows
+    # (``passages.sentence_flags``); windows then come without their text, which nobody reads.
+    sentence: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import numpy as np
 
 from models.members import Member, Municipality, TagCount
 from service.db import Connection
+from service.matching.passages import sentence_flags
 from service.matching.types import Vector
 from service.text import fold
 
@@ -315,7 +316,7 @@ async def replace_passages_of_many(
     conn: Connection, members: Sequence[tuple[UUID, Sequence[str], Vector]], *, model: str
 ) -> None:
     """``replace_passages`` for several members (member id, texts, vectors) in four statements
-    (imports write batches)."""
+    (imports write batches). Each passage is stored with whether it is a sentence."""
     member_ids = [member_id for member_id, _, _ in members]
     await conn.execute("DELETE FROM passage WHERE member_id = ANY($1::uuid[])", member_ids)
     await conn.execute("DELETE FROM member_centroid WHERE member_id = ANY($1::uuid[])", member_ids)
@@ -330,14 +331,16 @@ async def replace_passages_of_many(
             centroids,
         )
     rows = [
-        (member_id, position, text, model, np.asarray(vector, dtype=np.float32))
+        (member_id, position, text, sentence, model, np.asarray(vector, dtype=np.float32))
         for member_id, texts, vectors in members
-        for position, (text, vector) in enumerate(zip(texts, vectors, strict=True))
+        for position, (text, sentence, vector) in enumerate(
+            zip(texts, sentence_flags(texts), vectors, strict=True)
+        )
     ]
     if rows:
         await conn.executemany(
-            "INSERT INTO passage (member_id, position, text, model, embedding) "
-            "VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO passage (member_id, position, text, sentence, model, embedding) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
             rows,
         )
 

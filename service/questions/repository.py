@@ -116,17 +116,22 @@ class Retrieval:
 # ``{pool}`` yields the member ids to consider (their parameters from $4). Every hard rule
 # applies (``_ELIGIBLE``). Each passage's cosine similarity to the question is computed in
 # PostgreSQL, so vectors never travel, and before the rows are sorted for aggregation, so the
-# sort moves no vectors; one scan of the candidates' passages (a lateral subquery per member
-# costs more). The centroid travels packed (decoded only for the few suggested). The pool is
-# matched as an array (``= ANY(ARRAY(...))``): joined as a relation, its size was overestimated
-# and the planner scanned every member instead of looking up the few (12 ms at 10,000).
+# sort moves no vectors; windows of several sentences travel without their text (a passage
+# written before migration 0007 has no flag and keeps it, for the ranker to tell); one scan of
+# the candidates' passages (a lateral subquery per member costs more). The centroid travels
+# packed (decoded only for the few suggested). The pool is matched as an array
+# (``= ANY(ARRAY(...))``): joined as a relation, its size was overestimated and the planner
+# scanned every member instead of looking up the few (12 ms at 10,000).
 _CANDIDATES = """
 WITH pool AS MATERIALIZED ({pool}),
 scored AS (
     SELECT member_id, array_agg(text ORDER BY position) AS texts,
-           array_agg(similarity ORDER BY position) AS similarities
+           array_agg(similarity ORDER BY position) AS similarities,
+           array_agg(sentence ORDER BY position) AS sentences
     FROM (
-        SELECT p.member_id, p.position, p.text, 1 - (p.embedding <=> $3) AS similarity
+        SELECT p.member_id, p.position, p.sentence,
+               CASE WHEN p.sentence IS NOT FALSE THEN p.text END AS text,
+               1 - (p.embedding <=> $3) AS similarity
         FROM passage p
         WHERE p.member_id = ANY(ARRAY(SELECT member_id FROM pool)) AND p.model = $2
         OFFSET 0
@@ -142,7 +147,8 @@ SELECT m.id, m.name, m.role, m.max_open_requests,
        coalesce(fb.helpful_sum, 0) AS helpful_sum,
        vector_send(c.centroid) AS centroid,
        coalesce(s.texts, '{{}}') AS texts,
-       coalesce(s.similarities, '{{}}') AS similarities
+       coalesce(s.similarities, '{{}}') AS similarities,
+       coalesce(s.sentences, '{{}}') AS sentences
 FROM member m
 JOIN municipality mu ON mu.id = m.municipality_id
 LEFT JOIN member_open_requests o ON o.member_id = m.id
@@ -222,9 +228,12 @@ def _candidate(record: asyncpg.Record) -> Candidate:
         role=record["role"],
         tags=tuple(record["tags"]),
         # Positional: a question builds about a thousand of these.
+        # Windows come without their text (only the sentences' texts are read).
         passages=tuple(
-            Passage(text, None, similarity)
-            for text, similarity in zip(record["texts"], record["similarities"], strict=True)
+            Passage(text or "", None, similarity, sentence)
+            for text, similarity, sentence in zip(
+                record["texts"], record["similarities"], record["sentences"], strict=True
+            )
         ),
         open_requests=record["open_requests"],
         max_open_requests=record["max_open_requests"],
@@ -233,18 +242,41 @@ def _candidate(record: asyncpg.Record) -> Candidate:
     )
 
 
-async def asker_context(conn: Connection, asker_id: UUID) -> asyncpg.Record | None:
+@dataclass(frozen=True, slots=True)
+class SearchBreadth:
+    """The HNSW search breadth (``hnsw.ef_search``) for a network's size. HNSW finds fewer of
+    the true nearest neighbours at the same breadth as its graph grows, so a small network is
+    searched with ``small`` (cheaper) and one of ``large_from`` members or more with the
+    connection's default (``service.db.HNSW_EF_SEARCH``). Both must be at least the rows the
+    retrieval asks for (the index returns at most ``ef_search`` rows)."""
+
+    small: int
+    large_from: int
+
+
+async def asker_context(
+    conn: Connection, asker_id: UUID, breadth: SearchBreadth | None = None
+) -> asyncpg.Record | None:
     """The asker's municipality, Land and kind, and the network's size (from the planner's
-    statistics, which cost nothing; counted only while the table was never analyzed)."""
+    statistics, which cost nothing; counted only while the table was never analyzed). With
+    ``breadth``, the HNSW search breadth for a network of this size is set for the rest of the
+    transaction, in the same round trip (outside a transaction the connection's default stays)."""
     return await conn.fetchrow(
         """
-        SELECT m.id, mu.id AS municipality_id, mu.state, mu.kind,
-               (SELECT CASE WHEN c.reltuples < 0 THEN (SELECT count(*) FROM member)
-                            ELSE c.reltuples::bigint END
-                FROM pg_class c WHERE c.oid = 'member'::regclass) AS network_size
-        FROM member m JOIN municipality mu ON mu.id = m.municipality_id WHERE m.id = $1
+        WITH network AS (
+            SELECT CASE WHEN c.reltuples < 0 THEN (SELECT count(*) FROM member)
+                        ELSE c.reltuples::bigint END AS size
+            FROM pg_class c WHERE c.oid = 'member'::regclass
+        )
+        SELECT m.id, mu.id AS municipality_id, mu.state, mu.kind, network.size AS network_size,
+               CASE WHEN $2::int IS NOT NULL AND network.size < $3::bigint
+                    THEN set_config('hnsw.ef_search', $2::int::text, true) END AS search_breadth
+        FROM member m JOIN municipality mu ON mu.id = m.municipality_id CROSS JOIN network
+        WHERE m.id = $1
         """,
         asker_id,
+        None if breadth is None else breadth.small,
+        None if breadth is None else breadth.large_from,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.matching.passages import sentence_passages, split_passages
+from service.matching.passages import sentence_flags, sentence_passages, split_passages
 from service.matching.tags import clean_tag, normalize_tag
 
 
@@ -30,6 +30,17 @@ class TestSplitPassages:
     def test_never_empty_for_text(self) -> None:
         assert split_passages("Bürgerhaushalt") == ["Bürgerhaushalt"]
         assert split_passages("   ") == []
+
+    def test_sentences_are_told_from_windows(self) -> None:
+        text = " ".join(
+            f"Satz Nummer {i} beschreibt ein eigenes Thema der Arbeit." for i in range(4)
+        )
+        passages = split_passages(text)
+        flags = sentence_flags(passages)
+        assert [p for p, sentence in zip(passages, flags, strict=True) if sentence] == (
+            sentence_passages(text)
+        )
+        assert flags.count(False) == len(passages) - 4
 
 
 class TestNormalizeTag:
