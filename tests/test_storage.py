@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import numpy as np
+import pytest
 import pytest_asyncio
 
 from service import db
@@ -18,6 +19,7 @@ from service.matching.rank import rank
 from service.matching.types import Candidate, Query
 from service.members import importer
 from service.questions import repository as questions
+from service.questions import service as questions_service
 from tests.conftest import with_database
 
 # A suggestion as a person sees it: who, how good, which passage.
@@ -193,3 +195,40 @@ async def test_windows_travel_without_their_text(database_url: str, embedder: Em
     assert suggested == suggested_before
     for _, _, passage in suggested:
         assert any(passage == p.text and p.sentence for c in flagged for p in c.passages)
+
+
+async def test_refreshed_suggestions_keep_the_first_showing(
+    database_url: str, embedder: Embedder
+) -> None:
+    """Suggestions shown later are recorded as 'refreshed', ranked by position; a member
+    already recorded for the question keeps their first showing."""
+    await load(database_url, embedder, 8)
+    pool = await db.create_pool(database_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
+            found = await questions_service.suggest(
+                conn, embedder, asker_id=asker, title="Bürgerhaushalt", body="Wie?", tags=[],
+                limit=3,
+            )  # fmt: skip
+            stored = await questions.insert_question(
+                conn, asker_id=asker, title="Bürgerhaushalt", body="Wie?", tags=[],
+                suggestions=found[:1], model=embedder.name,
+            )  # fmt: skip
+            await questions.store_suggestions(
+                conn, stored.id, found, model=embedder.name, source="refreshed"
+            )
+            rows = await conn.fetch(
+                "SELECT member_id::text, rank, source, score FROM suggestion "
+                "WHERE question_id = $1 ORDER BY rank",
+                stored.id,
+            )
+    finally:
+        await pool.close()
+    assert len(found) == 3
+    assert [(r["member_id"], r["rank"], r["source"]) for r in rows] == [
+        (found[0].member.id, 1, "asked"),
+        (found[1].member.id, 2, "refreshed"),
+        (found[2].member.id, 3, "refreshed"),
+    ]
+    assert [r["score"] for r in rows] == pytest.approx([s.score for s in found], rel=1e-6)

@@ -292,16 +292,14 @@ async def insert_question(
 ) -> StoredQuestion:
     """Store a question with the suggestions made when it was asked, in one statement."""
     record = await conn.fetchrow(
-        """
+        f"""
         WITH asked AS (
             INSERT INTO question (asker_id, title, body, tags) VALUES ($1, $2, $3, $4)
             RETURNING id, asker_id, title, body, tags, created_at
         ), suggested AS (
             INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model, source)
             SELECT asked.id, s.member_id, s.rank, s.score, s.reasons::jsonb, $8, 'asked'
-            FROM asked,
-                 unnest($5::uuid[], $6::real[], $7::text[])
-                     WITH ORDINALITY AS s(member_id, score, reasons, rank)
+            FROM asked, {_suggestion_rows(5)}
         )
         SELECT id, asker_id, title, body, tags, created_at FROM asked
         """,
@@ -309,13 +307,31 @@ async def insert_question(
         title,
         body,
         list(tags),
-        [UUID(suggestion.member.id) for suggestion in suggestions],
-        [suggestion.score for suggestion in suggestions],
-        [_reasons_json(suggestion) for suggestion in suggestions],
+        *_suggestion_arrays(suggestions),
         model,
     )
     assert record is not None
     return StoredQuestion(**{key: record[key] for key in record.keys()})  # noqa: SIM118
+
+
+def _suggestion_rows(first: int) -> str:
+    """Suggestions as rows (member_id, score, reasons, rank), from the arrays of
+    ``_suggestion_arrays`` in parameters ``$first`` to ``$first + 2``; rank is the position."""
+    return (
+        f"unnest(${first}::uuid[], ${first + 1}::real[], ${first + 2}::text[]) "
+        "WITH ORDINALITY AS s(member_id, score, reasons, rank)"
+    )
+
+
+def _suggestion_arrays(
+    suggestions: Sequence[Suggestion],
+) -> tuple[list[UUID], list[float], list[str]]:
+    """The member ids, scores and reasons (JSON) of ``suggestions``, best first."""
+    return (
+        [UUID(suggestion.member.id) for suggestion in suggestions],
+        [suggestion.score for suggestion in suggestions],
+        [_reasons_json(suggestion) for suggestion in suggestions],
+    )
 
 
 def _reasons_json(suggestion: Suggestion) -> str:
@@ -339,24 +355,17 @@ async def store_suggestions(
     source: str,
 ) -> None:
     """Record what was suggested (for feedback and analytics); the first showing is kept."""
-    await conn.executemany(
-        """
+    await conn.execute(
+        f"""
         INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model, source)
-        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
+        SELECT $1, s.member_id, s.rank, s.score, s.reasons::jsonb, $5, $6
+        FROM {_suggestion_rows(2)}
         ON CONFLICT ON CONSTRAINT suggestion_pkey DO NOTHING
         """,
-        [
-            (
-                question_id,
-                UUID(suggestion.member.id),
-                rank,
-                suggestion.score,
-                _reasons_json(suggestion),
-                model,
-                source,
-            )
-            for rank, suggestion in enumerate(suggestions, 1)
-        ],
+        question_id,
+        *_suggestion_arrays(suggestions),
+        model,
+        source,
     )
 
 
