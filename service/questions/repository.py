@@ -168,11 +168,17 @@ _EVERYONE = f"SELECT m.id AS member_id FROM member m WHERE {_retrievable('$1')}"
 
 def _retrieved(model: str, retrieval: Retrieval) -> str:
     """The bounded channels of ``retrieval``, with the question's tag keys as $4. The cheap
-    hard rules apply here already, so the nearest passages are all of members who may be
-    asked; capacity is checked with every rule in ``_CANDIDATES``. The bounds are the service's
-    constants, not input, and are written into the statement. It is planned for each question
-    (1-1.5 ms): PostgreSQL's generic plan would scan ``member_tag`` and ``member`` in full for
-    the tag channel (docs/performance.md)."""
+    hard rules apply to the nearest passages already, so they are all of members who may be
+    asked; the tag channel's few members are checked with every rule in ``_CANDIDATES``, like
+    capacity. The bounds are the service's constants, not input, and are written into the
+    statement.
+
+    Whether a tag is rare is decided by reading at most ``tag_members + 1`` of its holders from
+    the tag index, so the channel costs the same in a network of 100,000 as of 1,000 (counting
+    every holder of a common tag read 1,100 index entries at 10,000 members, ten times as many
+    at 100,000). Every step is an index lookup bounded by the constants, whatever the
+    parameters, so PostgreSQL may keep one generic plan for the statement instead of planning
+    it for each question (1-1.5 ms; docs/performance.md)."""
     dense_passages, tag_members = int(retrieval.dense_passages), int(retrieval.tag_members)
     return f"""
         SELECT member_id FROM (
@@ -182,11 +188,13 @@ def _retrieved(model: str, retrieval: Retrieval) -> str:
             LIMIT {dense_passages}
         ) nearest
         UNION
-        SELECT t.member_id FROM member_tag t JOIN member m ON m.id = t.member_id
-        WHERE t.tag_key IN (
-            SELECT tag_key FROM member_tag WHERE tag_key = ANY($4::text[])
-            GROUP BY tag_key HAVING count(*) <= {tag_members}
-        ) AND {_retrievable("$1")}
+        SELECT t.member_id FROM member_tag t
+        WHERE t.tag_key = ANY(ARRAY(
+            SELECT k.tag_key FROM unnest($4::text[]) AS k(tag_key)
+            WHERE (SELECT count(*) FROM (
+                       SELECT FROM member_tag holder WHERE holder.tag_key = k.tag_key
+                       LIMIT {tag_members + 1}) holders) <= {tag_members}
+        ))
     """
 
 

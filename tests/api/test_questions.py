@@ -281,6 +281,70 @@ class TestRetrievalAtScale:
         assert specialist.id in ids
         assert len(ids) == 2  # the nearest passage's owner and the specialist
 
+    async def test_a_common_tag_brings_nobody_in(
+        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A tag held by more members than the bound says nothing about which of them to ask.
+        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
+        monkeypatch.setattr(questions_service, "TAG_MEMBERS", 2)
+        people = await network(client)
+        holders = [
+            await create_member(
+                client,
+                municipality=f"Partnerort {index}",
+                expertise="Ich betreue die Partnerschaft mit unserer Partnerstadt in Frankreich.",
+                tags=["Städtepartnerschaft"],
+            )
+            for index in range(3)
+        ]
+        question = await ask(
+            client,
+            people["asker"],
+            title="Bürgerhaushalt",
+            body="Wie habt ihr den Bürgerhaushalt aufgebaut?",
+            tags=["Städtepartnerschaft"],
+            limit=50,
+        )
+        ids = suggested_ids(question)
+        assert not {holder.id for holder in holders} & set(ids)
+        assert len(ids) == 1  # the nearest passage's owner only
+
+    async def test_the_tag_channel_keeps_the_hard_rules(
+        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
+        people = await network(client)
+        partnership = "Ich betreue die Partnerschaft mit unserer Partnerstadt in Frankreich."
+        same_town = await create_member(
+            client,
+            municipality="Fragestadt",
+            state="Hessen",
+            expertise=partnership,
+            tags=["Städtepartnerschaft"],
+        )
+        paused = await create_member(
+            client, municipality="Pausenhof", expertise=partnership, tags=["Städtepartnerschaft"]
+        )
+        await client.patch(
+            f"/v1/members/{paused.id}", json={"accepting_requests": False}, headers=paused.headers
+        )
+        eligible = await create_member(
+            client, municipality="Seltenstadt", expertise=partnership, tags=["Städtepartnerschaft"]
+        )
+        question = await ask(
+            client,
+            people["asker"],
+            title="Bürgerhaushalt",
+            body="Wie habt ihr den Bürgerhaushalt aufgebaut?",
+            tags=["Städtepartnerschaft"],
+            limit=50,
+        )
+        ids = suggested_ids(question)
+        assert eligible.id in ids
+        assert same_town.id not in ids
+        assert paused.id not in ids
+        assert people["asker"].id not in ids
+
 
 class TestPassagesSplitEarlier:
     async def test_reasons_quote_the_stored_passages(
