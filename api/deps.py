@@ -21,12 +21,14 @@ POOL_TIMEOUT_SECONDS = 10
 _bearer = HTTPBearer(auto_error=False, description="A member's token, or the coordinator's")
 
 
-def get_settings(request: Request) -> Settings:
+# The two lookups below are ``async`` although they await nothing: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hand-off for reading an attribute on every request.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_embedder(request: Request) -> Embedder:
+async def get_embedder(request: Request) -> Embedder:
     embedder: Embedder = request.app.state.embedder
     return embedder
 

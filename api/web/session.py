@@ -178,7 +178,8 @@ async def principal_of(
     return principal
 
 
-def current_session(request: Request) -> Session | None:
+async def current_session(request: Request) -> Session | None:
+    # async: a plain ``def`` dependency would run in the thread pool (see api/deps.py).
     return read_session(request)
 
 
