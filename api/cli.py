@@ -273,6 +273,14 @@ def evaluate(
     model: Annotated[
         str | None, typer.Option(help="Embedding model (default: PEERCONSULT_EMBEDDING_MODEL)")
     ] = None,
+    within: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=1_000_000,
+            help="Evaluate inside a synthetic network of this many members (as at scale)",
+        ),
+    ] = 0,
 ) -> None:
     """nDCG@5, Recall@10 (grade >= 2) and MRR of the service's answers on a judged set."""
     from api.evaluation import evaluate_over_http
@@ -291,12 +299,14 @@ def evaluate(
     async def work() -> Any:
         with _progress() as progress:
             task = progress.add_task(
-                "members and questions", total=len(dataset.members) + len(dataset.questions)
+                "members and questions",
+                total=within + len(dataset.members) + len(dataset.questions),
             )
             return await evaluate_over_http(
                 dataset,
                 embedder,
                 database_url=settings.database_url,
+                within=within,
                 progress=lambda n: progress.advance(task, n),
             )
 
@@ -305,6 +315,7 @@ def evaluate(
         payload = {
             **report.summary(),
             "model": embedder.name,
+            "within": within,
             "worst": [
                 {
                     "question_id": result.question_id,
@@ -323,7 +334,8 @@ def evaluate(
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(f"model       {embedder.name}\n{report.format(worst)}\n")
+        network = f"within      {within} synthetic members\n" if within else ""
+        sys.stdout.write(f"model       {embedder.name}\n{network}{report.format(worst)}\n")
 
 
 @app.command()

@@ -4,6 +4,12 @@ A throw-away database is created (a temporary embedded server, or a temporary da
 ``DATABASE_URL`` server), the set's members are created with ``POST /v1/members``, and every
 question is asked with ``POST /v1/questions`` by its asker. The ranking is therefore exactly
 what the service answers, hard rules included.
+
+With ``within``, the set is evaluated inside a synthetic network of that many members, imported
+first through the import path (``service/bench/synthetic.py``): the questions are then answered
+as in a large network, through the bounded candidate channels and the vector index, not by
+ranking everyone. Synthetic members count as grade 0, even where they would be plausible
+answers, so the absolute figures are understated; compare them with each other.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
+import asyncpg
 import httpx
 
 from api.app import create_app
@@ -19,6 +26,7 @@ from service.db import scratch_database
 from service.embeddings import Embedder
 from service.evaluation.dataset import Dataset
 from service.evaluation.metrics import EvaluationReport, QuestionResult
+from service.members import importer
 
 EVALUATION_DEPTH = 10  # Recall@10 needs ten suggestions
 
@@ -28,9 +36,11 @@ async def evaluate_over_http(
     embedder: Embedder,
     *,
     database_url: str | None = None,
+    within: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> EvaluationReport:
-    """Create the set's members and ask its questions through the API; score the answers."""
+    """Create the set's members and ask its questions through the API; score the answers.
+    ``within``: that many synthetic members are imported first (``progress`` counts them too)."""
     admin_token = secrets.token_urlsafe(24)
     async with scratch_database(database_url) as url:
         settings = Settings(database_url=url, admin_token=admin_token)
@@ -40,8 +50,13 @@ async def evaluate_over_http(
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=transport, base_url="http://evaluation") as client,
         ):
+            # The set's ids (and the synthetic members' import ids) by the service's.
+            ids: dict[str, str] = (
+                await _import_synthetic(app.state.pool, embedder, within, progress)
+                if within
+                else {}
+            )
             coordinator = {"Authorization": f"Bearer {admin_token}"}
-            ids: dict[str, str] = {}
             tokens: dict[str, str] = {}
             for member in dataset.members:
                 response = await client.post(
@@ -91,6 +106,22 @@ async def evaluate_over_http(
                 )
                 if progress is not None:
                     progress(1)
-    return EvaluationReport(
-        results=tuple(results), settings={"model": embedder.name, "path": "HTTP API"}
-    )
+    report_settings: dict[str, object] = {"model": embedder.name, "path": "HTTP API"}
+    if within:
+        report_settings["within synthetic members"] = within
+    return EvaluationReport(results=tuple(results), settings=report_settings)
+
+
+async def _import_synthetic(
+    pool: asyncpg.Pool, embedder: Embedder, size: int, progress: Callable[[int], None] | None
+) -> dict[str, str]:
+    """A synthetic network of ``size`` members, loaded as an import loads one (a bulk load
+    builds the vector index at the end and refreshes the planner's statistics); returns their
+    import ids (``bench-000042``) by the service's."""
+    from service.bench import synthetic
+
+    members = importer.validate_records(synthetic.network(size))
+    await importer.import_members(pool, embedder, members, progress=progress)
+    async with pool.acquire() as conn:
+        records = await conn.fetch("SELECT id, external_id FROM member")
+    return {str(record["id"]): record["external_id"] for record in records}

@@ -17,6 +17,7 @@ import pytest
 from api.evaluation import evaluate_over_http
 from service.embeddings import Embedder
 from service.evaluation.dataset import load_dataset
+from service.questions import service as questions_service
 from tests.conftest import ADMIN_TOKEN, DEV_SET
 
 CLI = [sys.executable, "-m", "api.cli"]
@@ -128,6 +129,22 @@ class TestEvaluate:
         assert len(report.results) == 25
         assert report.ndcg_at_5 >= 0.80
         assert report.recall_at_10 >= 0.80
+
+    async def test_inside_a_synthetic_network_through_the_bounded_channels(
+        self, server_url: str, embedder: Embedder
+    ) -> None:
+        # 400 members: more than are ranked in full, so the candidate channels answer.
+        within = questions_service.EXHAUSTIVE_MEMBERS + 100
+        report = await evaluate_over_http(
+            load_dataset(DEV_SET), embedder, database_url=server_url, within=within
+        )
+        assert report.settings["within synthetic members"] == within
+        assert len(report.results) == 25
+        ranked = [member for result in report.results for member in result.ranked]
+        # Synthetic colleagues compete (shown by their import ids), the set's still lead.
+        assert any(member.startswith("bench-") for member in ranked)
+        assert report.mrr >= 0.75
+        assert report.recall_at_10 >= 0.65
 
 
 class TestServe:
