@@ -85,11 +85,12 @@ async def test_upgrade_moves_passage_texts_back_into_their_rows(
     over the TOAST threshold, so its text lived out of line; the upgrade rewrites the rows whole
     and keeps every passage."""
     await asyncio.to_thread(db.migrate, empty_url, "0005_vectors_inline")
-    # Today's import writes the column of migration 0007; it exists only while loading, so the
-    # upgrade starts from the 0005 schema.
+    # Today's import writes the column of migration 0007 and the table of 0008; they exist
+    # only while loading, so the upgrade starts from the 0005 schema.
     await execute(empty_url, "ALTER TABLE passage ADD COLUMN sentence boolean")
+    await execute(empty_url, NEWER_TERMS_TABLE)
     await load(empty_url, embedder, 12)
-    await execute(empty_url, "ALTER TABLE passage DROP COLUMN sentence")
+    await execute(empty_url, "ALTER TABLE passage DROP COLUMN sentence; DROP TABLE member_term")
     before = await passages(empty_url)
     assert await toast_size(empty_url) > 0  # the texts went out of line
 
@@ -97,6 +98,66 @@ async def test_upgrade_moves_passage_texts_back_into_their_rows(
 
     assert await toast_size(empty_url) == 0
     assert await passages(empty_url) == before
+
+
+# Migration 0008's table, for loading with today's import into an older schema.
+NEWER_TERMS_TABLE = "CREATE TABLE member_term (term text, member_id uuid)"
+
+
+async def terms(url: str) -> dict[str, set[str]]:
+    conn = await asyncpg.connect(url)
+    try:
+        records = await conn.fetch("SELECT member_id::text, term FROM member_term")
+    finally:
+        await conn.close()
+    by_member: dict[str, set[str]] = {}
+    for record in records:
+        by_member.setdefault(record["member_id"], set()).add(record["term"])
+    return by_member
+
+
+async def test_upgrade_finds_the_words_of_every_expertise(
+    empty_url: str, embedder: Embedder
+) -> None:
+    """Migration 0008 writes the terms of the members who are there, as a new profile gets
+    them: the stemmed words of the expertise without stop words."""
+    await asyncio.to_thread(db.migrate, empty_url, "0007_passage_sentences")
+    await execute(empty_url, NEWER_TERMS_TABLE)
+    await load(empty_url, embedder, 12)
+    written = await terms(empty_url)
+    await execute(empty_url, "DROP TABLE member_term")
+
+    await db.migrate_async(empty_url)
+
+    assert len(written) == 12
+    assert await terms(empty_url) == written
+    words = set().union(*written.values())
+    assert {"burgerhaushalt", "jugendbeteil"} & words
+    assert not {"ich", "und", "die"} & words
+
+
+async def test_a_bulk_load_leaves_fresh_statistics(database_url: str, embedder: Embedder) -> None:
+    """The network's size, read from the planner's statistics, counts a bulk load's members at
+    once (not only after autovacuum's next analysis)."""
+    records = importer.validate_records(synthetic.network(14))
+    pool = await db.create_pool(database_url, max_size=2)
+    try:
+        await importer.import_members(pool, embedder, records[:2])
+        await execute(database_url, "ANALYZE member")
+        # More members than there are: a bulk load.
+        await importer.import_members(pool, embedder, records[2:], bulk_minimum=0)
+    finally:
+        await pool.close()
+    conn = await asyncpg.connect(database_url)
+    try:
+        asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
+        context = await questions.asker_context(conn, asker)
+        members = await conn.fetchval("SELECT count(*) FROM member")
+    finally:
+        await conn.close()
+    assert context is not None
+    assert members == 14
+    assert context["network_size"] == members
 
 
 async def test_new_passages_stay_in_their_rows(database_url: str, embedder: Embedder) -> None:

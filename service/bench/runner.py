@@ -236,7 +236,6 @@ async def run_size(
             ]
             raw_rate = await asyncio.to_thread(_raw_throughput, embedder, batches)
             async with pool.acquire() as conn:
-                await conn.execute("ANALYZE")
                 rows = await conn.fetch(
                     "SELECT member_id, embedding FROM passage WHERE model = $1 ORDER BY member_id",
                     embedder.name,

@@ -94,6 +94,17 @@ async def restore_indexes(conn: Connection) -> list[str]:
             built.append(record["name"])
 
 
+async def refresh_statistics(conn: Connection) -> None:
+    """After a bulk load, as PostgreSQL advises: fresh planner statistics for the tables it
+    wrote, and the visibility maps of the tag and term tables set. A question reads the
+    network's size from the statistics (until autovacuum's analysis, a network that was small
+    when last analyzed would be ranked in full), and reads the holders of a tag or a word from
+    those tables' indexes alone, stopping at its bound, only where the pages are marked
+    all-visible (otherwise the planner scans every holder through a bitmap)."""
+    await conn.execute("VACUUM (ANALYZE) member_tag, member_term")
+    await conn.execute("ANALYZE member, municipality, passage, member_centroid")
+
+
 @asynccontextmanager
 async def bulk_load(
     pool: asyncpg.Pool, incoming_members: int, *, minimum: int = BULK_MINIMUM_MEMBERS
@@ -113,5 +124,7 @@ async def bulk_load(
                 yield bulk
             finally:
                 await restore_indexes(conn)
+            if bulk:
+                await refresh_statistics(conn)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", BULK_LOCK)

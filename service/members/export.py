@@ -18,8 +18,9 @@ from service.requests import service as requests_service
 async def export_member(
     conn: Connection, principal: auth.Principal, member_id: UUID
 ) -> dict[str, Any]:
-    """The member's profile, tags, stored passages, questions with their suggestions, where
-    they were suggested to others, and their consultation requests with the feedback given."""
+    """The member's profile, tags, stored passages and search terms, questions with their
+    suggestions, where they were suggested to others, and their consultation requests with the
+    feedback given."""
     if not principal.may_change(member_id):
         raise Forbidden("Only the member and the coordinator may export this.")
     member = await members_service.get_member(conn, principal, member_id)
@@ -32,6 +33,8 @@ async def export_member(
     return {
         "member": member.model_dump(mode="json"),
         "passages": await members_repository.passages_of(conn, member_id),
+        # The expertise's words as candidates are searched by (stemmed, without stop words).
+        "search_terms": await members_repository.terms_of(conn, member_id),
         "questions": questions,
         "suggested_to_others": await questions_repository.appearances_of(conn, member_id),
         # Requests both ways, as the member sees them (contact only on accepted ones); the

@@ -315,11 +315,28 @@ async def replace_passages(
 async def replace_passages_of_many(
     conn: Connection, members: Sequence[tuple[UUID, Sequence[str], Vector]], *, model: str
 ) -> None:
-    """``replace_passages`` for several members (member id, texts, vectors) in four statements
-    (imports write batches). Each passage is stored with whether it is a sentence."""
+    """``replace_passages`` for several members (member id, texts, vectors) in a few statements
+    (imports write batches). Each passage is stored with whether it is a sentence. The words
+    of the sentences (the expertise) are stored as the member's terms, for the lexical
+    candidate channel (migration 0008)."""
     member_ids = [member_id for member_id, _, _ in members]
     await conn.execute("DELETE FROM passage WHERE member_id = ANY($1::uuid[])", member_ids)
     await conn.execute("DELETE FROM member_centroid WHERE member_id = ANY($1::uuid[])", member_ids)
+    await conn.execute("DELETE FROM member_term WHERE member_id = ANY($1::uuid[])", member_ids)
+    flags = [sentence_flags(texts) for _, texts, _ in members]
+    await conn.execute(
+        """
+        INSERT INTO member_term (term, member_id)
+        SELECT DISTINCT term, expertise.member_id
+        FROM unnest($1::uuid[], $2::text[]) AS expertise(member_id, text),
+             unnest(tsvector_to_array(to_tsvector('german', expertise.text))) AS term
+        """,
+        member_ids,
+        [
+            " ".join(text for text, sentence in zip(texts, sentences, strict=True) if sentence)
+            for (_, texts, _), sentences in zip(members, flags, strict=True)
+        ],
+    )
     centroids = [
         (member_id, model, np.asarray(vectors, dtype=np.float32).mean(axis=0))
         for member_id, texts, vectors in members
@@ -332,9 +349,9 @@ async def replace_passages_of_many(
         )
     rows = [
         (member_id, position, text, sentence, model, np.asarray(vector, dtype=np.float32))
-        for member_id, texts, vectors in members
+        for (member_id, texts, vectors), sentences in zip(members, flags, strict=True)
         for position, (text, sentence, vector) in enumerate(
-            zip(texts, sentence_flags(texts), vectors, strict=True)
+            zip(texts, sentences, vectors, strict=True)
         )
     ]
     if rows:
@@ -394,6 +411,14 @@ async def passages_of(conn: Connection, member_id: UUID) -> list[dict[str, Any]]
         member_id,
     )
     return [dict(record) for record in records]
+
+
+async def terms_of(conn: Connection, member_id: UUID) -> list[str]:
+    """The words of the member's expertise as the lexical channel searches them."""
+    records = await conn.fetch(
+        "SELECT term FROM member_term WHERE member_id = $1 ORDER BY term", member_id
+    )
+    return [record["term"] for record in records]
 
 
 async def members_without_passages(conn: Connection, model: str) -> list[UUID]:

@@ -101,15 +101,32 @@ def _nearest_order(model: str, *, model_param: str = "$1", query_param: str = "$
 
 @dataclass(frozen=True, slots=True)
 class Retrieval:
-    """Bounded candidate channels for a large network: the owners of the ``dense_passages``
-    passages nearest to the question (pgvector HNSW), and the members sharing a question tag
-    that at most ``tag_members`` members have (a common tag names hundreds of members and says
-    nothing about which of them; the ranker weighs tags among the candidates). Both are
-    bounded, so a question costs about the same at 10,000 members as at 100,000."""
+    """Bounded candidate channels for a large network, each costing about the same at 10,000
+    members as at 100,000:
+
+    * dense: the owners of the ``dense_passages`` passages nearest to the question (pgvector
+      HNSW);
+    * tags: the members sharing a question tag that at most ``tag_members`` members have (a
+      common tag names hundreds of members and says nothing about which of them; the ranker
+      weighs tags among the candidates);
+    * lexical: at most ``lexical_members`` members who share the most distinctive words of
+      ``text`` (the question), a word being distinctive when at most ``term_members`` members
+      use it, and the rarer the more it counts. A member who wrote about exactly the
+      question's rare subject is then a candidate even when a hundred passages of others on
+      the same broad topic are nearer in the vector space (migration 0008).
+    """
 
     tag_keys: Sequence[str]
     dense_passages: int
     tag_members: int
+    text: str = ""
+    term_members: int = 0
+    lexical_members: int = 0
+
+    @property
+    def lexical(self) -> bool:
+        """Whether the lexical channel is used (it needs its bounds)."""
+        return self.term_members > 0 and self.lexical_members > 0
 
 
 # The candidates' rows in one statement: $1 the asker, $2 the model, $3 the question's vector;
@@ -167,19 +184,46 @@ _EVERYONE = f"SELECT m.id AS member_id FROM member m WHERE {_retrievable('$1')}"
 
 
 def _retrieved(model: str, retrieval: Retrieval) -> str:
-    """The bounded channels of ``retrieval``, with the question's tag keys as $4. The cheap
-    hard rules apply to the nearest passages already, so they are all of members who may be
-    asked; the tag channel's few members are checked with every rule in ``_CANDIDATES``, like
-    capacity. The bounds are the service's constants, not input, and are written into the
-    statement.
+    """The bounded channels of ``retrieval``, with the question's tag keys as $4 and, for the
+    lexical channel, its text as $5. The cheap hard rules apply in the dense and the lexical
+    channel already, so what they bring in may all be asked; the tag channel's few members are
+    checked with every rule in ``_CANDIDATES``, like capacity. The bounds are the service's
+    constants, not input, and are written into the statement.
 
-    Whether a tag is rare is decided by reading at most ``tag_members + 1`` of its holders from
-    the tag index, so the channel costs the same in a network of 100,000 as of 1,000 (counting
-    every holder of a common tag read 1,100 index entries at 10,000 members, ten times as many
-    at 100,000). Every step is an index lookup bounded by the constants, whatever the
+    Whether a tag or a word is rare is decided by reading at most one more of its holders than
+    the bound from a B-tree, so the channels cost the same in a network of 100,000 as of 1,000
+    (counting every holder of a common tag read 1,100 index entries at 10,000 members, ten times
+    as many at 100,000). Every step is an index lookup bounded by the constants, whatever the
     parameters, so PostgreSQL may keep one generic plan for the statement instead of planning
     it for each question (1-1.5 ms; docs/performance.md)."""
     dense_passages, tag_members = int(retrieval.dense_passages), int(retrieval.tag_members)
+    term_members, lexical_members = int(retrieval.term_members), int(retrieval.lexical_members)
+    lexical = (
+        f"""
+        UNION
+        SELECT member_id FROM (
+            SELECT t.member_id
+            FROM (
+                SELECT question.term, ln(1.0 + {term_members}.0 / holders.count) AS weight
+                FROM unnest(tsvector_to_array(to_tsvector('german', $5::text))) AS question(term)
+                CROSS JOIN LATERAL (
+                    SELECT count(*) AS count FROM (
+                        SELECT FROM member_term holder WHERE holder.term = question.term
+                        LIMIT {term_members + 1}) bounded
+                ) holders
+                WHERE holders.count BETWEEN 1 AND {term_members}
+            ) distinctive
+            JOIN member_term t ON t.term = distinctive.term
+            JOIN member m ON m.id = t.member_id
+            WHERE {_retrievable("$1")}
+            GROUP BY t.member_id
+            ORDER BY sum(distinctive.weight) DESC, t.member_id
+            LIMIT {lexical_members}
+        ) lexical
+        """
+        if retrieval.lexical
+        else ""
+    )
     return f"""
         SELECT member_id FROM (
             SELECT p.member_id FROM passage p JOIN member m ON m.id = p.member_id
@@ -195,6 +239,7 @@ def _retrieved(model: str, retrieval: Retrieval) -> str:
                        SELECT FROM member_tag holder WHERE holder.tag_key = k.tag_key
                        LIMIT {tag_members + 1}) holders) <= {tag_members}
         ))
+        {lexical}
     """
 
 
@@ -221,6 +266,7 @@ async def candidates(
             model,
             vector,
             list(retrieval.tag_keys),
+            *([retrieval.text] if retrieval.lexical else []),
         )
     return [_candidate(record) for record in records]
 

@@ -244,7 +244,7 @@ class TestDeleteAndExport:
         bernd = await create_member(client)
         assert_problem(await client.delete(f"/v1/members/{anna.id}", headers=bernd.headers), 403)
 
-    async def test_export_holds_profile_passages_and_questions(
+    async def test_export_holds_profile_passages_terms_and_questions(
         self, client: httpx.AsyncClient
     ) -> None:
         member = await create_member(client, email="export@example.org")
@@ -260,6 +260,10 @@ class TestDeleteAndExport:
         export = response.json()
         assert export["member"]["email"] == "export@example.org"
         assert export["passages"] and export["passages"][0]["text"]
+        # The expertise's words as they are searched: stemmed, without stop words.
+        assert "stadtrat" in export["search_terms"]
+        assert "leitlini" in export["search_terms"]
+        assert "ich" not in export["search_terms"]
         assert [question["id"] for question in export["questions"]] == [asked.json()["id"]]
 
     async def test_export_is_private(self, client: httpx.AsyncClient) -> None:

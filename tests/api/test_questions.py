@@ -260,8 +260,10 @@ class TestRetrievalAtScale:
     async def test_a_rare_tag_brings_its_members_in(
         self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        # One nearest passage only: whoever else is suggested came through the tag channel.
+        # One nearest passage only, no lexical channel: whoever else is suggested came through
+        # the tag channel.
         monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
+        monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 0)
         people = await network(client)
         specialist = await create_member(
             client,
@@ -286,6 +288,7 @@ class TestRetrievalAtScale:
     ) -> None:
         # A tag held by more members than the bound says nothing about which of them to ask.
         monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
+        monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 0)
         monkeypatch.setattr(questions_service, "TAG_MEMBERS", 2)
         people = await network(client)
         holders = [
@@ -313,6 +316,7 @@ class TestRetrievalAtScale:
         self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
+        monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 0)
         people = await network(client)
         partnership = "Ich betreue die Partnerschaft mit unserer Partnerstadt in Frankreich."
         same_town = await create_member(
@@ -344,6 +348,130 @@ class TestRetrievalAtScale:
         assert same_town.id not in ids
         assert paused.id not in ids
         assert people["asker"].id not in ids
+
+    async def test_a_distinctive_word_brings_its_members_in(
+        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # No nearest passages, no tags: whoever is suggested came through the words.
+        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 0)
+        people = await network(client)
+        specialist = await create_member(
+            client,
+            municipality="Seltenstadt",
+            expertise=(
+                "Für die neue Gemeinschaftsunterkunft haben wir Informationsabende im Ortsteil "
+                "organisiert und einen Runden Tisch mit den Nachbarn eingerichtet."
+            ),
+            tags=[],
+        )
+        question = await ask(
+            client,
+            people["asker"],
+            title="Informationsabend",
+            body="Wie kündigen wir eine Gemeinschaftsunterkunft im Dorf an?",
+            limit=50,
+        )
+        assert suggested_ids(question) == [specialist.id]
+        by_id = {item["member"]["id"]: item for item in question["suggestions"]}
+        assert "Gemeinschaftsunterkunft" in by_id[specialist.id]["reasons"]["passage"]
+
+    async def test_a_common_word_brings_nobody_in(
+        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A word more members use than the bound says nothing about which of them to ask.
+        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 0)
+        monkeypatch.setattr(questions_service, "TERM_MEMBERS", 2)
+        people = await network(client)
+        users = [
+            await create_member(
+                client,
+                municipality=f"Unterkunftsort {index}",
+                expertise="Wir haben eine Gemeinschaftsunterkunft mit den Nachbarn geplant.",
+                tags=[],
+            )
+            for index in range(3)
+        ]
+        question = await ask(
+            client,
+            people["asker"],
+            title="Unterkunft",
+            body="Wie kündigen wir eine Gemeinschaftsunterkunft an?",
+            limit=50,
+        )
+        assert users
+        assert suggested_ids(question) == []
+
+    async def test_the_word_channel_keeps_the_hard_rules_and_its_bound(
+        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 0)
+        monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 2)
+        people = await network(client)
+        shelter = "Wir haben eine Gemeinschaftsunterkunft mit den Nachbarn geplant."
+        evening = shelter + " Dazu gab es einen Infoabend im Dorfgemeinschaftshaus."
+        festival = evening + " Ein Nachbarschaftsfest folgte."
+        # Four words of the question for the two who may not be asked, three for the next two,
+        # one for the third. The rules apply before the channel's bound, so its two places go
+        # to the two with three.
+        same_town = await create_member(
+            client, municipality="Fragestadt", state="Hessen", expertise=festival, tags=[]
+        )
+        paused = await create_member(client, municipality="Pausenhof", expertise=festival, tags=[])
+        await client.patch(
+            f"/v1/members/{paused.id}", json={"accepting_requests": False}, headers=paused.headers
+        )
+        closest = [
+            await create_member(
+                client, municipality=f"Nachbarort {index}", expertise=evening, tags=[]
+            )
+            for index in range(2)
+        ]
+        third = await create_member(client, municipality="Drittort", expertise=shelter, tags=[])
+        question = await ask(
+            client,
+            people["asker"],
+            title="Infoabend im Dorfgemeinschaftshaus",
+            body="Wie kündigen wir eine Gemeinschaftsunterkunft an? Hilft ein Nachbarschaftsfest?",
+            limit=50,
+        )
+        # At most two, those who share the most distinctive words; never the ineligible.
+        ids = set(suggested_ids(question))
+        assert ids == {member.id for member in closest}
+        assert not {third.id, same_town.id, paused.id} & ids
+
+    async def test_the_words_follow_a_changed_expertise(
+        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 0)
+        people = await network(client)
+        member = await create_member(
+            client,
+            municipality="Wandelstadt",
+            expertise="Wir haben eine Gemeinschaftsunterkunft mit den Nachbarn geplant.",
+            tags=[],
+        )
+        changed = await client.patch(
+            f"/v1/members/{member.id}",
+            json={"expertise": "Ich moderiere Stadtteilkonferenzen im Quartier."},
+            headers=member.headers,
+        )
+        assert changed.status_code == 200
+        before = await ask(
+            client,
+            people["asker"],
+            title="Unterkunft",
+            body="Wie kündigen wir eine Gemeinschaftsunterkunft an?",
+            limit=50,
+        )
+        assert suggested_ids(before) == []
+        after = await ask(
+            client,
+            people["asker"],
+            title="Konferenz",
+            body="Wer hat Erfahrung mit Stadtteilkonferenzen?",
+            limit=50,
+        )
+        assert suggested_ids(after) == [member.id]
 
 
 class TestPassagesSplitEarlier:
