@@ -35,7 +35,7 @@ TAG_MEMBERS = 40
 # judged development set inside 10,000 synthetic members (`peerconsult evaluate --within`):
 # the dense channel alone brought 27 of the 45 colleagues judged helpful (grade >= 2) into the
 # candidates, with this channel 34 (the same with 40, 100 or 200 and with 25 or 50 members);
-# nDCG@5 0.568 -> 0.596. It costs about 0.7 ms a question there (docs/performance.md).
+# nDCG@5 0.568 -> 0.597. It costs about 1.3 ms a question there (docs/performance.md).
 TERM_MEMBERS = 100
 LEXICAL_MEMBERS = 25
 # The HNSW search breadth: 150 below 25,000 members, the connection's 200 from there. Measured
