@@ -183,11 +183,21 @@ WHERE m.id = ANY(ARRAY(SELECT member_id FROM pool)) AND {eligible}
 _EVERYONE = f"SELECT m.id AS member_id FROM member m WHERE {_retrievable('$1')}"
 
 
-# The word channel ranks this many times its bound of members before the hard rules remove the
-# asker's colleagues and the paused: the rules then look up a few dozen members by key. Applied
-# to every member sharing a word, they had PostgreSQL hash a full scan of ``member`` (3.5 ms a
-# question at 10,000 members, measured with EXPLAIN ANALYZE on 2026-12-02).
+# The lexical channel ranks this many times its bound of members before the hard rules remove
+# the asker's colleagues and the paused: the rules then look up a few dozen members by key.
+# Applied to every member sharing a word, they had PostgreSQL hash a full scan of ``member``
+# (3.5 ms a question at 10,000 members, measured with EXPLAIN ANALYZE on 2026-12-02).
 LEXICAL_SURPLUS = 4
+
+
+def _holders(table: str, column: str, key: str, bound: int) -> str:
+    """SQL for how many rows of ``table`` hold ``key`` in ``column``, counted only up to
+    ``bound + 1``: enough to tell whether at most ``bound`` do, read off the column's B-tree
+    (an index-only scan that stops there, however common the key)."""
+    return (
+        f"(SELECT count(*) FROM (SELECT FROM {table} holder WHERE holder.{column} = {key} "
+        f"LIMIT {bound + 1}) bounded)"
+    )
 
 
 def _retrieved(model: str, retrieval: Retrieval) -> str:
@@ -217,9 +227,8 @@ def _retrieved(model: str, retrieval: Retrieval) -> str:
                     FROM unnest(tsvector_to_array(to_tsvector('german', $5::text)))
                          AS question(term)
                     CROSS JOIN LATERAL (
-                        SELECT count(*) AS count FROM (
-                            SELECT FROM member_term holder WHERE holder.term = question.term
-                            LIMIT {term_members + 1}) bounded
+                        SELECT {_holders("member_term", "term", "question.term", term_members)}
+                               AS count
                     ) holders
                     WHERE holders.count BETWEEN 1 AND {term_members}
                 ) distinctive
@@ -248,9 +257,7 @@ def _retrieved(model: str, retrieval: Retrieval) -> str:
         SELECT t.member_id FROM member_tag t
         WHERE t.tag_key = ANY(ARRAY(
             SELECT k.tag_key FROM unnest($4::text[]) AS k(tag_key)
-            WHERE (SELECT count(*) FROM (
-                       SELECT FROM member_tag holder WHERE holder.tag_key = k.tag_key
-                       LIMIT {tag_members + 1}) holders) <= {tag_members}
+            WHERE {_holders("member_tag", "tag_key", "k.tag_key", tag_members)} <= {tag_members}
         ))
         {lexical}
     """
