@@ -66,6 +66,30 @@ def suggested_ids(question: dict[str, object]) -> list[str]:
     return [item["member"]["id"] for item in question["suggestions"]]  # type: ignore[attr-defined]
 
 
+PARTNERSHIP = "Ich betreue die Partnerschaft mit unserer Partnerstadt in Frankreich."
+SHELTER = "Wir haben eine Gemeinschaftsunterkunft mit den Nachbarn geplant."
+
+
+async def pause(client: httpx.AsyncClient, member: CreatedMember) -> None:
+    response = await client.patch(
+        f"/v1/members/{member.id}", json={"accepting_requests": False}, headers=member.headers
+    )
+    assert response.status_code == 200
+
+
+async def ask_with_tag(client: httpx.AsyncClient, asker: CreatedMember, tag: str) -> list[str]:
+    """The suggested ids for a question on a Bürgerhaushalt that carries ``tag``."""
+    question = await ask(
+        client,
+        asker,
+        title="Bürgerhaushalt",
+        body="Wie habt ihr den Bürgerhaushalt aufgebaut?",
+        tags=[tag],
+        limit=50,
+    )
+    return suggested_ids(question)
+
+
 class TestAskQuestion:
     async def test_suggests_experts_first_with_reasons(self, client: httpx.AsyncClient) -> None:
         people = await network(client)
@@ -268,18 +292,10 @@ class TestRetrievalAtScale:
         specialist = await create_member(
             client,
             municipality="Seltenstadt",
-            expertise="Ich betreue die Partnerschaft mit unserer Partnerstadt in Frankreich.",
+            expertise=PARTNERSHIP,
             tags=["Städtepartnerschaft"],
         )
-        question = await ask(
-            client,
-            people["asker"],
-            title="Bürgerhaushalt",
-            body="Wie habt ihr den Bürgerhaushalt aufgebaut?",
-            tags=["Städtepartnerschaft"],
-            limit=50,
-        )
-        ids = suggested_ids(question)
+        ids = await ask_with_tag(client, people["asker"], "Städtepartnerschaft")
         assert specialist.id in ids
         assert len(ids) == 2  # the nearest passage's owner and the specialist
 
@@ -295,20 +311,12 @@ class TestRetrievalAtScale:
             await create_member(
                 client,
                 municipality=f"Partnerort {index}",
-                expertise="Ich betreue die Partnerschaft mit unserer Partnerstadt in Frankreich.",
+                expertise=PARTNERSHIP,
                 tags=["Städtepartnerschaft"],
             )
             for index in range(3)
         ]
-        question = await ask(
-            client,
-            people["asker"],
-            title="Bürgerhaushalt",
-            body="Wie habt ihr den Bürgerhaushalt aufgebaut?",
-            tags=["Städtepartnerschaft"],
-            limit=50,
-        )
-        ids = suggested_ids(question)
+        ids = await ask_with_tag(client, people["asker"], "Städtepartnerschaft")
         assert not {holder.id for holder in holders} & set(ids)
         assert len(ids) == 1  # the nearest passage's owner only
 
@@ -318,32 +326,21 @@ class TestRetrievalAtScale:
         monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
         monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 0)
         people = await network(client)
-        partnership = "Ich betreue die Partnerschaft mit unserer Partnerstadt in Frankreich."
         same_town = await create_member(
             client,
             municipality="Fragestadt",
             state="Hessen",
-            expertise=partnership,
+            expertise=PARTNERSHIP,
             tags=["Städtepartnerschaft"],
         )
         paused = await create_member(
-            client, municipality="Pausenhof", expertise=partnership, tags=["Städtepartnerschaft"]
+            client, municipality="Pausenhof", expertise=PARTNERSHIP, tags=["Städtepartnerschaft"]
         )
-        await client.patch(
-            f"/v1/members/{paused.id}", json={"accepting_requests": False}, headers=paused.headers
-        )
+        await pause(client, paused)
         eligible = await create_member(
-            client, municipality="Seltenstadt", expertise=partnership, tags=["Städtepartnerschaft"]
+            client, municipality="Seltenstadt", expertise=PARTNERSHIP, tags=["Städtepartnerschaft"]
         )
-        question = await ask(
-            client,
-            people["asker"],
-            title="Bürgerhaushalt",
-            body="Wie habt ihr den Bürgerhaushalt aufgebaut?",
-            tags=["Städtepartnerschaft"],
-            limit=50,
-        )
-        ids = suggested_ids(question)
+        ids = await ask_with_tag(client, people["asker"], "Städtepartnerschaft")
         assert eligible.id in ids
         assert same_town.id not in ids
         assert paused.id not in ids
@@ -386,7 +383,7 @@ class TestRetrievalAtScale:
             await create_member(
                 client,
                 municipality=f"Unterkunftsort {index}",
-                expertise="Wir haben eine Gemeinschaftsunterkunft mit den Nachbarn geplant.",
+                expertise=SHELTER,
                 tags=[],
             )
         question = await ask(
@@ -404,8 +401,7 @@ class TestRetrievalAtScale:
         monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 0)
         monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 2)
         people = await network(client)
-        shelter = "Wir haben eine Gemeinschaftsunterkunft mit den Nachbarn geplant."
-        evening = shelter + " Dazu gab es einen Infoabend im Dorfgemeinschaftshaus."
+        evening = SHELTER + " Dazu gab es einen Infoabend im Dorfgemeinschaftshaus."
         festival = evening + " Ein Nachbarschaftsfest folgte."
         # Four words of the question for the two who may not be asked, three for the next two,
         # one for the third. The rules apply before the channel's bound, so its two places go
@@ -414,16 +410,14 @@ class TestRetrievalAtScale:
             client, municipality="Fragestadt", state="Hessen", expertise=festival, tags=[]
         )
         paused = await create_member(client, municipality="Pausenhof", expertise=festival, tags=[])
-        await client.patch(
-            f"/v1/members/{paused.id}", json={"accepting_requests": False}, headers=paused.headers
-        )
+        await pause(client, paused)
         closest = [
             await create_member(
                 client, municipality=f"Nachbarort {index}", expertise=evening, tags=[]
             )
             for index in range(2)
         ]
-        third = await create_member(client, municipality="Drittort", expertise=shelter, tags=[])
+        third = await create_member(client, municipality="Drittort", expertise=SHELTER, tags=[])
         question = await ask(
             client,
             people["asker"],
@@ -444,7 +438,7 @@ class TestRetrievalAtScale:
         member = await create_member(
             client,
             municipality="Wandelstadt",
-            expertise="Wir haben eine Gemeinschaftsunterkunft mit den Nachbarn geplant.",
+            expertise=SHELTER,
             tags=[],
         )
         changed = await client.patch(
