@@ -327,7 +327,7 @@ async def replace_passages_of_many(
     await conn.execute(
         """
         INSERT INTO member_term (term, member_id)
-        SELECT DISTINCT term, expertise.member_id
+        SELECT term, expertise.member_id
         FROM unnest($1::uuid[], $2::text[]) AS expertise(member_id, text),
              unnest(tsvector_to_array(to_tsvector('german', expertise.text))) AS term
         """,

@@ -138,11 +138,7 @@ class TestAskQuestion:
         self, client: httpx.AsyncClient, coordinator: dict[str, str]
     ) -> None:
         people = await network(client)
-        await client.patch(
-            f"/v1/members/{people['expert_b'].id}",
-            json={"accepting_requests": False},
-            headers=people["expert_b"].headers,
-        )
+        await pause(client, people["expert_b"])
         await client.delete(f"/v1/members/{people['youth'].id}", headers=coordinator)
         ids = suggested_ids(await ask(client, people["asker"], **QUESTION, limit=50))
         assert people["expert_b"].id not in ids
@@ -238,11 +234,7 @@ class TestGetQuestion:
         people = await network(client)
         question = await ask(client, people["asker"], **QUESTION, limit=50)
         assert people["expert_b"].id in suggested_ids(question)
-        await client.patch(
-            f"/v1/members/{people['expert_b'].id}",
-            json={"accepting_requests": False},
-            headers=people["expert_b"].headers,
-        )
+        await pause(client, people["expert_b"])
         response = await client.get(
             f"/v1/questions/{question['id']}/suggestions?limit=10",
             headers=people["asker"].headers,
@@ -268,11 +260,7 @@ class TestRetrievalAtScale:
 
     async def test_hard_rules_and_the_best_expert(self, client: httpx.AsyncClient) -> None:
         people = await network(client)
-        await client.patch(
-            f"/v1/members/{people['expert_b'].id}",
-            json={"accepting_requests": False},
-            headers=people["expert_b"].headers,
-        )
+        await pause(client, people["expert_b"])
         question = await ask(client, people["asker"], **QUESTION, limit=50)
         ids = suggested_ids(question)
         assert ids[0] in {people["expert_a"].id, people["expert_a_twin"].id}
