@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -129,63 +130,140 @@ class _RowCache:
 _CACHE = _RowCache(CACHE_SIZE)
 
 
+def _rows(texts: Sequence[str]) -> list[Row]:
+    """Each text's count row, from the cache or counted (the texts not cached in one pass)."""
+    rows: list[Row | None] = [_CACHE.get(text) for text in texts]
+    missing = sorted({text for text, row in zip(texts, rows, strict=True) if row is None})
+    if not missing:
+        return [row for row in rows if row is not None]  # every one of them
+    counted = _count(missing)
+    fresh: dict[str, Row] = {}
+    for index, text in enumerate(missing):
+        start, end = counted.indptr[index], counted.indptr[index + 1]
+        fresh[text] = (
+            counted.indices[start:end].astype(np.int32),
+            counted.data[start:end].astype(np.float32),
+        )
+        _CACHE.put(text, fresh[text])
+    return [fresh[text] if row is None else row for text, row in zip(texts, rows, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stacked:
+    """Rows stacked as CSR arrays, without a scipy matrix (whose construction validates its
+    arrays: a fifth of a question's lexical time)."""
+
+    indptr: npt.NDArray[np.int64]
+    columns: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.float32]
+
+    @property
+    def size(self) -> int:
+        return len(self.indptr) - 1
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Row]) -> _Stacked:
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(columns) for columns, _ in rows], out=indptr[1:])
+        if not rows or indptr[-1] == 0:
+            return cls(indptr, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+        return cls(
+            indptr,
+            np.concatenate([columns for columns, _ in rows]),
+            np.concatenate([counts for _, counts in rows]),
+        )
+
+    @classmethod
+    def of_matrix(cls, matrix: sp.csr_matrix) -> _Stacked:
+        matrix = sp.csr_matrix(matrix)
+        return cls(
+            matrix.indptr.astype(np.int64),
+            matrix.indices.astype(np.int32),
+            matrix.data.astype(np.float32),
+        )
+
+
 def ngram_counts(texts: Sequence[str]) -> sp.csr_matrix:
     """Hashed character n-gram counts, one row per text (stateless, so it could run at write
     time; rows are cached per text, and the texts not cached are counted in one pass)."""
-    rows: list[Row | None] = [_CACHE.get(text) for text in texts]
-    missing = sorted({text for text, row in zip(texts, rows, strict=True) if row is None})
-    if missing:
-        counted = _count(missing)
-        fresh: dict[str, Row] = {}
-        for index, text in enumerate(missing):
-            start, end = counted.indptr[index], counted.indptr[index + 1]
-            fresh[text] = (
-                counted.indices[start:end].astype(np.int32),
-                counted.data[start:end].astype(np.float32),
-            )
-            _CACHE.put(text, fresh[text])
-        rows = [fresh[text] if row is None else row for text, row in zip(texts, rows, strict=True)]
-    known = [row for row in rows if row is not None]
-    indptr = np.zeros(len(known) + 1, dtype=np.int64)
-    np.cumsum([len(columns) for columns, _ in known], out=indptr[1:])
-    if not known or indptr[-1] == 0:
+    stacked = _Stacked.of_rows(_rows(texts))
+    if not stacked.counts.size:
         return sp.csr_matrix((len(texts), N_FEATURES), dtype=np.float32)
     return sp.csr_matrix(
-        (
-            np.concatenate([counts for _, counts in known]),
-            np.concatenate([columns for columns, _ in known]),
-            indptr,
-        ),
-        shape=(len(texts), N_FEATURES),
+        (stacked.counts, stacked.columns, stacked.indptr), shape=(len(texts), N_FEATURES)
     )
-
-
-def _weights(
-    counts: sp.csr_matrix,
-    idf_by_frequency: npt.NDArray[np.float64],
-    frequency: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Sublinear TF times smoothed IDF of every stored entry, and each row's L2 norm."""
-    weights = (1.0 + np.log(counts.data.astype(np.float64))) * idf_by_frequency[
-        frequency[counts.indices]
-    ]
-    squares = np.zeros(counts.shape[0], dtype=np.float64)
-    nonempty = np.diff(counts.indptr) > 0
-    if counts.nnz:
-        squares[nonempty] = np.add.reduceat(weights * weights, counts.indptr[:-1][nonempty])
-    return weights, np.sqrt(squares)
 
 
 _SCRATCH = threading.local()
 
 
-def _column_lookup() -> npt.NDArray[np.float64]:
-    """This thread's zeroed array with a slot per hashed column (8 MB, allocated once): a query's
-    weights are written into it, read back for every document entry, and cleared again."""
-    lookup: npt.NDArray[np.float64] | None = getattr(_SCRATCH, "lookup", None)
-    if lookup is None:
-        lookup = _SCRATCH.lookup = np.zeros(N_FEATURES, dtype=np.float64)
-    return lookup
+def _slots() -> npt.NDArray[np.int32]:
+    """This thread's array with a slot per hashed column (4 MB, allocated once, never cleared:
+    a slot is only read for a column just written, or checked against the column it names)."""
+    slots: npt.NDArray[np.int32] | None = getattr(_SCRATCH, "slots", None)
+    if slots is None:
+        slots = _SCRATCH.slots = np.zeros(N_FEATURES, dtype=np.int32)
+    return slots
+
+
+def _tfidf(queries: _Stacked, documents: _Stacked) -> npt.NDArray[np.float64]:
+    """Cosine similarity of sublinear TF-IDF vectors with smoothed IDF from ``documents``:
+    shape (queries, documents), values in [0, 1]. Each column occurs at most once per row.
+
+    Work is linear in the stored entries and never touches the whole hashed space: every
+    column of the documents is numbered by one of its entries (its representative, found by
+    writing entry numbers into the column's slot: the last write wins), and document
+    frequencies, query weights and dot products are all counted over those numbers. Arrays
+    over the 2**20 columns cost more than the arithmetic here (zeroing 8 MB, and reading
+    scattered from it once the embedding has evicted the caches)."""
+    n_queries, n_documents = queries.size, documents.size
+    result = np.zeros((n_queries, n_documents), dtype=np.float64)
+    if n_queries == 0 or n_documents == 0:
+        return result
+    columns = documents.columns
+    entries = len(columns)
+    idf_by_frequency = np.log((1.0 + n_documents) / (1.0 + np.arange(n_documents + 1))) + 1.0
+    if entries == 0:
+        return result
+    slots = _slots()
+    slots[columns] = np.arange(entries, dtype=np.int32)
+    representative = slots[columns]
+    frequency_of = np.bincount(representative, minlength=entries)  # by representative
+    sizes = np.diff(documents.indptr)
+    document_weights = (1.0 + np.log(documents.counts.astype(np.float64))) * idf_by_frequency[
+        frequency_of[representative]
+    ]
+    document_of_entry = np.repeat(np.arange(n_documents), sizes)
+    document_norms = np.sqrt(
+        np.bincount(document_of_entry, weights=document_weights**2, minlength=n_documents)
+    )
+    query_weight_of = np.zeros(entries, dtype=np.float64)  # by representative
+    for index in range(n_queries):
+        start, end = queries.indptr[index], queries.indptr[index + 1]
+        query_columns = queries.columns[start:end]
+        if not len(query_columns):
+            continue
+        # A query column the documents have: its slot names an entry of that very column.
+        found = np.clip(slots[query_columns], 0, entries - 1)
+        shared = columns[found] == query_columns
+        frequency = np.where(shared, frequency_of[found], 0)
+        query_weights = (
+            1.0 + np.log(queries.counts[start:end].astype(np.float64))
+        ) * idf_by_frequency[frequency]
+        query_norm = float(np.sqrt(np.sum(query_weights**2)))
+        if query_norm == 0:
+            continue
+        query_weight_of[found[shared]] = query_weights[shared]
+        dots = np.bincount(
+            document_of_entry,
+            weights=document_weights * query_weight_of[representative],
+            minlength=n_documents,
+        )
+        query_weight_of[found[shared]] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cosine = dots / (document_norms * query_norm)
+        result[index] = np.clip(np.nan_to_num(cosine), 0.0, 1.0)
+    return result
 
 
 def tfidf_similarity(
@@ -194,34 +272,13 @@ def tfidf_similarity(
     """Cosine similarity of sublinear TF-IDF vectors, IDF from the documents given; returns
     shape (n_queries, n_documents), values in [0, 1]. Both matrices must hold each column of a
     row at most once (as ``ngram_counts`` returns them)."""
-    n_queries, n_documents = query_counts.shape[0], document_counts.shape[0]
-    result = np.zeros((n_queries, n_documents), dtype=np.float64)
-    if n_documents == 0 or n_queries == 0:
-        return result
-    documents = sp.csr_matrix(document_counts)
-    # Document frequency per hashed column by counting: linear, where sorting was not. Unseen
-    # columns (frequency 0) get the largest IDF.
-    frequency = np.bincount(documents.indices, minlength=N_FEATURES)
-    idf_by_frequency = np.log((1.0 + n_documents) / (1.0 + np.arange(n_documents + 1))) + 1.0
-    document_weights, document_norms = _weights(documents, idf_by_frequency, frequency)
-    document_of_entry = np.repeat(np.arange(n_documents), np.diff(documents.indptr))
-    lookup = _column_lookup()
-    for index in range(n_queries):
-        query = sp.csr_matrix(query_counts[index])
-        query_weights, query_norm = _weights(query, idf_by_frequency, frequency)
-        if not query.nnz or query_norm[0] == 0:
-            continue
-        # The query's weight of each document entry's column (0 where the query lacks it).
-        lookup[query.indices] = query_weights
-        try:
-            dots = np.bincount(
-                document_of_entry,
-                weights=document_weights * lookup[documents.indices],
-                minlength=n_documents,
-            )
-        finally:
-            lookup[query.indices] = 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cosine = dots / (document_norms * query_norm[0])
-        result[index] = np.clip(np.nan_to_num(cosine), 0.0, 1.0)
-    return result
+    return _tfidf(_Stacked.of_matrix(query_counts), _Stacked.of_matrix(document_counts))
+
+
+def similarity(question: str, documents: Sequence[str]) -> npt.NDArray[np.float64]:
+    """``tfidf_similarity`` of one question's text with each document's, from the cached rows
+    directly (what ranking calls for every question)."""
+    scores: npt.NDArray[np.float64] = _tfidf(
+        _Stacked.of_rows(_rows([question])), _Stacked.of_rows(_rows(documents))
+    )[0]
+    return scores

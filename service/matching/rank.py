@@ -181,15 +181,13 @@ def _lexical(
 ) -> FloatArray:
     if not candidates:
         return np.zeros(0, dtype=np.float64)
-    documents = lexical.ngram_counts(
+    return lexical.similarity(
+        query_text(query),
         [
             profile_text(candidate, sentences)
             for candidate, sentences in zip(candidates, atomic, strict=True)
-        ]
+        ],
     )
-    question = lexical.ngram_counts([query_text(query)])
-    similarity: FloatArray = lexical.tfidf_similarity(question, documents)[0]
-    return similarity
 
 
 @lru_cache(maxsize=16384)

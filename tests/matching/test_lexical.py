@@ -57,6 +57,20 @@ class TestTfidfSimilarity:
         expected = (transformer.transform(question) @ transformer.transform(documents).T).toarray()
         np.testing.assert_allclose(ours, expected, atol=1e-6)  # scikit-learn in float32
 
+    def test_questions_after_others_score_as_on_their_own(self) -> None:
+        # Ranking scores one question after another in the same thread: nothing of an
+        # earlier question's documents may carry over into a later one's scores.
+        question = "Wie verankert man Jugendbeteiligung in der Satzung?"
+        alone = lexical.similarity(question, TEXTS[:3])
+        lexical.similarity("Bürgerhaushalt online", [TEXTS[3], *TEXTS[::-1], "Satzung"])
+        after = lexical.similarity(question, TEXTS[:3])
+        expected = lexical.tfidf_similarity(
+            lexical.ngram_counts([question]), lexical.ngram_counts(TEXTS[:3])
+        )[0]
+        np.testing.assert_allclose(after, alone)
+        np.testing.assert_allclose(after, expected)
+        assert after[1] > after[0]
+
     def test_compound_parts_match(self) -> None:
         documents = lexical.ngram_counts(
             ["Ich habe die Kinder- und Jugendbeteiligung aufgebaut.", "Ich plane Radwege."]
