@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api import workers as worker_processes
 from service import db
 from service.config import Settings
 from service.embeddings import Embedder, cpu_count, load_embedder
@@ -121,19 +122,27 @@ def serve(
     _exit_on_sigterm()
     for name in ("peerconsult", "service", "api"):
         log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        log_config=log_config,
+    config: dict[str, Any] = {
+        "app": "api.app:create_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "log_config": log_config,
         # Uvicorn's access log records client addresses and concrete paths (personal data);
         # api.access_log records route templates instead.
-        access_log=False,
-        proxy_headers=False,
-    )
+        "access_log": False,
+        "proxy_headers": False,
+    }
+    if workers > 1 and worker_processes.supported():
+        # Each worker on a socket of its own, so connections spread over all of them.
+        try:
+            status = worker_processes.run(config, host=host, port=port, workers=workers)
+        except OSError as error:  # the address is taken, or not this machine's
+            console.print(f"[red]Cannot listen on {host}:{port}: {error.strerror}[/red]")
+            raise typer.Exit(1) from None
+        raise typer.Exit(status)
+    uvicorn.run(**config, workers=workers)
 
 
 async def _load_demo(settings: Settings, url: str, host: str, port: int) -> None:

@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
+from api import workers as worker_processes
 from api.evaluation import evaluate_over_http
 from service.embeddings import Embedder
 from service.evaluation.dataset import load_dataset
@@ -221,3 +223,68 @@ class TestServe:
         process.wait(timeout=60)
         # pg_ctl stop removes postmaster.pid once the server has shut down.
         assert not (data_dir / "postmaster.pid").exists()
+
+
+def listening_workers(process: subprocess.Popen[bytes], port: int) -> list[psutil.Process]:
+    """The processes under ``process`` with a socket listening on ``port``."""
+    return [
+        child
+        for child in psutil.Process(process.pid).children(recursive=True)
+        if any(
+            connection.status == psutil.CONN_LISTEN and connection.laddr.port == port
+            for connection in child.net_connections(kind="tcp")
+        )
+    ]
+
+
+def connections_held(worker: psutil.Process, port: int) -> int:
+    return sum(
+        1
+        for connection in worker.net_connections(kind="tcp")
+        if connection.status == psutil.CONN_ESTABLISHED and connection.laddr.port == port
+    )
+
+
+@pytest.mark.skipif(not worker_processes.supported(), reason="needs Linux's SO_REUSEPORT")
+class TestWorkers:
+    def test_connections_opened_together_reach_every_worker(self, database_url: str) -> None:
+        """A proxy's pool or a group of clients opens its connections together: with one
+        shared listening socket the first worker to wake accepted them all and served them
+        alone. Every worker listens on its own socket now, and SIGTERM stops them all."""
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": database_url, "PEERCONSULT_ADMIN_TOKEN": ADMIN_TOKEN}
+        process = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        clients: list[socket.socket] = []
+        try:
+            wait_until_healthy(process, f"http://127.0.0.1:{port}")
+            for _ in range(600):
+                workers = listening_workers(process, port)
+                if len(workers) == 2:
+                    break
+                time.sleep(0.1)
+            assert len(workers) == 2, "two workers listen on the port"
+            # Twenty connections at once (not one after the other, which gives a sharing
+            # worker time to wake up in between). The chance that the kernel hashes all of
+            # them to one of two sockets is 2 in 2**20.
+            clients = [socket.socket() for _ in range(20)]
+            for client in clients:
+                client.setblocking(False)
+                client.connect_ex(("127.0.0.1", port))
+            for _ in range(100):
+                held = [connections_held(worker, port) for worker in workers]
+                if sum(held) == len(clients):
+                    break
+                time.sleep(0.1)
+            assert sum(held) == len(clients), held
+            assert min(held) > 0, f"one worker got every connection: {held}"
+        finally:
+            for client in clients:
+                client.close()
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+        assert not any(worker.is_running() for worker in workers), "workers outlive serve"
