@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import socket
 import sys
 from multiprocessing.connection import wait
@@ -82,6 +83,9 @@ def run(config: dict[str, Any], *, host: str, port: int, workers: int) -> int:
     until SIGINT or SIGTERM; returns the exit status (0, or STARTUP_FAILURE)."""
     port = reserve_port(host, port)
     context = multiprocessing.get_context("spawn")
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        # SIGTERM's default would end this process and leave the workers running.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     def start() -> BaseProcess:
         process = context.Process(target=_worker, args=(config, host, port), daemon=False)
