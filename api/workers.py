@@ -14,7 +14,9 @@ This needs Linux's ``SO_REUSEPORT`` (elsewhere the option does not balance); ``s
 says whether it is there, and ``peerconsult serve`` falls back to Uvicorn's workers otherwise.
 The parent process supervises: it starts the workers, starts a new one when one dies, stops
 them all on SIGINT or SIGTERM, and gives up when a worker cannot start (the application's
-start-up failed, or the address cannot be bound): restarting it would fail the same way.
+start-up failed, or the address cannot be bound): restarting it would fail the same way. The
+price of sockets of their own: connections a worker had not yet accepted when it died are
+reset, where a shared socket would have kept them for the others.
 """
 
 from __future__ import annotations

@@ -250,7 +250,8 @@ class TestWorkers:
     def test_connections_opened_together_reach_every_worker(self, database_url: str) -> None:
         """A proxy's pool or a group of clients opens its connections together: with one
         shared listening socket the first worker to wake accepted them all and served them
-        alone. Every worker listens on its own socket now, and SIGTERM stops them all."""
+        alone. Every worker listens on its own socket now; a worker that dies is replaced,
+        and SIGTERM stops them all."""
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "PEERCONSULT_ADMIN_TOKEN": ADMIN_TOKEN}
         process = subprocess.Popen(
@@ -282,6 +283,18 @@ class TestWorkers:
                 time.sleep(0.1)
             assert sum(held) == len(clients), held
             assert min(held) > 0, f"one worker got every connection: {held}"
+            for client in clients:
+                client.close()
+            # A worker that dies is replaced.
+            workers[0].kill()
+            for _ in range(600):
+                replaced = listening_workers(process, port)
+                if len(replaced) == 2 and workers[0] not in replaced:
+                    break
+                time.sleep(0.1)
+            assert len(replaced) == 2 and workers[0] not in replaced
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+            workers = replaced
         finally:
             for client in clients:
                 client.close()
