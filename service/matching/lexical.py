@@ -213,9 +213,10 @@ def _tfidf(queries: _Stacked, documents: _Stacked) -> npt.NDArray[np.float64]:
     Work is linear in the stored entries and never touches the whole hashed space: every
     column of the documents is numbered by one of its entries (its representative, found by
     writing entry numbers into the column's slot: the last write wins), and document
-    frequencies, query weights and dot products are all counted over those numbers. Arrays
-    over the 2**20 columns cost more than the arithmetic here (zeroing 8 MB, and reading
-    scattered from it once the embedding has evicted the caches)."""
+    frequencies, query weights and dot products are all counted over those numbers. Counting
+    into arrays over all 2**20 columns (8 MB zeroed and read back scattered, for every question)
+    took as long in a loop of questions, and longer in the service, where the embedding has
+    just evicted the caches (docs/performance.md, "2026-12-02, evening")."""
     n_queries, n_documents = queries.size, documents.size
     result = np.zeros((n_queries, n_documents), dtype=np.float64)
     if n_queries == 0 or n_documents == 0:
