@@ -226,15 +226,17 @@ class TestServe:
 
 
 def listening_workers(process: subprocess.Popen[bytes], port: int) -> list[psutil.Process]:
-    """The processes under ``process`` with a socket listening on ``port``."""
-    return [
-        child
-        for child in psutil.Process(process.pid).children(recursive=True)
-        if any(
-            connection.status == psutil.CONN_LISTEN and connection.laddr.port == port
-            for connection in child.net_connections(kind="tcp")
-        )
-    ]
+    """The processes under ``process`` with a socket listening on ``port`` (one that is just
+    ending, and so cannot be looked at, is none of them)."""
+    listening = []
+    for child in psutil.Process(process.pid).children(recursive=True):
+        try:
+            connections = child.net_connections(kind="tcp")
+        except psutil.NoSuchProcess:  # ended, or a zombie not yet collected
+            continue
+        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in connections):
+            listening.append(child)
+    return listening
 
 
 def connections_held(worker: psutil.Process, port: int) -> int:
