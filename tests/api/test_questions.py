@@ -258,6 +258,13 @@ class TestRetrievalAtScale:
     def as_if_large(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(questions_service, "EXHAUSTIVE_MEMBERS", 0)
 
+    @pytest.fixture
+    def tag_channel(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """One nearest passage only, no lexical channel: whoever else is suggested came
+        through the tag channel."""
+        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
+        monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 0)
+
     async def test_hard_rules_and_the_best_expert(self, client: httpx.AsyncClient) -> None:
         people = await network(client)
         await pause(client, people["expert_b"])
@@ -269,13 +276,8 @@ class TestRetrievalAtScale:
         towns = [item["member"]["municipality"]["id"] for item in question["suggestions"]]
         assert len(towns) == len(set(towns))
 
-    async def test_a_rare_tag_brings_its_members_in(
-        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        # One nearest passage only, no lexical channel: whoever else is suggested came through
-        # the tag channel.
-        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
-        monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 0)
+    @pytest.mark.usefixtures("tag_channel")
+    async def test_a_rare_tag_brings_its_members_in(self, client: httpx.AsyncClient) -> None:
         people = await network(client)
         specialist = await create_member(
             client,
@@ -287,12 +289,11 @@ class TestRetrievalAtScale:
         assert specialist.id in ids
         assert len(ids) == 2  # the nearest passage's owner and the specialist
 
+    @pytest.mark.usefixtures("tag_channel")
     async def test_a_common_tag_brings_nobody_in(
         self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         # A tag held by more members than the bound says nothing about which of them to ask.
-        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
-        monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 0)
         monkeypatch.setattr(questions_service, "TAG_MEMBERS", 2)
         people = await network(client)
         holders = [
@@ -308,11 +309,8 @@ class TestRetrievalAtScale:
         assert not {holder.id for holder in holders} & set(ids)
         assert len(ids) == 1  # the nearest passage's owner only
 
-    async def test_the_tag_channel_keeps_the_hard_rules(
-        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
-        monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 0)
+    @pytest.mark.usefixtures("tag_channel")
+    async def test_the_tag_channel_keeps_the_hard_rules(self, client: httpx.AsyncClient) -> None:
         people = await network(client)
         same_town = await create_member(
             client,
