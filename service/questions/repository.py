@@ -114,6 +114,10 @@ class Retrieval:
       use it, and the rarer the more it counts. A member who wrote about exactly the
       question's rare subject is then a candidate even when a hundred passages of others on
       the same broad topic are nearer in the vector space (migration 0008).
+
+    The tag and the word channel need only the question's text: ``asker_context`` runs them
+    while the question is embedded, and ``candidates`` adds the dense channel. Networks of at
+    most ``bounded_above`` members are ranked in full instead.
     """
 
     tag_keys: Sequence[str]
@@ -122,6 +126,8 @@ class Retrieval:
     text: str = ""
     term_members: int = 0
     lexical_members: int = 0
+    # Networks of at most this many members are ranked in full instead.
+    bounded_above: int = 0
 
     @property
     def lexical(self) -> bool:
@@ -200,12 +206,13 @@ def _holders(table: str, column: str, key: str, bound: int) -> str:
     )
 
 
-def _retrieved(model: str, retrieval: Retrieval) -> str:
-    """The bounded channels of ``retrieval``, with the question's tag keys as $4 and, for the
-    lexical channel, its text as $5. The cheap hard rules apply in the dense and the lexical
-    channel already, so what they bring in may all be asked; the tag channel's few members are
-    checked with every rule in ``_CANDIDATES``, like capacity. The bounds are the service's
-    constants, not input, and are written into the statement.
+def _text_channels(retrieval: Retrieval, *, asker: str, tag_keys: str, text: str) -> str:
+    """SQL for the members the text of a question brings in (the tag and the word channel of
+    ``retrieval``), for the asker in parameter ``asker``, the question's tag keys in ``tag_keys``
+    and its text in ``text``. The cheap hard rules apply in the word channel already, so what it
+    brings in may all be asked; the tag channel's few members are checked with every rule in
+    ``_CANDIDATES``, like capacity. The bounds are the service's constants, not input, and are
+    written into the statement.
 
     Whether a tag or a word is rare is decided by reading at most one more of its holders than
     the bound from a B-tree, so the channels cost the same in a network of 100,000 as of 1,000
@@ -213,7 +220,7 @@ def _retrieved(model: str, retrieval: Retrieval) -> str:
     as many at 100,000). Every step is an index lookup bounded by the constants, whatever the
     parameters, so PostgreSQL may keep one generic plan for the statement instead of planning
     it for each question (1-1.5 ms; docs/performance.md)."""
-    dense_passages, tag_members = int(retrieval.dense_passages), int(retrieval.tag_members)
+    tag_members = int(retrieval.tag_members)
     term_members, lexical_members = int(retrieval.term_members), int(retrieval.lexical_members)
     lexical = (
         f"""
@@ -224,7 +231,7 @@ def _retrieved(model: str, retrieval: Retrieval) -> str:
                 SELECT t.member_id, sum(distinctive.weight) AS score
                 FROM (
                     SELECT question.term, ln(1.0 + {term_members}.0 / holders.count) AS weight
-                    FROM unnest(tsvector_to_array(to_tsvector('german', $5::text)))
+                    FROM unnest(tsvector_to_array(to_tsvector('german', {text}::text)))
                          AS question(term)
                     CROSS JOIN LATERAL (
                         SELECT {_holders("member_term", "term", "question.term", term_members)}
@@ -238,7 +245,7 @@ def _retrieved(model: str, retrieval: Retrieval) -> str:
                 LIMIT {LEXICAL_SURPLUS * lexical_members}
             ) sharing
             JOIN member m ON m.id = sharing.member_id
-            WHERE {_retrievable("$1")}
+            WHERE {_retrievable(asker)}
             ORDER BY sharing.score DESC, sharing.member_id
             LIMIT {lexical_members}
         ) lexical
@@ -247,19 +254,28 @@ def _retrieved(model: str, retrieval: Retrieval) -> str:
         else ""
     )
     return f"""
+        SELECT t.member_id FROM member_tag t
+        WHERE t.tag_key = ANY(ARRAY(
+            SELECT k.tag_key FROM unnest({tag_keys}::text[]) AS k(tag_key)
+            WHERE {_holders("member_tag", "tag_key", "k.tag_key", tag_members)} <= {tag_members}
+        ))
+        {lexical}
+    """
+
+
+def _retrieved(model: str, retrieval: Retrieval) -> str:
+    """The dense channel of ``retrieval`` (the owners of the passages nearest to the question,
+    with the cheap hard rules applied), and the members the text channels brought in, given
+    as $4."""
+    return f"""
         SELECT member_id FROM (
             SELECT p.member_id FROM passage p JOIN member m ON m.id = p.member_id
             WHERE {_retrievable("$1")}
               AND {_nearest_order(model, model_param="$2", query_param="$3")}
-            LIMIT {dense_passages}
+            LIMIT {int(retrieval.dense_passages)}
         ) nearest
         UNION
-        SELECT t.member_id FROM member_tag t
-        WHERE t.tag_key = ANY(ARRAY(
-            SELECT k.tag_key FROM unnest($4::text[]) AS k(tag_key)
-            WHERE {_holders("member_tag", "tag_key", "k.tag_key", tag_members)} <= {tag_members}
-        ))
-        {lexical}
+        SELECT unnest($4::uuid[])
     """
 
 
@@ -270,10 +286,12 @@ async def candidates(
     model: str,
     query_vector: Vector,
     retrieval: Retrieval | None,
+    text_members: Sequence[UUID] = (),
 ) -> list[Candidate]:
     """The ranker's view of the members who may be suggested to the asker, in one statement:
-    everyone eligible (``retrieval`` None, for small networks), or those the bounded channels
-    of ``retrieval`` bring in."""
+    everyone eligible (``retrieval`` None, for small networks), or the dense channel of
+    ``retrieval`` and ``text_members``, those its text channels brought in (``asker_context``
+    finds them while the question is embedded)."""
     vector = np.asarray(query_vector, dtype=np.float32)
     if retrieval is None:
         records = await conn.fetch(
@@ -285,8 +303,7 @@ async def candidates(
             asker_id,
             model,
             vector,
-            list(retrieval.tag_keys),
-            *([retrieval.text] if retrieval.lexical else []),
+            list(text_members),
         )
     return [_candidate(record) for record in records]
 
@@ -329,14 +346,28 @@ class SearchBreadth:
 
 
 async def asker_context(
-    conn: Connection, asker_id: UUID, breadth: SearchBreadth | None = None
+    conn: Connection,
+    asker_id: UUID,
+    breadth: SearchBreadth | None = None,
+    retrieval: Retrieval | None = None,
 ) -> asyncpg.Record | None:
     """The asker's municipality, Land and kind, and the network's size (from the planner's
     statistics, which cost nothing; counted only while the table was never analyzed). With
     ``breadth``, the HNSW search breadth for a network of this size is set for the rest of the
-    transaction, in the same round trip (outside a transaction the connection's default stays)."""
+    transaction, in the same round trip (outside a transaction the connection's default stays).
+
+    With ``retrieval``, in a network of more than ``retrieval.bounded_above`` members,
+    ``text_members`` are the members its text channels bring in (rare shared tags, distinctive
+    words): they need the question's text but not its vector, so the service reads them while
+    the question is embedded. Otherwise ``text_members`` is NULL."""
+    text_members = (
+        "NULL::uuid[]"
+        if retrieval is None
+        else f"""CASE WHEN network.size > {int(retrieval.bounded_above)} THEN ARRAY(
+                 {_text_channels(retrieval, asker="$1", tag_keys="$4", text="$5")}) END"""
+    )
     return await conn.fetchrow(
-        """
+        f"""
         WITH network AS (
             SELECT CASE WHEN c.reltuples < 0 THEN (SELECT count(*) FROM member)
                         ELSE c.reltuples::bigint END AS size
@@ -344,13 +375,16 @@ async def asker_context(
         )
         SELECT m.id, mu.id AS municipality_id, mu.state, mu.kind, network.size AS network_size,
                CASE WHEN $2::int IS NOT NULL AND network.size < $3::bigint
-                    THEN set_config('hnsw.ef_search', $2::int::text, true) END AS search_breadth
+                    THEN set_config('hnsw.ef_search', $2::int::text, true) END AS search_breadth,
+               {text_members} AS text_members
         FROM member m JOIN municipality mu ON mu.id = m.municipality_id CROSS JOIN network
         WHERE m.id = $1
         """,
         asker_id,
         None if breadth is None else breadth.small,
         None if breadth is None else breadth.large_from,
+        *([] if retrieval is None else [list(retrieval.tag_keys)]),
+        *([retrieval.text] if retrieval is not None and retrieval.lexical else []),
     )
 
 

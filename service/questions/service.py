@@ -98,29 +98,33 @@ async def suggest(
 ) -> list[Suggestion]:
     """The best colleagues for this question, applying every hard rule of matching."""
     text = f"{title}\n{body}"
-    # The question is embedded (in a thread) while the asker's context is read.
+    tag_keys = sorted({key for key in (normalize_tag(tag) for tag in tags) if key})
+    retrieval = repository.Retrieval(
+        tag_keys=tag_keys,
+        dense_passages=DENSE_PASSAGES,
+        tag_members=TAG_MEMBERS,
+        text=text,
+        term_members=TERM_MEMBERS,
+        lexical_members=LEXICAL_MEMBERS,
+        bounded_above=EXHAUSTIVE_MEMBERS,
+    )
+    # The question is embedded (in a thread) while the asker's context and, in a large
+    # network, the members its text brings in are read.
     asker, vectors = await asyncio.gather(
-        repository.asker_context(conn, asker_id, SEARCH_BREADTH),
+        repository.asker_context(conn, asker_id, SEARCH_BREADTH, retrieval),
         asyncio.to_thread(embedder.embed_queries, [text]),
     )
     if asker is None:
         raise NotFound(f"No member with id {asker_id}.")
     vector = vectors[0]
-    tag_keys = sorted({key for key in (normalize_tag(tag) for tag in tags) if key})
-    retrieval = (
-        None
-        if asker["network_size"] <= EXHAUSTIVE_MEMBERS
-        else repository.Retrieval(
-            tag_keys=tag_keys,
-            dense_passages=DENSE_PASSAGES,
-            tag_members=TAG_MEMBERS,
-            text=text,
-            term_members=TERM_MEMBERS,
-            lexical_members=LEXICAL_MEMBERS,
-        )
-    )
+    bounded = asker["text_members"] is not None
     candidates = await repository.candidates(
-        conn, asker_id=asker_id, model=embedder.name, query_vector=vector, retrieval=retrieval
+        conn,
+        asker_id=asker_id,
+        model=embedder.name,
+        query_vector=vector,
+        retrieval=retrieval if bounded else None,
+        text_members=asker["text_members"] or (),
     )
     query = Query(
         title=title,
