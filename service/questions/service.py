@@ -22,20 +22,24 @@ from service.questions import repository
 # Networks up to this size are ranked in full: every eligible member is a candidate.
 EXHAUSTIVE_MEMBERS = 300
 # Larger networks: bounded candidate channels, so a question costs about the same at 10,000
-# members as at 100,000. The owners of this many nearest passages (about 75 members) are the
-# dense channel: measured with the judged development set inside a network of 10,000 synthetic
-# members, nDCG@5 was the same from 75 to 250 passages and fell below 75 (docs/performance.md).
+# members as at 100,000. The owners of this many nearest passages (about 40 members) are the
+# dense channel. Measured with the judged development set inside a network of 10,000 synthetic
+# members (`peerconsult evaluate --within 10000`, 2026-12-02, docs/performance.md): with the word
+# channel below, 30, 40, 50, 60 and 100 passages all brought 33-34 of the 45 colleagues judged
+# helpful (grade >= 2) into the candidates (the index is built anew each run), and 50 ranks 41
+# candidates instead of 76 (a question 14.2 instead of 18.9 ms in one process).
 # The HNSW search breadth (hnsw.ef_search, set on every connection in service/db.py) must be at
 # least DENSE_PASSAGES: the index returns at most that many rows.
-DENSE_PASSAGES = 100
+DENSE_PASSAGES = 50
 # A question tag held by at most this many members brings them all in as candidates.
 TAG_MEMBERS = 40
 # The lexical channel: at most LEXICAL_MEMBERS members who share the question's distinctive
 # words, a word being distinctive when at most TERM_MEMBERS members use it. Measured with the
 # judged development set inside 10,000 synthetic members (`peerconsult evaluate --within`):
-# the dense channel alone brought 27 of the 45 colleagues judged helpful (grade >= 2) into the
-# candidates, with this channel 34 (the same with 40, 100 or 200 and with 25 or 50 members);
-# nDCG@5 0.568 -> 0.597. It costs about 1.3 ms a question there (docs/performance.md).
+# the dense channel alone (100 nearest passages) brought 27 of the 45 colleagues judged
+# helpful (grade >= 2) into the candidates, with this channel 34 (the same with 40, 100 or 200
+# and with 25 or 50 members); nDCG@5 0.568 -> 0.597. It costs about 1.3 ms of the database's
+# time a question there, spent while the question is embedded (docs/performance.md).
 TERM_MEMBERS = 100
 LEXICAL_MEMBERS = 25
 # The HNSW search breadth: 150 below 25,000 members, the connection's 200 from there. Measured
