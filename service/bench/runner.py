@@ -3,12 +3,14 @@
 For each network size, in one run on one machine (ratios, because absolute times are noise on
 shared machines):
 
-* import throughput through the import path vs the raw embedder's documents per second;
+* import throughput through the import path vs the raw embedder's documents per second (the
+  same batches, a sample spread over the network, half embedded before the import, half after);
 * p50/p99 latency of ``POST /v1/questions`` over HTTP (one client, a real server process);
 * the naive baseline in-process: embed the question, brute-force cosine over every passage
   vector in numpy, best passage per member, top k;
 * the query embedding alone (the floor no design can beat);
-* throughput with 1 and with 16 concurrent clients;
+* throughput with 1 and with 16 concurrent clients (in alternating rounds; the gain is the
+  median of the rounds' ratios);
 * recall@50 of the vector index against exact search;
 * the server's memory (RSS of its processes).
 """
@@ -41,7 +43,14 @@ from service.members import importer
 from service.questions import repository as questions_repository
 from service.questions import service as questions_service
 
-RAW_SAMPLE = 2000  # passages embedded to measure the raw embedder
+# Passages embedded to measure the raw embedder: batches spread over the network, half of them
+# embedded before the import and half after, so that a drift of the machine's speed during a
+# long import weighs on both sides of the ratio.
+RAW_SAMPLE = 6000
+# Throughput is measured in rounds of one client and of sixteen, alternating which goes first;
+# the gain reported is the median of the rounds' ratios (each round's two measurements lie
+# seconds apart, so a slower minute of the shared machine weighs on both).
+THROUGHPUT_ROUNDS = 3
 RECALL_QUERIES = 50
 RECALL_DEPTH = 50
 
@@ -127,17 +136,24 @@ class Server:
             self.process.kill()
 
 
-def _raw_throughput(embedder: Embedder, batches: Sequence[Sequence[str]]) -> float:
-    """Passages per second of the embedder alone, in the batches the importer embeds (one
-    batch of members' passages per call), over the first RAW_SAMPLE passages or so."""
-    done = 0
+def _raw_sample(batches: Sequence[Sequence[str]], passages: int) -> list[Sequence[str]]:
+    """Evenly spaced batches of the import, about ``passages`` passages in all (every batch of
+    a small network)."""
+    total = sum(len(batch) for batch in batches)
+    if total <= passages:
+        return list(batches)
+    count = max(2, round(len(batches) * passages / total))
+    picked = np.unique(np.linspace(0, len(batches) - 1, count).round().astype(int))
+    return [batches[index] for index in picked]
+
+
+def _embedding_seconds(embedder: Embedder, batches: Sequence[Sequence[str]]) -> float:
+    """Seconds the embedder alone takes for ``batches``, one call a batch, as the importer
+    embeds them (one batch of members' passages per call)."""
     started = time.perf_counter()
     for batch in batches:
         embedder.embed_documents(batch)
-        done += len(batch)
-        if done >= RAW_SAMPLE:
-            break
-    return done / (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
 def _naive(
@@ -233,6 +249,21 @@ def _throughput(server: Server, token: str, clients: int, total: int) -> float:
     return total / elapsed
 
 
+def _concurrency(
+    server: Server, token: str, requests: int, rounds: int = THROUGHPUT_ROUNDS
+) -> tuple[float, float, float]:
+    """Throughput with 1 and with 16 clients (medians over ``rounds``) and the median of the
+    rounds' ratios of the two; rounds alternate which is measured first."""
+    ones, sixteens, gains = [], [], []
+    for round_ in range(rounds):
+        order = (1, 16) if round_ % 2 == 0 else (16, 1)
+        measured = {clients: _throughput(server, token, clients, requests) for clients in order}
+        ones.append(measured[1])
+        sixteens.append(measured[16])
+        gains.append(measured[16] / measured[1])
+    return statistics.median(ones), statistics.median(sixteens), statistics.median(gains)
+
+
 async def _index_recall(pool: object, embedder: Embedder, texts: Sequence[str]) -> float:
     """recall@50 of the passage retrieval the service runs (HNSW, at the search breadth the
     service uses for a network of this size) against exact search, in PostgreSQL. Tie-aware:
@@ -281,18 +312,24 @@ async def run_size(
         await db.migrate_async(url)
         pool = await db.create_pool(url, max_size=4)
         try:
-            say(f"{members} members: importing")
+            sample = _raw_sample(
+                [
+                    [text for member in chunk for text in split_passages(member.expertise)]
+                    for chunk in (
+                        validated[start : start + importer.DEFAULT_BATCH]
+                        for start in range(0, len(validated), importer.DEFAULT_BATCH)
+                    )
+                ],
+                RAW_SAMPLE,
+            )
+            say(f"{members} members: the raw embedder, then importing")
+            await asyncio.to_thread(_embedding_seconds, embedder, sample[:1])  # warm-up
+            raw_seconds = await asyncio.to_thread(_embedding_seconds, embedder, sample[0::2])
             started = time.perf_counter()
             report = await importer.import_members(pool, embedder, validated)
             import_rate = report.passages / (time.perf_counter() - started)
-            batches = [
-                [text for member in chunk for text in split_passages(member.expertise)]
-                for chunk in (
-                    validated[start : start + importer.DEFAULT_BATCH]
-                    for start in range(0, len(validated), importer.DEFAULT_BATCH)
-                )
-            ]
-            raw_rate = await asyncio.to_thread(_raw_throughput, embedder, batches)
+            raw_seconds += await asyncio.to_thread(_embedding_seconds, embedder, sample[1::2])
+            raw_rate = sum(len(batch) for batch in sample) / raw_seconds
             async with pool.acquire() as conn:
                 rows = await conn.fetch(
                     "SELECT member_id, embedding FROM passage WHERE model = $1 ORDER BY member_id",
@@ -341,8 +378,7 @@ async def run_size(
                 created.raise_for_status()
                 token = created.json()["token"]
             latencies = await asyncio.to_thread(_latencies, server, token, payloads)
-            one = await asyncio.to_thread(_throughput, server, token, 1, requests)
-            sixteen = await asyncio.to_thread(_throughput, server, token, 16, requests)
+            one, sixteen, gain = await asyncio.to_thread(_concurrency, server, token, requests)
             rss = server.rss_mb()
         finally:
             server.stop()
@@ -362,7 +398,7 @@ async def run_size(
         p50_vs_naive=http_p50 / naive_p50,
         throughput_1=one,
         throughput_16=sixteen,
-        concurrency_gain=sixteen / one,
+        concurrency_gain=gain,
         index_recall_at_50=recall,
         server_rss_mb=rss,
     )

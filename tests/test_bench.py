@@ -1,0 +1,101 @@
+"""The benchmark's own measuring parts, against a stand-in server: every question asked once,
+a failing answer stops the run, samples spread over the whole network."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, cast
+
+import pytest
+
+from service.bench import runner
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers ``POST /v1/questions`` with 201, or with the status the server is told to give,
+    and records each question's title."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as the benchmark's clients expect
+
+    def do_POST(self) -> None:  # the standard library's name for the handler
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        server = cast(_StandIn, self.server)
+        with server.lock:
+            server.titles.append(body["title"])
+            server.authorized.append(self.headers["Authorization"])
+        payload = b'{"suggestions": []}'
+        self.send_response(server.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the tests read what the server recorded."""
+
+
+class _StandIn(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Recorder)
+        self.lock = threading.Lock()
+        self.titles: list[str] = []
+        self.authorized: list[str] = []
+        self.status = 201
+        self.port = self.server_address[1]
+
+
+@pytest.fixture
+def stand_in() -> Iterator[_StandIn]:
+    server = _StandIn()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def as_server(stand_in: _StandIn) -> runner.Server:
+    return cast(runner.Server, stand_in)
+
+
+def test_sixteen_clients_ask_every_question_once(stand_in: _StandIn) -> None:
+    rate = runner._throughput(as_server(stand_in), "token", 16, 60)
+    assert rate > 0
+    expected = [str(payload["title"]) for payload in runner._ask_payloads(60)]
+    assert sorted(stand_in.titles) == sorted(expected)
+    assert set(stand_in.authorized) == {"Bearer token"}
+
+
+def test_latencies_are_measured_after_a_warm_up(stand_in: _StandIn) -> None:
+    payloads = runner._ask_payloads(25)
+    latencies = runner._latencies(as_server(stand_in), "token", payloads)
+    assert len(latencies) == 25
+    assert all(latency > 0 for latency in latencies)
+    assert len(stand_in.titles) == 20 + 25
+
+
+def test_a_failing_answer_stops_the_measurement(stand_in: _StandIn) -> None:
+    stand_in.status = 500
+    with pytest.raises(RuntimeError, match="500"):
+        runner._throughput(as_server(stand_in), "token", 4, 20)
+
+
+def test_concurrency_is_measured_in_rounds(stand_in: _StandIn) -> None:
+    one, sixteen, gain = runner._concurrency(as_server(stand_in), "token", 20, rounds=3)
+    assert one > 0 and sixteen > 0 and gain > 0
+    assert len(stand_in.titles) == 3 * 2 * 20
+
+
+def test_the_raw_sample_spreads_over_the_network() -> None:
+    batches = [[f"batch {index} passage {n}" for n in range(10)] for index in range(100)]
+    sample = runner._raw_sample(batches, 200)
+    assert sum(len(batch) for batch in sample) == 200
+    assert sample[0] is batches[0] and sample[-1] is batches[-1]
+    assert runner._raw_sample(batches[:5], 200) == batches[:5]
