@@ -220,9 +220,14 @@ def import_members(
             )
 
     report = _run(_with_pool(settings, work))
+    built = (
+        f" The vector index was built in {report.index_build_s:.1f} s."
+        if report.index_build_s
+        else ""
+    )
     console.print(
         f"Imported {len(members)} members ({report.created} new, {report.updated} updated, "
-        f"{report.passages} passages). Issue tokens with POST /v1/members/{{id}}/token."
+        f"{report.passages} passages).{built} Issue tokens with POST /v1/members/{{id}}/token."
     )
 
 

@@ -4,7 +4,8 @@ For each network size, in one run on one machine (ratios, because absolute times
 shared machines):
 
 * import throughput through the import path vs the raw embedder's documents per second (the
-  same batches, a sample spread over the network, half embedded before the import, half after);
+  same batches, a sample spread over the network, half embedded before the import, half after),
+  and the part of the import that built the vector index at its end;
 * p50/p99 latency of ``POST /v1/questions`` over HTTP (one client, a real server process);
 * the naive baseline in-process: embed the question, brute-force cosine over every passage
   vector in numpy, best passage per member, top k;
@@ -62,6 +63,7 @@ class SizeResult:
     import_passages_per_s: float
     raw_passages_per_s: float
     import_ratio: float
+    index_build_s: float
     http_p50_ms: float
     http_p99_ms: float
     naive_p50_ms: float
@@ -391,6 +393,7 @@ async def run_size(
         import_passages_per_s=import_rate,
         raw_passages_per_s=raw_rate,
         import_ratio=import_rate / raw_rate,
+        index_build_s=report.index_build_s,
         http_p50_ms=http_p50,
         http_p99_ms=percentile(latencies, 99),
         naive_p50_ms=naive_p50,

@@ -65,6 +65,8 @@ class ImportReport:
     updated: int = 0
     passages: int = 0
     errors: list[str] = field(default_factory=list)
+    # Seconds spent building the vector indexes at the end of a bulk load (0 otherwise).
+    index_build_s: float = 0.0
 
 
 def _split_list(value: str) -> list[str]:
@@ -247,7 +249,7 @@ async def import_members(
     bulk load (at least as many members as the network has) builds the vector indexes at the
     end instead of row by row (``service/members/bulk.py``)."""
     report = ImportReport()
-    async with bulk.bulk_load(pool, len(members), minimum=bulk_minimum):
+    async with bulk.bulk_load(pool, len(members), minimum=bulk_minimum) as load:
         async for batch, passage_lists, vectors in _embedded_batches(
             embedder, members, lambda member: member.expertise, batch_size
         ):
@@ -258,6 +260,7 @@ async def import_members(
             report.passages += sum(len(texts) for texts in passage_lists)
             if progress is not None:
                 progress(len(batch))
+    report.index_build_s = load.index_build_s
     return report
 
 

@@ -135,13 +135,37 @@ class TestBulkImport:
     async def test_a_small_import_into_a_larger_network_keeps_the_index(
         self, pool: asyncpg.Pool, embedder: Embedder
     ) -> None:
-        await importer.import_members(pool, embedder, network(12), bulk_minimum=10)
+        first = await importer.import_members(pool, embedder, network(12), bulk_minimum=10)
         async with pool.acquire() as conn:
             oid = await conn.fetchval("SELECT to_regclass($1)::oid", INDEX)
-        await importer.import_members(pool, embedder, network(11, seed=6)[:11], bulk_minimum=10)
+        second = await importer.import_members(
+            pool, embedder, network(11, seed=6)[:11], bulk_minimum=10
+        )
         async with pool.acquire() as conn:
             # Not dropped and built again: the same index object.
             assert await conn.fetchval("SELECT to_regclass($1)::oid", INDEX) == oid
+        # The report says how long the index took to build, when it was built.
+        assert first.index_build_s > 0
+        assert second.index_build_s == 0
+
+    async def test_a_graph_that_outgrows_its_memory_is_reported(
+        self,
+        pool: asyncpg.Pool,
+        embedder: Embedder,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """pgvector goes on building on disk, several times slower; the log says so and
+        where to give it more memory. The index is built all the same."""
+        monkeypatch.setattr(bulk, "MIN_BUILD_MEMORY_MB", 1)  # PostgreSQL's least
+        monkeypatch.setattr(bulk, "BUILD_MEMORY_PER_ROW_KB", 0)
+        before = await index_definitions(pool)
+        with caplog.at_level("WARNING", logger=bulk.log.name):
+            report = await importer.import_members(pool, embedder, network(60), bulk_minimum=10)
+        assert report.passages * 3 > 1024  # about 3 kB a passage: more than 1 MB of graph
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert any("no longer fits" in w and "MAX_BUILD_MEMORY_MB" in w for w in warnings)
+        assert await index_definitions(pool) == before
 
 
 class TestInterruptedImport:
@@ -188,8 +212,8 @@ class TestInterruptedImport:
     ) -> None:
         other = await db.create_pool(database_url, max_size=1)
         try:
-            async with bulk.bulk_load(pool, 1000, minimum=10) as is_bulk:
-                assert is_bulk
+            async with bulk.bulk_load(pool, 1000, minimum=10) as load:
+                assert load.deferred
                 assert INDEX not in await index_definitions(pool)
                 async with other.acquire() as conn:  # a server starting meanwhile
                     assert await bulk.restore_indexes(conn) == []
