@@ -20,7 +20,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 
@@ -84,11 +83,11 @@ class BulkLoad:
     index_build_s: float = 0.0
 
 
-def _warn_if_outgrown(connection: Any, message: Any) -> None:
+def _warn_if_outgrown(connection: object, message: asyncpg.PostgresLogMessage) -> None:
     """Log pgvector's notice that a graph no longer fits in memory as the warning it is."""
-    if _OUTGROWN in str(getattr(message, "message", "")):
+    if _OUTGROWN in str(message.message):
         log.warning(
-            "%s: the rest of the graph is built on disk, several times slower; raise "
+            "%s: the rest of the graph is built on disk, which is slower; raise "
             "MAX_BUILD_MEMORY_MB or BUILD_MEMORY_PER_ROW_KB (service/members/bulk.py)",
             message.message,
         )

@@ -155,8 +155,8 @@ class TestBulkImport:
         monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture,
     ) -> None:
-        """pgvector goes on building on disk, several times slower; the log says so and
-        where to give it more memory. The index is built all the same."""
+        """pgvector goes on building on disk, which is slower; the log says so and where to
+        give it more memory. The index is built all the same."""
         monkeypatch.setattr(bulk, "MIN_BUILD_MEMORY_MB", 1)  # PostgreSQL's least
         monkeypatch.setattr(bulk, "BUILD_MEMORY_PER_ROW_KB", 0)
         before = await index_definitions(pool)
