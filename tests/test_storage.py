@@ -17,7 +17,7 @@ from service.db import Connection
 from service.embeddings import Embedder
 from service.matching.rank import rank
 from service.matching.types import Candidate, Query
-from service.members import bulk, importer
+from service.members import importer
 from service.questions import repository as questions
 from service.questions import service as questions_service
 from tests.conftest import with_database
@@ -134,77 +134,6 @@ async def test_upgrade_finds_the_words_of_every_expertise(
     words = set().union(*written.values())
     assert {"burgerhaushalt", "jugendbeteil"} & words
     assert not {"ich", "und", "die"} & words
-
-
-async def index_names(url: str) -> set[str]:
-    conn = await asyncpg.connect(url)
-    try:
-        records = await conn.fetch(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'passage' "
-            "AND indexdef ILIKE '% USING hnsw %'"
-        )
-        return {record["indexname"] for record in records}
-    finally:
-        await conn.close()
-
-
-async def test_upgrade_indexes_the_sentences_and_forgets_a_set_aside_index(
-    empty_url: str, embedder: Embedder
-) -> None:
-    """Migration 0009 replaces the index over every passage by one over the sentences, also
-    when a bulk load that died had set the old one aside (it is not built again later)."""
-    await asyncio.to_thread(db.migrate, empty_url, "0008_member_terms")
-    await load(empty_url, embedder, 12)
-    assert await index_names(empty_url) == {"passage_embedding_use_hnsw_idx"}
-    pool = await db.create_pool(empty_url, max_size=1)
-    try:
-        async with pool.acquire() as conn:
-            await bulk.defer_indexes(conn)  # an import died with the index set aside
-    finally:
-        await pool.close()
-
-    await db.migrate_async(empty_url)
-
-    assert await index_names(empty_url) == {"passage_sentence_use_hnsw_idx"}
-    pool = await db.create_pool(empty_url, max_size=1)
-    try:
-        async with pool.acquire() as conn:
-            assert await bulk.restore_indexes(conn) == []
-    finally:
-        await pool.close()
-
-
-async def test_the_dense_channel_searches_the_sentences(
-    database_url: str, embedder: Embedder
-) -> None:
-    """The nearest passages, by the index or by exact search, are sentences: a window repeats
-    sentences that are searched anyway. Passages written before the flag existed are searched
-    too."""
-    await load(database_url, embedder, 12)
-    vector = embedder.embed_queries(["Wie habt ihr einen Bürgerhaushalt aufgebaut?"])[0]
-    pool = await db.create_pool(database_url, max_size=1)
-    try:
-        async with pool.acquire() as conn:
-            sentences = {r["id"] for r in await conn.fetch("SELECT id FROM passage WHERE sentence")}
-            windows = await conn.fetchval("SELECT count(*) FROM passage WHERE NOT sentence")
-            found = []
-            for exact in (False, True):
-                async with conn.transaction():
-                    await conn.execute(f"SET LOCAL enable_indexscan = {'off' if exact else 'on'}")
-                    await conn.execute("SET LOCAL enable_sort = off")  # the index, if it can
-                    nearest = await questions.nearest_passages(
-                        conn, model=embedder.name, query_vector=vector, limit=1000
-                    )
-                    found.append({passage_id for passage_id, _ in nearest})
-            await conn.execute("UPDATE passage SET sentence = NULL")
-            unflagged = await questions.nearest_passages(
-                conn, model=embedder.name, query_vector=vector, limit=1000
-            )
-    finally:
-        await pool.close()
-    assert windows > 0
-    assert found == [sentences, sentences]
-    assert len(unflagged) == len(sentences) + windows
 
 
 async def test_a_bulk_load_leaves_fresh_statistics(database_url: str, embedder: Embedder) -> None:

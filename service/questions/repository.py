@@ -69,9 +69,8 @@ class StoredQuestion:
 async def nearest_passages(
     conn: Connection, *, model: str, query_vector: Vector, limit: int
 ) -> list[tuple[int, float]]:
-    """(id, cosine distance) of the searched passages nearest to the query, by the same
-    ordering the service retrieves candidates with (for measuring the vector index against
-    exact search)."""
+    """(id, cosine distance) of the passages nearest to the query, by the same ordering the
+    service retrieves candidates with (for measuring the vector index against exact search)."""
     records = await conn.fetch(
         f"SELECT p.id, p.embedding <=> $2 AS distance FROM passage p "
         f"WHERE {_nearest_order(model)} LIMIT $3",
@@ -82,33 +81,20 @@ async def nearest_passages(
     return [(record["id"], float(record["distance"])) for record in records]
 
 
-# Models whose passage vectors have an HNSW index (migrations 0003 and 0009), with their
-# dimension. The retrieval query must order by the indexed expression, under the index's
-# predicate, for the index to serve it.
+# Models whose passage vectors have an HNSW index (migration 0003), with their dimension. The
+# retrieval query must order by the indexed expression for the index to serve it.
 INDEXED_MODELS = {"use-multilingual-v3": 512}
-
-# The passages the dense channel searches, and the HNSW index holds: the sentences (and the
-# passages written before migration 0007, which have no flag), not the windows of 2-3 sentences.
-# A window repeats sentences that are searched anyway; searched as well, the nearest 50 were
-# often one member's sentence and the two windows around it. Measured with the judged
-# development set inside 10,000 synthetic members (2026-12-02, docs/performance.md): nDCG@5
-# 0.654 instead of 0.622, Recall@10 0.680 instead of 0.667, with an index of 45 % of the rows,
-# built in a quarter of the time. The ranker still scores every passage of a candidate.
-SEARCHED_PASSAGES = "p.sentence IS NOT FALSE"
 
 
 def _nearest_order(model: str, *, model_param: str = "$1", query_param: str = "$2") -> str:
     """The passage predicate and ordering for ``model`` (given as ``model_param``) by distance
-    to the query vector (``query_param``), over the searched passages."""
+    to the query vector (``query_param``)."""
     dimension = INDEXED_MODELS.get(model)
     if dimension is None:
-        return (
-            f"p.model = {model_param} AND {SEARCHED_PASSAGES} "
-            f"ORDER BY p.embedding <=> {query_param}"
-        )
+        return f"p.model = {model_param} ORDER BY p.embedding <=> {query_param}"
     # The literal lets the planner match the partial index; the name comes from the table above.
     return (
-        f"p.model = {model_param} AND p.model = '{model}' AND {SEARCHED_PASSAGES} "
+        f"p.model = {model_param} AND p.model = '{model}' "
         f"ORDER BY p.embedding::vector({dimension}) <=> {query_param}"
     )
 
