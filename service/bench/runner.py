@@ -278,6 +278,11 @@ async def _index_recall(pool: object, embedder: Embedder, texts: Sequence[str]) 
         for text in texts:
             vector = embedder.embed_queries([text])[0]
             async with conn.transaction():
+                # Both searches are the same prepared statement. After five executions
+                # PostgreSQL may plan it once for all parameters and keep that plan, made under
+                # whichever of the two settings was in force then: exact search would then run
+                # the index scan (or the reverse) and the recall read 1.0. Each is planned anew.
+                await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
                 # The search breadth a question in this network is answered with.
                 await questions_repository.asker_context(
                     conn, member_id, questions_service.SEARCH_BREADTH
