@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 from collections.abc import AsyncIterator
 
@@ -17,7 +18,7 @@ from service.db import Connection
 from service.embeddings import Embedder
 from service.matching.rank import rank
 from service.matching.types import Candidate, Query
-from service.members import importer
+from service.members import bulk, importer
 from service.questions import repository as questions
 from service.questions import service as questions_service
 from tests.conftest import with_database
@@ -85,12 +86,16 @@ async def test_upgrade_moves_passage_texts_back_into_their_rows(
     over the TOAST threshold, so its text lived out of line; the upgrade rewrites the rows whole
     and keeps every passage."""
     await asyncio.to_thread(db.migrate, empty_url, "0005_vectors_inline")
-    # Today's import writes the column of migration 0007 and the table of 0008; they exist
-    # only while loading, so the upgrade starts from the 0005 schema.
+    # Today's import writes the columns of migrations 0007 and 0009 and the table of 0008;
+    # they exist only while loading, so the upgrade starts from the 0005 schema.
     await execute(empty_url, "ALTER TABLE passage ADD COLUMN sentence boolean")
+    await execute(empty_url, NEWER_SEARCHED_COLUMN)
     await execute(empty_url, NEWER_TERMS_TABLE)
     await load(empty_url, embedder, 12)
-    await execute(empty_url, "ALTER TABLE passage DROP COLUMN sentence; DROP TABLE member_term")
+    await execute(
+        empty_url,
+        "ALTER TABLE passage DROP COLUMN sentence, DROP COLUMN searched; DROP TABLE member_term",
+    )
     before = await passages(empty_url)
     assert await toast_size(empty_url) > 0  # the texts went out of line
 
@@ -100,8 +105,10 @@ async def test_upgrade_moves_passage_texts_back_into_their_rows(
     assert await passages(empty_url) == before
 
 
-# Migration 0008's table, for loading with today's import into an older schema.
+# Migration 0008's table and 0009's column, for loading with today's import into an older
+# schema.
 NEWER_TERMS_TABLE = "CREATE TABLE member_term (term text, member_id uuid)"
+NEWER_SEARCHED_COLUMN = "ALTER TABLE passage ADD COLUMN searched boolean"
 
 
 async def terms(url: str) -> dict[str, set[str]]:
@@ -123,9 +130,10 @@ async def test_upgrade_finds_the_words_of_every_expertise(
     them: the stemmed words of the expertise without stop words."""
     await asyncio.to_thread(db.migrate, empty_url, "0007_passage_sentences")
     await execute(empty_url, NEWER_TERMS_TABLE)
+    await execute(empty_url, NEWER_SEARCHED_COLUMN)
     await load(empty_url, embedder, 12)
     written = await terms(empty_url)
-    await execute(empty_url, "DROP TABLE member_term")
+    await execute(empty_url, "DROP TABLE member_term; ALTER TABLE passage DROP COLUMN searched")
 
     await db.migrate_async(empty_url)
 
@@ -134,6 +142,127 @@ async def test_upgrade_finds_the_words_of_every_expertise(
     words = set().union(*written.values())
     assert {"burgerhaushalt", "jugendbeteil"} & words
     assert not {"ich", "und", "die"} & words
+
+
+async def hnsw_indexes(url: str) -> set[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        records = await conn.fetch(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'passage' "
+            "AND indexdef ILIKE '% USING hnsw %'"
+        )
+        return {record["indexname"] for record in records}
+    finally:
+        await conn.close()
+
+
+def one_sentence_member(index: int) -> dict[str, object]:
+    """A member whose whole expertise is one sentence: no windows."""
+    record = synthetic.member_record(index, random.Random(index))
+    record["expertise"] = (
+        "Ich habe in unserer Gemeinde einen Bürgerhaushalt mit Losverfahren eingeführt."
+    )
+    return record
+
+
+async def load_records(url: str, embedder: Embedder, records: list[dict[str, object]]) -> None:
+    pool = await db.create_pool(url, max_size=2)
+    try:
+        await importer.import_members(pool, embedder, importer.validate_records(records))
+    finally:
+        await pool.close()
+
+
+async def searched_flags(url: str) -> dict[str, list[tuple[bool | None, bool]]]:
+    """Each member's passages as (sentence, searched), in order."""
+    conn = await asyncpg.connect(url)
+    try:
+        records = await conn.fetch(
+            "SELECT m.external_id, p.sentence, p.searched FROM passage p "
+            "JOIN member m ON m.id = p.member_id ORDER BY m.external_id, p.position"
+        )
+    finally:
+        await conn.close()
+    flags: dict[str, list[tuple[bool | None, bool]]] = {}
+    for record in records:
+        flags.setdefault(record["external_id"], []).append((record["sentence"], record["searched"]))
+    return flags
+
+
+async def test_upgrade_searches_the_windows_and_forgets_a_set_aside_index(
+    empty_url: str, embedder: Embedder
+) -> None:
+    """Migration 0009 flags the passages the dense channel searches (the windows, the sentence
+    of a one-sentence profile, and every passage written before sentences were flagged) and
+    replaces the index over every passage by one over those, also when a bulk load that died
+    had set the old one aside (it is not built again later)."""
+    await asyncio.to_thread(db.migrate, empty_url, "0008_member_terms")
+    await execute(empty_url, NEWER_SEARCHED_COLUMN)
+    await load_records(empty_url, embedder, [*synthetic.network(6), one_sentence_member(6)])
+    await execute(
+        empty_url,
+        "ALTER TABLE passage DROP COLUMN searched; "
+        "UPDATE passage SET sentence = NULL WHERE member_id = "
+        "(SELECT id FROM member WHERE external_id = 'bench-000005')",
+    )
+    assert await hnsw_indexes(empty_url) == {"passage_embedding_use_hnsw_idx"}
+    pool = await db.create_pool(empty_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await bulk.defer_indexes(conn)  # an import died with the index set aside
+    finally:
+        await pool.close()
+
+    await db.migrate_async(empty_url)
+
+    assert await hnsw_indexes(empty_url) == {"passage_searched_use_hnsw_idx"}
+    pool = await db.create_pool(empty_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            assert await bulk.restore_indexes(conn) == []
+    finally:
+        await pool.close()
+    flags = await searched_flags(empty_url)
+    assert flags["bench-000006"] == [(True, True)]  # one sentence, no window
+    assert all(searched for _, searched in flags["bench-000005"])  # written before 0007
+    for member in [f"bench-00000{index}" for index in range(5)]:
+        assert any(sentence for sentence, _ in flags[member])
+        assert any(not sentence for sentence, _ in flags[member])
+        assert all(searched == (not sentence) for sentence, searched in flags[member])
+
+
+async def test_the_dense_channel_searches_the_windows_and_one_sentence_profiles(
+    database_url: str, embedder: Embedder
+) -> None:
+    """The nearest passages, by the index or by exact search, are the searched ones: windows,
+    which hold every sentence of their profile, and the sentence of a profile that has no
+    window, so that its member is found too."""
+    await load_records(database_url, embedder, [*synthetic.network(12), one_sentence_member(12)])
+    vector = embedder.embed_queries(["Wer hat einen Bürgerhaushalt mit Losverfahren?"])[0]
+    pool = await db.create_pool(database_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            windows = {
+                r["id"] for r in await conn.fetch("SELECT id FROM passage WHERE NOT sentence")
+            }
+            alone = await conn.fetchval(
+                "SELECT p.id FROM passage p JOIN member m ON m.id = p.member_id "
+                "WHERE m.external_id = 'bench-000012'"
+            )
+            found = []
+            for exact in (False, True):
+                async with conn.transaction():
+                    await conn.execute(f"SET LOCAL enable_indexscan = {'off' if exact else 'on'}")
+                    await conn.execute("SET LOCAL enable_sort = off")  # the index, if it can
+                    nearest = await questions.nearest_passages(
+                        conn, model=embedder.name, query_vector=vector, limit=1000
+                    )
+                    found.append([passage_id for passage_id, _ in nearest])
+    finally:
+        await pool.close()
+    assert len(windows) > 12
+    assert set(found[0]) == set(found[1]) == windows | {alone}
+    assert found[1][0] == alone  # the nearest: the one sentence that says just this
 
 
 async def test_a_bulk_load_leaves_fresh_statistics(database_url: str, embedder: Embedder) -> None:

@@ -312,11 +312,20 @@ async def replace_passages(
     await replace_passages_of_many(conn, [(member_id, texts, vectors)], model=model)
 
 
+def searched(sentence: bool, profile: Sequence[bool]) -> bool:
+    """Whether the dense candidate channel searches a passage (and the HNSW index holds it),
+    given the sentence flags of its whole profile: the windows, and the sentence of a profile
+    that has no window. A window holds every sentence of its profile, so its sentences would
+    only repeat what it finds (migration 0009)."""
+    return not sentence or all(profile)
+
+
 async def replace_passages_of_many(
     conn: Connection, members: Sequence[tuple[UUID, Sequence[str], Vector]], *, model: str
 ) -> None:
     """``replace_passages`` for several members (member id, texts, vectors) in a few statements
-    (imports write batches). Each passage is stored with whether it is a sentence. The words
+    (imports write batches). Each passage is stored with whether it is a sentence and whether
+    the dense channel searches it (``searched``). The words
     of the sentences (the expertise) are stored as the member's terms, for the lexical
     candidate channel (migration 0008)."""
     member_ids = [member_id for member_id, _, _ in members]
@@ -348,7 +357,15 @@ async def replace_passages_of_many(
             centroids,
         )
     rows = [
-        (member_id, position, text, sentence, model, np.asarray(vector, dtype=np.float32))
+        (
+            member_id,
+            position,
+            text,
+            sentence,
+            searched(sentence, sentences),
+            model,
+            np.asarray(vector, dtype=np.float32),
+        )
         for (member_id, texts, vectors), sentences in zip(members, flags, strict=True)
         for position, (text, sentence, vector) in enumerate(
             zip(texts, sentences, vectors, strict=True)
@@ -356,8 +373,8 @@ async def replace_passages_of_many(
     ]
     if rows:
         await conn.executemany(
-            "INSERT INTO passage (member_id, position, text, sentence, model, embedding) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO passage (member_id, position, text, sentence, searched, model, "
+            "embedding) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             rows,
         )
 

@@ -22,8 +22,9 @@ from service.questions import repository
 # Networks up to this size are ranked in full: every eligible member is a candidate.
 EXHAUSTIVE_MEMBERS = 300
 # Larger networks: bounded candidate channels, so a question costs about the same at 10,000
-# members as at 100,000. The owners of this many nearest passages (about 40 members) are the
-# dense channel. Measured with the judged development set inside a network of 10,000 synthetic
+# members as at 100,000. The owners of this many nearest passages (the windows and the
+# one-sentence profiles since migration 0009, repository.SEARCHED_PASSAGES) are the dense
+# channel. Measured with the judged development set inside a network of 10,000 synthetic
 # members (`peerconsult evaluate --within 10000`, 2026-12-02, docs/performance.md): with the word
 # channel below, 30, 40, 50, 60 and 100 passages all brought 33-34 of the 45 colleagues judged
 # helpful (grade >= 2) into the candidates (the index is built anew each run), and 50 ranks 41
