@@ -70,13 +70,16 @@ async def toast_size(url: str) -> int:
         await conn.close()
 
 
-async def load(url: str, embedder: Embedder, members: int) -> None:
+async def load_records(url: str, embedder: Embedder, records: list[dict[str, object]]) -> None:
     pool = await db.create_pool(url, max_size=2)
     try:
-        records = importer.validate_records(synthetic.network(members))
-        await importer.import_members(pool, embedder, records)
+        await importer.import_members(pool, embedder, importer.validate_records(records))
     finally:
         await pool.close()
+
+
+async def load(url: str, embedder: Embedder, members: int) -> None:
+    await load_records(url, embedder, synthetic.network(members))
 
 
 async def test_upgrade_moves_passage_texts_back_into_their_rows(
@@ -163,14 +166,6 @@ def one_sentence_member(index: int) -> dict[str, object]:
         "Ich habe in unserer Gemeinde einen Bürgerhaushalt mit Losverfahren eingeführt."
     )
     return record
-
-
-async def load_records(url: str, embedder: Embedder, records: list[dict[str, object]]) -> None:
-    pool = await db.create_pool(url, max_size=2)
-    try:
-        await importer.import_members(pool, embedder, importer.validate_records(records))
-    finally:
-        await pool.close()
 
 
 async def searched_flags(url: str) -> dict[str, list[tuple[bool | None, bool]]]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from models.members import Member, Municipality, TagCount
 from service.db import Connection
-from service.matching.passages import sentence_flags
+from service.matching.passages import searched_flags, sentence_flags
 from service.matching.types import Vector
 from service.text import fold
 
@@ -312,14 +312,6 @@ async def replace_passages(
     await replace_passages_of_many(conn, [(member_id, texts, vectors)], model=model)
 
 
-def searched(sentence: bool, profile: Sequence[bool]) -> bool:
-    """Whether the dense candidate channel searches a passage (and the HNSW index holds it),
-    given the sentence flags of its whole profile: the windows, and the sentence of a profile
-    that has no window. A window holds every sentence of its profile, so its sentences would
-    only repeat what it finds (migration 0009)."""
-    return not sentence or all(profile)
-
-
 async def replace_passages_of_many(
     conn: Connection, members: Sequence[tuple[UUID, Sequence[str], Vector]], *, model: str
 ) -> None:
@@ -357,18 +349,10 @@ async def replace_passages_of_many(
             centroids,
         )
     rows = [
-        (
-            member_id,
-            position,
-            text,
-            sentence,
-            searched(sentence, sentences),
-            model,
-            np.asarray(vector, dtype=np.float32),
-        )
+        (member_id, position, text, sentence, searched, model, np.asarray(vector, np.float32))
         for (member_id, texts, vectors), sentences in zip(members, flags, strict=True)
-        for position, (text, sentence, vector) in enumerate(
-            zip(texts, sentences, vectors, strict=True)
+        for position, (text, sentence, searched, vector) in enumerate(
+            zip(texts, sentences, searched_flags(sentences), vectors, strict=True)
         )
     ]
     if rows:

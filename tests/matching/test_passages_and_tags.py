@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from service.matching.passages import sentence_flags, sentence_passages, split_passages
+from service.matching.passages import (
+    searched_flags,
+    sentence_flags,
+    sentence_passages,
+    split_passages,
+)
 from service.matching.tags import clean_tag, normalize_tag
 
 
@@ -41,6 +46,17 @@ class TestSplitPassages:
             sentence_passages(text)
         )
         assert flags.count(False) == len(passages) - 4
+
+    def test_the_windows_are_searched_or_the_one_sentence(self) -> None:
+        """The dense channel searches a profile's windows, which hold all its sentences; a
+        profile of one sentence has no window and is searched by that sentence."""
+        text = " ".join(
+            f"Satz Nummer {i} beschreibt ein eigenes Thema der Arbeit." for i in range(3)
+        )
+        flags = sentence_flags(split_passages(text))
+        assert searched_flags(flags) == tuple(not sentence for sentence in flags)
+        assert searched_flags(sentence_flags(split_passages("Ich leite den Bürgerrat."))) == (True,)
+        assert searched_flags(()) == ()
 
 
 class TestNormalizeTag:
