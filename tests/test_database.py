@@ -43,7 +43,9 @@ class TestEmbeddedServer:
                     wanted["shared_buffers"],
                 )
                 jit = await conn.fetchval("SHOW jit")
+                wal = await conn.fetchval("SHOW max_wal_size")
             finally:
                 await conn.close()
         assert takes_effect
         assert jit == "off"
+        assert wal == wanted["max_wal_size"]
