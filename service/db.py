@@ -117,8 +117,10 @@ def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
 
 # How many candidates an HNSW index scan considers, and so the most rows it can return: the
 # retrieval asks for DENSE_PASSAGES (service/questions/service.py) rows, so it must be at least
-# that. `peerconsult bench` measures the recall this gives against exact search.
-HNSW_EF_SEARCH = 200
+# that. A question in a network below 25,000 members searches less broadly
+# (service/questions/service.py, SEARCH_BREADTH). `peerconsult bench` measures the recall this
+# gives against exact search.
+HNSW_EF_SEARCH = 400
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
