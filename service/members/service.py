@@ -12,7 +12,7 @@ from service import auth
 from service.db import Connection
 from service.embeddings import Embedder
 from service.errors import Conflict, Forbidden, NotFound
-from service.matching.passages import split_passages
+from service.matching.passages import embed_passages
 from service.matching.tags import clean_tag, normalize_tag
 from service.members import repository
 
@@ -38,9 +38,8 @@ def tag_pairs(tags: Sequence[str]) -> list[tuple[str, str]]:
 
 async def embed_expertise(embedder: Embedder, expertise: str) -> tuple[list[str], Any]:
     """Split the expertise into passages and embed them, off the event loop."""
-    texts = split_passages(expertise)
-    vectors = await asyncio.to_thread(embedder.embed_documents, texts)
-    return texts, vectors
+    passage_lists, vectors = await asyncio.to_thread(embed_passages, embedder, [expertise])
+    return passage_lists[0], vectors
 
 
 async def _store_passages(
