@@ -120,7 +120,7 @@ def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
 # that. A question in a network below 25,000 members searches less broadly
 # (service/questions/service.py, SEARCH_BREADTH). `peerconsult bench` measures the recall this
 # gives against exact search.
-HNSW_EF_SEARCH = 400
+HNSW_EF_SEARCH = 250
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

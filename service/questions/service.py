@@ -43,13 +43,14 @@ TAG_MEMBERS = 40
 # time a question there, spent while the question is embedded (docs/performance.md).
 TERM_MEMBERS = 100
 LEXICAL_MEMBERS = 25
-# The HNSW search breadth: 150 below 25,000 members, the connection's 400 from there. Measured
+# The HNSW search breadth: 150 below 25,000 members, the connection's 250 from there. Measured
 # recall@50 of the index against exact search on 10,000 synthetic members: 0.986 at 100, 0.995
 # at 150, 0.997 at 200 (3.3 ms against 5.3 ms per search). On 100,000 it depends on the build
-# of the graph: on three builds of the same passages (100 questions) 0.950-0.979 at 200, with a
-# question finding none of its 50 nearest on two of them, and 0.987-0.993 at 400, at most 0.24
-# of a question's nearest missed, for 5.1-6.8 instead of 2.8-4.7 ms a search
-# (docs/performance.md, 2026-12-03). `peerconsult bench` measures the recall with this rule.
+# of the graph: with ef_construction 64, on five builds of the same passages (100 questions)
+# 0.950-0.979 at 200, a question finding none of its 50 nearest on three, and 0.987-0.993 at
+# 400; with 128 (migration 0010) 0.965 / 0.986 at 200 (one question at none on the first
+# build) and 0.988 / 0.989 at 250, no question below 0.90, 5.4-6.1 ms a search against 8.9 at
+# 400 (docs/performance.md, 2026-12-03). `peerconsult bench` measures the recall with this rule.
 SEARCH_BREADTH = repository.SearchBreadth(small=150, large_from=25_000)
 
 
