@@ -90,7 +90,10 @@ class RunComposer:
             reach = max(max(left, n - 1 - left) for n, left in composer._orders)
             if 2 * reach > CONTEXT:  # two convolutions of this reach each
                 return None
-            runs = _all_runs(len(_PROBE))
+            # Imported here: service.matching.passages imports this module (via embeddings).
+            from service.matching.passages import passage_runs
+
+            runs = passage_runs(len(_PROBE))
             direct = backend._encode([" ".join(_PROBE[a:b]) for a, b in runs])
             composed = composer(_PROBE, runs)
         except Exception:  # any layout this was not written for
@@ -298,13 +301,6 @@ def _part_of(joins: Sequence[int], position: int) -> int:
     """Which of a run's sentences (0-based) a token position is in, given where each join
     (the first token of the second and later sentences) is."""
     return sum(1 for join in joins if position >= join)
-
-
-def _all_runs(count: int, window: int = 3) -> list[Run]:
-    """Every sentence and every run of 2..window of them, as a profile's passages are."""
-    return [
-        (start, start + size) for size in range(1, window + 1) for start in range(count - size + 1)
-    ]
 
 
 def independent_chunks(runs: Sequence[Run], chunks: int) -> list[list[int]]:
