@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from service import auth, throttle
+from service import auth, throttle, timing
 from service.config import Settings
 from service.db import Connection
 from service.embeddings import Embedder
@@ -38,8 +38,17 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
     (before the response is sent), rolled back when it raises."""
     pool: asyncpg.Pool = request.app.state.pool
     # A bounded wait: a pool that stays exhausted answers 503, it does not hang the client.
-    async with pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as conn, conn.transaction():
-        yield conn
+    async with pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            yield conn
+        except BaseException:
+            await transaction.rollback()
+            raise
+        # Timed: the commit waits for the write-ahead log to reach the disk.
+        with timing.stage("commit"):
+            await transaction.commit()
 
 
 Conn = Annotated[Connection, Depends(connection, scope="function")]
@@ -58,14 +67,15 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise NotAuthenticated("Send your access token as 'Authorization: Bearer <token>'.")
     client = throttle.client_key(request.client.host if request.client else "unknown")
-    until = await throttle.blocked_until(conn, client)
-    if until is not None:
-        raise throttle.too_many_attempts(until)
-    token = credentials.credentials
-    admin = settings.admin_token
-    if admin is not None and auth.tokens_equal(token, admin.get_secret_value()):
-        return auth.COORDINATOR
-    principal = await members_service.authenticate(conn, token)
+    with timing.stage("auth"):
+        until = await throttle.blocked_until(conn, client)
+        if until is not None:
+            raise throttle.too_many_attempts(until)
+        token = credentials.credentials
+        admin = settings.admin_token
+        if admin is not None and auth.tokens_equal(token, admin.get_secret_value()):
+            return auth.COORDINATOR
+        principal = await members_service.authenticate(conn, token)
     if principal is None:
         # Counted by the error handler, once this request's connection is released.
         raise InvalidToken("The access token is not valid.", client=client)

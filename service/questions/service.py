@@ -9,7 +9,7 @@ import numpy as np
 
 from models.members import Municipality
 from models.questions import Question, QuestionCreate, Reasons, SuggestedMember, Suggestion
-from service import auth
+from service import auth, timing
 from service.db import Connection
 from service.embeddings import Embedder
 from service.errors import Forbidden, NotFound
@@ -120,21 +120,24 @@ async def suggest(
     # The question is embedded (in a thread) while the asker's context and, in a large
     # network, the members its text brings in are read.
     asker, vectors = await asyncio.gather(
-        repository.asker_context(conn, asker_id, SEARCH_BREADTH, retrieval),
-        asyncio.to_thread(embedder.embed_queries, [text]),
+        timing.timed(
+            "context", repository.asker_context(conn, asker_id, SEARCH_BREADTH, retrieval)
+        ),
+        timing.timed("embed", asyncio.to_thread(embedder.embed_queries, [text])),
     )
     if asker is None:
         raise NotFound(f"No member with id {asker_id}.")
     vector = vectors[0]
     bounded = asker["text_members"] is not None
-    candidates = await repository.candidates(
-        conn,
-        asker_id=asker_id,
-        model=embedder.name,
-        query_vector=vector,
-        retrieval=retrieval if bounded else None,
-        text_members=asker["text_members"] or (),
-    )
+    with timing.stage("candidates"):
+        candidates = await repository.candidates(
+            conn,
+            asker_id=asker_id,
+            model=embedder.name,
+            query_vector=vector,
+            retrieval=retrieval if bounded else None,
+            text_members=asker["text_members"] or (),
+        )
     query = Query(
         title=title,
         body=body,
@@ -143,7 +146,8 @@ async def suggest(
         asker_state=asker["state"],
         asker_municipality_kind=asker["kind"],
     )
-    ranked = await asyncio.to_thread(ranking.rank, query, candidates, limit=limit)
+    with timing.stage("rank"):
+        ranked = await asyncio.to_thread(ranking.rank, query, candidates, limit=limit)
     by_id = {candidate.member_id: candidate for candidate in candidates}
     return [_suggestion(item, by_id[item.member_id]) for item in ranked]
 
@@ -166,15 +170,16 @@ async def ask(
         tags=data.tags,
         limit=data.limit,
     )
-    stored = await repository.insert_question(
-        conn,
-        asker_id=principal.member_id,
-        title=data.title,
-        body=data.body,
-        tags=data.tags,
-        suggestions=suggestions,
-        model=embedder.name,
-    )
+    with timing.stage("store"):
+        stored = await repository.insert_question(
+            conn,
+            asker_id=principal.member_id,
+            title=data.title,
+            body=data.body,
+            tags=data.tags,
+            suggestions=suggestions,
+            model=embedder.name,
+        )
     return repository.question_schema(stored, suggestions)
 
 
@@ -215,9 +220,10 @@ async def current_suggestions(
         tags=list(stored.tags),
         limit=limit,
     )
-    await repository.store_suggestions(
-        conn, question_id, suggestions, model=embedder.name, source="refreshed"
-    )
+    with timing.stage("store"):
+        await repository.store_suggestions(
+            conn, question_id, suggestions, model=embedder.name, source="refreshed"
+        )
     return suggestions
 
 

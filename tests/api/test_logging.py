@@ -7,6 +7,7 @@ import logging
 import httpx
 import pytest
 
+from service import timing
 from tests.api.test_requests import EXPERTISE, QUESTION, invite
 from tests.factories import ask, create_member
 
@@ -52,3 +53,35 @@ class TestLogs:
             request_id,
         ):
             assert secret not in logged
+
+
+class TestServerTiming:
+    async def test_a_question_says_where_its_time_went(
+        self, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.INFO, logger="peerconsult.access")
+        asker = await create_member(client, municipality="Astadt")
+        await create_member(client, municipality="Bstadt", expertise=EXPERTISE)
+        response = await client.post("/v1/questions", json=QUESTION, headers=asker.headers)
+        assert response.status_code == 201
+        stages = timing.parse_header(response.headers["Server-Timing"])
+        assert set(stages) == {"auth", "context", "embed", "candidates", "rank", "store", "commit"}
+        assert all(milliseconds >= 0 for milliseconds in stages.values())
+        logged = [r.getMessage() for r in caplog.records if r.name == "peerconsult.access"]
+        assert any(
+            line.startswith("POST /v1/questions 201") and "candidates" in line for line in logged
+        )
+
+    async def test_a_request_without_stages_has_no_header(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/healthz")
+        assert response.status_code == 200
+        assert "Server-Timing" not in response.headers
+
+    def test_the_header_reads_back(self) -> None:
+        stages = timing.Stages()
+        stages.add("embed", 2.5)
+        stages.add("rank", 1.25)
+        stages.add("rank", 1.0)
+        assert timing.parse_header(stages.header()) == {"embed": 2.5, "rank": 2.25}
+        header = 'db;desc="x";dur=1.5, cache, bad;dur=x, dot;dur=.'
+        assert timing.parse_header(header) == {"db": 1.5}
