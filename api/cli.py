@@ -372,22 +372,22 @@ def bench(
     if full and 100_000 not in sizes:
         sizes.append(100_000)
     embedder = _load_model(settings)
-    results: list[dict[str, float | int]] = []
-    for size in sizes:
-        measured = _run(
-            runner.run_size(
-                size,
-                embedder=embedder,
-                model=settings.embedding_model,
-                database_url=settings.database_url,
-                requests=requests,
-                workers=workers,
-                say=lambda message: console.print(f"[dim]{message}[/dim]"),
-            )
+    measured = _run(
+        runner.run(
+            sizes,
+            embedder=embedder,
+            model=settings.embedding_model,
+            database_url=settings.database_url,
+            requests=requests,
+            workers=workers,
+            say=lambda message: console.print(f"[dim]{message}[/dim]"),
+            # Each size as soon as it is measured (a long run's earlier sizes are not lost).
+            measured=lambda result: console.print(
+                f"[dim]{json.dumps(runner.as_dict(result))}[/dim]"
+            ),
         )
-        results.append(runner.as_dict(measured))
-        # Each size as soon as it is measured (a long run's earlier sizes are not lost).
-        console.print(f"[dim]{json.dumps(results[-1])}[/dim]")
+    )
+    results = [runner.as_dict(result) for result in measured]
     if as_json:
         sys.stdout.write(json.dumps(results, indent=2) + "\n")
         return
@@ -397,9 +397,11 @@ def bench(
     table.add_column("metric")
     for result in results:
         table.add_column(f"{result['members']:,} members", justify="right")
-    for key in results[0]:
+    # Every metric any size reported, in order (a stage may be missing from a size).
+    for key in dict.fromkeys(key for result in results for key in result):
         if key != "members":
-            table.add_row(key, *(f"{result[key]:,.3f}" if isinstance(result[key], float)
+            table.add_row(key, *("" if key not in result
+                                 else f"{result[key]:,.3f}" if isinstance(result[key], float)
                                  else f"{result[key]:,}" for result in results))  # fmt: skip
     Console().print(table)
 

@@ -12,6 +12,7 @@ from typing import Any, cast
 import pytest
 
 from service.bench import runner
+from service.embeddings import Embedder
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -30,6 +31,7 @@ class _Recorder(BaseHTTPRequestHandler):
         self.send_response(server.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Server-Timing", "candidates;dur=3.5, rank;dur=1.25")
         self.end_headers()
         self.wfile.write(payload)
 
@@ -75,10 +77,12 @@ def test_sixteen_clients_ask_every_question_once(stand_in: _StandIn) -> None:
 
 def test_latencies_are_measured_after_a_warm_up(stand_in: _StandIn) -> None:
     payloads = runner._ask_payloads(25)
-    latencies = runner._latencies(as_server(stand_in), "token", payloads)
+    latencies, stages = runner._latencies(as_server(stand_in), "token", payloads)
     assert len(latencies) == 25
     assert all(latency > 0 for latency in latencies)
     assert len(stand_in.titles) == 20 + 25
+    # The stand-in reports its stages as the service does, the same for every question.
+    assert stages == {"candidates": 3.5, "rank": 1.25}
 
 
 def test_a_failing_answer_stops_the_measurement(stand_in: _StandIn) -> None:
@@ -99,3 +103,43 @@ def test_the_raw_sample_spreads_over_the_network() -> None:
     assert sum(len(batch) for batch in sample) == 200
     assert sample[0] is batches[0] and sample[-1] is batches[-1]
     assert runner._raw_sample(batches[:5], 200) == batches[:5]
+
+
+async def test_a_run_measures_each_size_and_compares_the_larger_with_the_reference(
+    server_url: str, embedder: Embedder
+) -> None:
+    """The whole benchmark on two small networks, served by real server processes: every
+    size is reported as soon as it is measured, and the larger one's p50 is compared with the
+    reference's afterwards, both served at once."""
+    said: list[str] = []
+    told: list[runner.SizeResult] = []
+    results = await runner.run(
+        [30, 60],
+        embedder=embedder,
+        model=embedder.name,
+        database_url=server_url,
+        requests=20,
+        workers=1,
+        say=said.append,
+        measured=told.append,
+        reference=30,
+        flatness_rounds=2,
+    )
+    assert [result.members for result in results] == [30, 60]
+    assert [result.members for result in told] == [30, 60]
+    small, large = results
+    for result in results:
+        assert result.passages > 30 and result.http_p50_ms > 0 and result.naive_p50_ms > 0
+        assert {"auth", "context", "embed", "candidates", "rank", "store"} <= set(
+            result.stages_p50_ms
+        )
+        assert 0 < result.index_recall_at_50 <= 1
+    assert small.flatness is None
+    assert large.flatness_reference_members == 30
+    assert large.flatness is not None and large.flatness > 0
+    assert large.flatness_p50_ms is not None and large.flatness_reference_p50_ms is not None
+    assert "60 members: p50 against 30 in rounds" in said
+    reported = runner.as_dict(large)
+    assert reported["flatness"] == round(large.flatness, 4)
+    assert reported["stage_candidates_p50_ms"] == round(large.stages_p50_ms["candidates"], 4)
+    assert "flatness" not in runner.as_dict(small)

@@ -12,6 +12,9 @@ shared machines):
 * the query embedding alone (the floor no design can beat);
 * throughput with 1 and with 16 concurrent clients (in alternating rounds; the gain is the
   median of the rounds' ratios);
+* for each network larger than 10,000 members, its p50 against the 10,000-member network's,
+  both served at once and asked in alternating rounds at the end of the run (the sizes are
+  built tens of minutes apart, and the machine's speed drifts in between);
 * recall@50 of the vector index against exact search;
 * the server's memory (RSS of its processes).
 """
@@ -19,6 +22,7 @@ shared machines):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
 import os
@@ -30,13 +34,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import httpx
 import numpy as np
 import psutil
 
-from service import db
+from service import db, timing
 from service.bench import synthetic
 from service.embeddings import Embedder
 from service.matching.passages import split_passages
@@ -54,6 +58,10 @@ RAW_SAMPLE = 6000
 THROUGHPUT_ROUNDS = 3
 RECALL_QUERIES = 50
 RECALL_DEPTH = 50
+# Larger networks' p50 is compared with this one's (the target: at most 1.3 times), in rounds
+# of both, alternating which is asked first; the ratio reported is the median of the rounds'.
+FLATNESS_REFERENCE = 10_000
+FLATNESS_ROUNDS = 5
 
 
 @dataclass
@@ -74,6 +82,15 @@ class SizeResult:
     concurrency_gain: float
     index_recall_at_50: float
     server_rss_mb: float
+    # The median of each stage the server reported (Server-Timing) for the latency questions.
+    stages_p50_ms: dict[str, float] = field(default_factory=dict)
+    # A network larger than the reference (FLATNESS_REFERENCE members), when that was measured
+    # in the same run: the median of the rounds' p50 ratios against it (``_flatness``), and the
+    # two sides' median p50s in those rounds.
+    flatness_reference_members: int | None = None
+    flatness: float | None = None
+    flatness_p50_ms: float | None = None
+    flatness_reference_p50_ms: float | None = None
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -187,7 +204,8 @@ class _Asker:
         self._connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
         self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-    def ask(self, payload: dict[str, object]) -> None:
+    def ask(self, payload: dict[str, object]) -> dict[str, float]:
+        """Ask one question; the server's stages for it (its ``Server-Timing`` header)."""
         self._connection.request(
             "POST", "/v1/questions", body=json.dumps(payload).encode(), headers=self._headers
         )
@@ -195,24 +213,31 @@ class _Asker:
         body = response.read()
         if response.status != 201:
             raise RuntimeError(f"POST /v1/questions answered {response.status}: {body[:300]!r}")
+        return timing.parse_header(response.getheader("Server-Timing") or "")
 
     def close(self) -> None:
         self._connection.close()
 
 
-def _latencies(server: Server, token: str, payloads: Sequence[dict[str, object]]) -> list[float]:
+def _latencies(
+    server: Server, token: str, payloads: Sequence[dict[str, object]]
+) -> tuple[list[float], dict[str, float]]:
     """Milliseconds per question, asked one after another by one client, after a warm-up of
-    20 questions (caches, plans, connections)."""
+    20 questions (caches, plans, connections); and the median of each stage the server reported
+    for them (where a question's time went, and which part grew with the network)."""
     asker = _Asker(server, token)
     try:
         for payload in payloads[:20]:
             asker.ask(payload)
         latencies = []
+        stages: dict[str, list[float]] = {}
         for payload in payloads:
             started = time.perf_counter()
-            asker.ask(payload)
+            reported = asker.ask(payload)
             latencies.append((time.perf_counter() - started) * 1000)
-        return latencies
+            for name, milliseconds in reported.items():
+                stages.setdefault(name, []).append(milliseconds)
+        return latencies, {name: statistics.median(values) for name, values in stages.items()}
     finally:
         asker.close()
 
@@ -302,8 +327,51 @@ async def _index_recall(pool: object, embedder: Embedder, texts: Sequence[str]) 
     return statistics.fmean(recalls) if recalls else 1.0
 
 
-async def run_size(
-    members: int,
+@dataclass(frozen=True)
+class _Network:
+    """A measured network, kept until the end of the run for the flatness rounds."""
+
+    members: int
+    url: str
+    token: str  # the benchmark's asker
+
+
+def _flatness(
+    network: _Network,
+    reference: _Network,
+    *,
+    model: str,
+    workers: int,
+    payloads: Sequence[dict[str, object]],
+    rounds: int = FLATNESS_ROUNDS,
+) -> tuple[float, float, float]:
+    """The median over ``rounds`` of the ratio of ``network``'s p50 to ``reference``'s, both
+    served at once and asked one after the other in each round (alternating which first); and
+    the median p50 of each side."""
+    servers = {side.members: Server(side.url, model, workers) for side in (network, reference)}
+    try:
+        for server in servers.values():
+            server.wait_until_healthy()
+        ratios, own, theirs = [], [], []
+        for round_ in range(rounds):
+            order = (network, reference) if round_ % 2 == 0 else (reference, network)
+            p50 = {
+                side.members: percentile(
+                    _latencies(servers[side.members], side.token, payloads)[0], 50
+                )
+                for side in order
+            }
+            own.append(p50[network.members])
+            theirs.append(p50[reference.members])
+            ratios.append(p50[network.members] / p50[reference.members])
+        return statistics.median(ratios), statistics.median(own), statistics.median(theirs)
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+async def run(
+    sizes: Sequence[int],
     *,
     embedder: Embedder,
     model: str,
@@ -311,88 +379,143 @@ async def run_size(
     requests: int,
     workers: int,
     say: Callable[[str], None],
-) -> SizeResult:
-    """Build a network of ``members``, load it, start a server on it and measure."""
+    measured: Callable[[SizeResult], None],
+    reference: int = FLATNESS_REFERENCE,
+    flatness_rounds: int = FLATNESS_ROUNDS,
+) -> list[SizeResult]:
+    """Measure each size (``measured`` is told each result as soon as it is complete, so a
+    long run's earlier sizes are not lost), keeping each network's database; then compare the
+    p50 of the networks larger than ``reference`` members with its, if it was measured."""
+    results: list[SizeResult] = []
+    networks: dict[int, _Network] = {}
+    async with contextlib.AsyncExitStack() as databases:
+        for members in sizes:
+            url = await databases.enter_async_context(db.scratch_database(database_url))
+            result, token = await run_size(
+                members,
+                url=url,
+                embedder=embedder,
+                model=model,
+                requests=requests,
+                workers=workers,
+                say=say,
+            )
+            networks[members] = _Network(members, url, token)
+            results.append(result)
+            measured(result)
+        compared = networks.get(reference)
+        if compared is None:
+            return results
+        payloads = _ask_payloads(requests)
+        for result in results:
+            if result.members <= reference:
+                continue
+            say(f"{result.members} members: p50 against {reference} in rounds")
+            ratio, own, theirs = await asyncio.to_thread(
+                _flatness,
+                networks[result.members],
+                compared,
+                model=model,
+                workers=workers,
+                payloads=payloads,
+                rounds=flatness_rounds,
+            )
+            result.flatness_reference_members = reference
+            result.flatness = ratio
+            result.flatness_p50_ms = own
+            result.flatness_reference_p50_ms = theirs
+    return results
+
+
+async def run_size(
+    members: int,
+    *,
+    url: str,
+    embedder: Embedder,
+    model: str,
+    requests: int,
+    workers: int,
+    say: Callable[[str], None],
+) -> tuple[SizeResult, str]:
+    """Build a network of ``members`` in the empty database at ``url``, load it, start a
+    server on it and measure; and the token of the member the benchmark asks as."""
     records = synthetic.network(members)
     validated = importer.validate_records(records)
-    async with db.scratch_database(database_url) as url:
-        await db.migrate_async(url)
-        pool = await db.create_pool(url, max_size=4)
-        try:
-            sample = _raw_sample(
-                [
-                    [text for member in chunk for text in split_passages(member.expertise)]
-                    for chunk in (
-                        validated[start : start + importer.DEFAULT_BATCH]
-                        for start in range(0, len(validated), importer.DEFAULT_BATCH)
-                    )
-                ],
-                RAW_SAMPLE,
-            )
-            say(f"{members} members: the raw embedder, then importing")
-            await asyncio.to_thread(_embedding_seconds, embedder, sample[:1])  # warm-up
-            raw_seconds = await asyncio.to_thread(_embedding_seconds, embedder, sample[0::2])
-            started = time.perf_counter()
-            report = await importer.import_members(pool, embedder, validated)
-            import_rate = report.passages / (time.perf_counter() - started)
-            raw_seconds += await asyncio.to_thread(_embedding_seconds, embedder, sample[1::2])
-            raw_rate = sum(len(batch) for batch in sample) / raw_seconds
-            async with pool.acquire() as conn:
-                rows = await conn.fetch(
-                    "SELECT member_id, embedding FROM passage WHERE model = $1 ORDER BY member_id",
-                    embedder.name,
+    await db.migrate_async(url)
+    pool = await db.create_pool(url, max_size=4)
+    try:
+        sample = _raw_sample(
+            [
+                [text for member in chunk for text in split_passages(member.expertise)]
+                for chunk in (
+                    validated[start : start + importer.DEFAULT_BATCH]
+                    for start in range(0, len(validated), importer.DEFAULT_BATCH)
                 )
-            matrix = np.stack([questions_repository.as_array(row["embedding"]) for row in rows])
-            member_ids = [row["member_id"] for row in rows]
-            starts = np.array(
-                [i for i, m in enumerate(member_ids) if i == 0 or m != member_ids[i - 1]]
+            ],
+            RAW_SAMPLE,
+        )
+        say(f"{members} members: the raw embedder, then importing")
+        await asyncio.to_thread(_embedding_seconds, embedder, sample[:1])  # warm-up
+        raw_seconds = await asyncio.to_thread(_embedding_seconds, embedder, sample[0::2])
+        started = time.perf_counter()
+        report = await importer.import_members(pool, embedder, validated)
+        import_rate = report.passages / (time.perf_counter() - started)
+        raw_seconds += await asyncio.to_thread(_embedding_seconds, embedder, sample[1::2])
+        raw_rate = sum(len(batch) for batch in sample) / raw_seconds
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT member_id, embedding FROM passage WHERE model = $1 ORDER BY member_id",
+                embedder.name,
             )
-            payloads = _ask_payloads(requests)
-            say(f"{members} members: naive baseline and embedding floor")
-            naive, embed = [], []
-            for payload in payloads:
-                text = f"{payload['title']}\n{payload['body']}"
-                t0 = time.perf_counter()
-                _naive(embedder, matrix, starts, text)
-                naive.append((time.perf_counter() - t0) * 1000)
-                t0 = time.perf_counter()
-                embedder.embed_queries([text])
-                embed.append((time.perf_counter() - t0) * 1000)
-            say(f"{members} members: index recall")
-            recall = await _index_recall(
-                pool,
-                embedder,
-                [f"{p['title']}\n{p['body']}" for p in payloads[:RECALL_QUERIES]],
-            )
-        finally:
-            await pool.close()
+        matrix = np.stack([questions_repository.as_array(row["embedding"]) for row in rows])
+        member_ids = [row["member_id"] for row in rows]
+        starts = np.array([i for i, m in enumerate(member_ids) if i == 0 or m != member_ids[i - 1]])
+        payloads = _ask_payloads(requests)
+        say(f"{members} members: naive baseline and embedding floor")
+        naive, embed = [], []
+        for payload in payloads:
+            text = f"{payload['title']}\n{payload['body']}"
+            t0 = time.perf_counter()
+            _naive(embedder, matrix, starts, text)
+            naive.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            embedder.embed_queries([text])
+            embed.append((time.perf_counter() - t0) * 1000)
+        say(f"{members} members: index recall")
+        recall = await _index_recall(
+            pool,
+            embedder,
+            [f"{p['title']}\n{p['body']}" for p in payloads[:RECALL_QUERIES]],
+        )
+    finally:
+        await pool.close()
 
-        say(f"{members} members: HTTP latency and throughput")
-        server = Server(url, model, workers)
-        try:
-            await asyncio.to_thread(server.wait_until_healthy)
-            async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
-                created = await client.post(
-                    "/v1/members",
-                    headers={"Authorization": f"Bearer {server.admin_token}"},
-                    json={
-                        "name": "Benchmark",
-                        "email": "asker@bench.example.org",
-                        "municipality": {"name": "Fragestadt", "state": "Hessen"},
-                        "expertise": "Ich frage für den Benchmark.",
-                    },
-                )
-                created.raise_for_status()
-                token = created.json()["token"]
-            latencies = await asyncio.to_thread(_latencies, server, token, payloads)
-            one, sixteen, gain = await asyncio.to_thread(_concurrency, server, token, requests)
-            rss = server.rss_mb()
-        finally:
-            server.stop()
+    say(f"{members} members: HTTP latency and throughput")
+    server = Server(url, model, workers)
+    try:
+        await asyncio.to_thread(server.wait_until_healthy)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
+            created = await client.post(
+                "/v1/members",
+                headers={"Authorization": f"Bearer {server.admin_token}"},
+                json={
+                    "name": "Benchmark",
+                    "email": "asker@bench.example.org",
+                    "municipality": {"name": "Fragestadt", "state": "Hessen"},
+                    "expertise": "Ich frage für den Benchmark.",
+                },
+            )
+            created.raise_for_status()
+            token = created.json()["token"]
+        latencies, stages = await asyncio.to_thread(_latencies, server, token, payloads)
+        one, sixteen, gain = await asyncio.to_thread(_concurrency, server, token, requests)
+        rss = server.rss_mb()
+    finally:
+        server.stop()
 
     http_p50 = percentile(latencies, 50)
     naive_p50 = percentile(naive, 50)
-    return SizeResult(
+    result = SizeResult(
         members=members,
         passages=report.passages,
         import_passages_per_s=import_rate,
@@ -409,9 +532,15 @@ async def run_size(
         concurrency_gain=gain,
         index_recall_at_50=recall,
         server_rss_mb=rss,
+        stages_p50_ms=stages,
     )
+    return result, token
 
 
 def as_dict(result: SizeResult) -> dict[str, float | int]:
+    """The result as flat fields; each server stage as ``stage_<name>_p50_ms``."""
+    fields = {key: value for key, value in asdict(result).items() if value is not None}
+    stages = fields.pop("stages_p50_ms")
+    fields.update({f"stage_{name}_p50_ms": value for name, value in stages.items()})
     return {key: (round(value, 4) if isinstance(value, float) else value)
-            for key, value in asdict(result).items()}  # fmt: skip
+            for key, value in fields.items()}  # fmt: skip
