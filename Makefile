@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PEERCONSULT_DATA_DIR ?= var/pgdata
 
-.PHONY: install run test lint typecheck format evaluate clean
+.PHONY: install run test lint typecheck format evaluate screenshots clean
 
 install: $(STAMP)
 
@@ -44,6 +44,10 @@ format: install
 
 evaluate: install
 	$(BIN)/peerconsult evaluate ../shared/data/dev
+
+# The README's screenshots, taken by the browser test (which otherwise writes them elsewhere).
+screenshots: install
+	PEERCONSULT_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/web/test_browser.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -7,6 +7,7 @@ gets its own database and its own server (uvicorn in a thread, sharing the sessi
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -41,7 +42,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's screenshots are taken on the way (the flow a member sees); they are written into
+# the repository only on request (`make screenshots`), elsewhere into the test's temporary
+# directory, so that a test run leaves the working tree as it was.
+SCREENSHOTS_VARIABLE = "PEERCONSULT_SCREENSHOTS"
+
+
+def _screenshots(tmp_path: Path) -> Path:
+    """Where the screenshots go (created): the directory asked for, or the test's own."""
+    directory = Path(os.environ.get(SCREENSHOTS_VARIABLE) or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 PHONE: ViewportSize = {"width": 412, "height": 915}
 
 if not CHROMIUM.exists():
@@ -115,8 +128,9 @@ async def _create_member_as_coordinator(page: Page, base: str) -> str:
 
 class TestInTheBrowser:
     async def test_consultation_from_question_to_feedback(
-        self, chromium: Browser, server: str
+        self, chromium: Browser, server: str, tmp_path: Path
     ) -> None:
+        screenshots = _screenshots(tmp_path)
         async with httpx.AsyncClient(base_url=server) as api:
             created = await api.post(
                 "/v1/members",
@@ -168,9 +182,8 @@ class TestInTheBrowser:
             await expect(card).to_contain_text("Bonn (Nordrhein-Westfalen, Kleinstadt)")
             await expect(card.locator("mark").first).to_be_visible()
             await expect(card.locator(".tags")).to_contain_text("Bürgerrat")
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             await page.screenshot(
-                path=str(SCREENSHOTS / "frage-mit-vorschlaegen.png"), full_page=True
+                path=str(screenshots / "frage-mit-vorschlaegen.png"), full_page=True
             )
 
             # She invites him with a message.
@@ -200,7 +213,7 @@ class TestInTheBrowser:
             await expect(contact).to_have_attribute("href", "mailto:bernd@bonn.example")
             await expect(page.locator("#ausgehend + ul .status")).to_have_text("angenommen")
             await page.screenshot(
-                path=str(SCREENSHOTS / "anfragen-mit-kontakt.png"), full_page=True
+                path=str(screenshots / "anfragen-mit-kontakt.png"), full_page=True
             )
             await page.get_by_label("5 – sehr hilfreich").check()
             await page.get_by_label("Kommentar").fill("Danke, das hat sehr geholfen.")
