@@ -319,14 +319,14 @@ def _concurrency(
     return statistics.median(ones), statistics.median(sixteens), statistics.median(gains)
 
 
-async def _index_recall(pool: object, embedder: Embedder, texts: Sequence[str]) -> float:
+async def _index_recall(pool: asyncpg.Pool, embedder: Embedder, texts: Sequence[str]) -> float:
     """recall@50 of the passage retrieval the service runs (HNSW, at the search breadth the
     service uses for a network of this size) against exact search, in PostgreSQL. Tie-aware:
     an approximate result counts when it is as near as the 50th exact one, because equal
     passages (frequent in a synthetic network) tie at the same distance and either of them is
     a right answer."""
     recalls = []
-    async with pool.acquire() as conn:  # type: ignore[attr-defined]
+    async with pool.acquire() as conn:
         member_id = await conn.fetchval("SELECT id FROM member LIMIT 1")
         for text in texts:
             vector = embedder.embed_queries([text])[0]
