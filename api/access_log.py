@@ -35,7 +35,7 @@ class AccessLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if stages.items():
+                if stages:
                     MutableHeaders(scope=message).append("Server-Timing", stages.header())
             await send(message)
 

@@ -29,8 +29,9 @@ class Stages:
     def add(self, name: str, milliseconds: float) -> None:
         self._milliseconds[name] = self._milliseconds.get(name, 0.0) + milliseconds
 
-    def items(self) -> list[tuple[str, float]]:
-        return list(self._milliseconds.items())
+    def __bool__(self) -> bool:
+        """Whether any stage was measured (most requests measure none)."""
+        return bool(self._milliseconds)
 
     def header(self) -> str:
         """The ``Server-Timing`` header's value (W3C Server Timing: ``name;dur=milliseconds``)."""
