@@ -19,7 +19,7 @@ from api.access_log import AccessLog
 from api.routes import health, members, questions, requests
 from service import db
 from service.config import Settings
-from service.embeddings import Embedder, cpu_count, load_embedder
+from service.embedding import Embedder, cpu_count, load_embedder
 from service.notifications import SmtpSettings, run_sender
 
 log = logging.getLogger(__name__)

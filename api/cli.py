@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api import workers as worker_processes
 from service import db
 from service.config import Settings
-from service.embeddings import Embedder, cpu_count, load_embedder
+from service.embedding import Embedder, cpu_count, load_embedder
 
 app = typer.Typer(
     help="peerconsult: peer consultation matching for municipal participation officers.",

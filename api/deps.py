@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from service import auth, throttle, timing
 from service.config import Settings
 from service.db import Connection
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from service.errors import Forbidden, InvalidToken, NotAuthenticated
 from service.members import service as members_service
 

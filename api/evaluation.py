@@ -23,7 +23,7 @@ import httpx
 from api.app import create_app
 from service.config import Settings
 from service.db import scratch_database
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from service.evaluation.dataset import Dataset
 from service.evaluation.metrics import EvaluationReport, QuestionResult
 from service.members import importer

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.embeddings import DEFAULT_MODEL
+from service.embedding import DEFAULT_MODEL
 
 MIN_ADMIN_TOKEN_LENGTH = 16
 

@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from service import db
 from service.config import Settings
-from service.embeddings import Embedder, load_embedder
+from service.embedding import Embedder, load_embedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

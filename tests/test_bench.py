@@ -12,7 +12,7 @@ from typing import Any, cast
 import pytest
 
 from service.bench import runner
-from service.embeddings import Embedder
+from service.embedding import Embedder
 
 
 class _Recorder(BaseHTTPRequestHandler):

@@ -17,7 +17,7 @@ import pytest
 
 from api import workers as worker_processes
 from api.evaluation import evaluate_over_http
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from service.evaluation.dataset import load_dataset
 from service.questions import service as questions_service
 from tests.conftest import ADMIN_TOKEN, DEV_SET

@@ -14,7 +14,7 @@ import pytest
 
 from api.app import create_app
 from service import db
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from tests.conftest import make_settings
 from tests.factories import create_member
 

@@ -15,7 +15,7 @@ import pytest_asyncio
 from service import db
 from service.bench import synthetic
 from service.db import Connection
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from service.matching.rank import rank
 from service.matching.types import Candidate, Query
 from service.members import bulk, importer

@@ -43,7 +43,7 @@ import psutil
 
 from service import db, timing
 from service.bench import synthetic
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from service.matching.passages import split_passages
 from service.members import importer
 from service.questions import repository as questions_repository

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from service import auth
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from service.members import importer
 from service.members import repository as members_repository
 

@@ -5,7 +5,7 @@
     python -m service.evaluation.offline ../shared/data/dev --cv   # leave-one-question-out
 
 Candidates are built from the set's members exactly as the service builds them (expertise split
-with ``split_passages``, each passage embedded with ``embed_documents``), and the same hard rule
+and embedded with ``embed_passages``), and the same hard rule
 applies: nobody from the asker's municipality (same municipality name and state), the asker
 included. Judgments of excluded members are dropped, since they can never be suggested.
 """
@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from service.embedding import Embedder, load_embedder
 from service.evaluation.dataset import Dataset, DatasetError, DatasetMember, load_dataset
 from service.evaluation.metrics import (
     RELEVANT_GRADE,
@@ -32,7 +33,7 @@ from service.evaluation.metrics import (
     recall_at_k,
     reciprocal_rank,
 )
-from service.matching.passages import WINDOW, split_passages
+from service.matching.passages import WINDOW, embed_passages
 from service.matching.rank import (
     DEFAULT_WEIGHTS,
     Weights,
@@ -48,16 +49,6 @@ from service.matching.types import Candidate, Passage, Query
 
 COMPONENTS = ("dense", "lexical", "tags", "context", "state", "size")
 BASELINES = ("word-tfidf", "char-tfidf", "dense-profile", "dense-char")
-
-
-class Embedder:
-    """What the harness needs from ``service.embeddings.Embedder``."""
-
-    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        raise NotImplementedError
-
-    def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        raise NotImplementedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,19 +67,17 @@ def municipality_id(member: DatasetMember) -> str:
 def build_candidates(
     dataset: Dataset, embedder: Embedder, *, window: int = WINDOW
 ) -> dict[str, Candidate]:
-    """One Candidate per member, passages embedded in one batch."""
-    passages = {
-        member.id: split_passages(member.expertise, window=window) for member in dataset.members
-    }
-    texts = [text for member in dataset.members for text in passages[member.id]]
-    vectors = embedder.embed_documents(texts) if texts else np.zeros((0, 1), np.float32)
+    """One Candidate per member, passages embedded in one batch as the service embeds them."""
+    passage_lists, vectors = embed_passages(
+        embedder, [member.expertise for member in dataset.members], window=window
+    )
     candidates: dict[str, Candidate] = {}
     offset = 0
-    for member in dataset.members:
-        member_passages = []
-        for text in passages[member.id]:
-            member_passages.append(Passage(text=text, vector=vectors[offset]))
-            offset += 1
+    for member, texts in zip(dataset.members, passage_lists, strict=True):
+        member_passages = tuple(
+            Passage(text=text, vector=vectors[offset + index]) for index, text in enumerate(texts)
+        )
+        offset += len(texts)
         candidates[member.id] = Candidate(
             member_id=member.id,
             name=member.name,
@@ -98,7 +87,7 @@ def build_candidates(
             municipality_kind=member.municipality_type,
             role=member.role,
             tags=member.tags,
-            passages=tuple(member_passages),
+            passages=member_passages,
         )
     return candidates
 
@@ -354,14 +343,6 @@ def baseline_ranker(name: str, embedder: Embedder, *, limit: int = 10) -> Ranker
     return ranked
 
 
-def load_model(name: str) -> Embedder:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from service.embeddings import load_embedder
-
-    embedder: Embedder = load_embedder(name)  # type: ignore[assignment]
-    return embedder
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m service.evaluation.offline",
@@ -395,7 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    embedder = load_model(args.model)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    embedder = load_embedder(args.model)
     prepared = prepare(dataset, embedder, window=args.window)
     if args.cv:
         print(f"model={args.model}, window={args.window}, per_municipality={args.per_municipality}")

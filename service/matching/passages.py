@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from service.embeddings import Embedder, embed_runs
-from service.matching.types import Vector
+from service.embedding import Embedder, Run, Vector
 
 # Minimum size of a passage on its own; shorter sentences are merged into a neighbour.
 MIN_WORDS = 6
@@ -119,7 +118,7 @@ def sentence_passages(expertise: str) -> list[str]:
     return passages
 
 
-def passage_runs(count: int, *, window: int = WINDOW) -> list[tuple[int, int]]:
+def passage_runs(count: int, *, window: int = WINDOW) -> list[Run]:
     """The passages of a profile of ``count`` sentences, as ``(start, stop)`` ranges of them:
     every sentence, then every run of 2..`window` consecutive sentences."""
     return [
@@ -140,21 +139,23 @@ def split_passages(expertise: str, *, window: int = WINDOW) -> list[str]:
     ]
 
 
-def embed_passages(embedder: Embedder, expertises: Sequence[str]) -> tuple[list[list[str]], Vector]:
+def embed_passages(
+    embedder: Embedder, expertises: Sequence[str], *, window: int = WINDOW
+) -> tuple[list[list[str]], Vector]:
     """The passages of each expertise description (``split_passages``) and their vectors, in
     one array in the same order. A profile's passages share its sentences; the embedder computes
-    them once where it can (``embeddings.embed_runs``)."""
+    them once where it can (``Embedder.embed_runs``)."""
     sentences: list[str] = []
-    runs: list[tuple[int, int]] = []
+    runs: list[Run] = []
     passage_lists: list[list[str]] = []
     for expertise in expertises:
         own = sentence_passages(expertise)
         offset = len(sentences)
         sentences.extend(own)
-        spans = passage_runs(len(own))
+        spans = passage_runs(len(own), window=window)
         runs.extend((offset + start, offset + stop) for start, stop in spans)
         passage_lists.append([" ".join(own[start:stop]) for start, stop in spans])
-    return passage_lists, embed_runs(embedder, sentences, runs)
+    return passage_lists, embedder.embed_runs(sentences, runs)
 
 
 def sentence_flags(passages: Sequence[str]) -> tuple[bool, ...]:

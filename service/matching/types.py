@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-Vector = npt.NDArray[np.float32]
+from service.embedding import Vector
 
 
 class PackedVector:

@@ -27,7 +27,7 @@ from models.common import ShortText, Text
 from models.members import Expertise, LanguageList, MunicipalityKind, Role, TagList
 from service import auth
 from service.db import Connection
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from service.matching.passages import embed_passages
 from service.members import bulk, repository
 from service.members.service import tag_pairs

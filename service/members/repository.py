@@ -12,8 +12,8 @@ import numpy as np
 
 from models.members import Member, Municipality, TagCount
 from service.db import Connection
+from service.embedding import Vector
 from service.matching.passages import searched_flags, sentence_flags
-from service.matching.types import Vector
 from service.text import fold
 
 _MEMBER_SELECT = """

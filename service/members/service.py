@@ -10,7 +10,7 @@ from uuid import UUID
 from models.members import Member, MemberCreate, MemberUpdate, TagCount
 from service import auth
 from service.db import Connection
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from service.errors import Conflict, Forbidden, NotFound
 from service.matching.passages import embed_passages
 from service.matching.tags import clean_tag, normalize_tag

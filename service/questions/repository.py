@@ -14,7 +14,8 @@ import numpy as np
 from models.members import Municipality
 from models.questions import Question, Reasons, SuggestedMember, Suggestion
 from service.db import Connection
-from service.matching.types import Candidate, PackedVector, Passage, Vector
+from service.embedding import Vector
+from service.matching.types import Candidate, PackedVector, Passage
 
 
 def _retrievable(asker: str) -> str:

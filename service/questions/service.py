@@ -11,7 +11,7 @@ from models.members import Municipality
 from models.questions import Question, QuestionCreate, Reasons, SuggestedMember, Suggestion
 from service import auth, timing
 from service.db import Connection
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from service.errors import Forbidden, NotFound
 from service.matching import rank as ranking
 from service.matching.tags import normalize_tag

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 
 from api.app import create_app
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from tests.api.test_requests import EXPERTISE, QUESTION
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.factories import ask, create_member, member_payload

@@ -9,7 +9,7 @@ import httpx
 import pytest_asyncio
 
 from api.app import create_app
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from tests.api.test_requests import EXPERTISE, QUESTION, invite
 from tests.conftest import make_settings
 from tests.factories import ask, create_member

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from service.embedding import Embedder
 from service.evaluation.dataset import DatasetError, load_dataset
 from service.evaluation.metrics import (
     EvaluationReport,
@@ -16,8 +16,7 @@ from service.evaluation.metrics import (
     recall_at_k,
     reciprocal_rank,
 )
-
-DEV = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dev"
+from tests.helpers.data import DEV_SET, needs_dev_set
 
 
 class TestMetrics:
@@ -71,25 +70,23 @@ class TestDataset:
             load_dataset(tmp_path / "nope")
 
 
-@pytest.mark.skipif(not DEV.is_dir(), reason=f"development set not found at {DEV}")
-def test_dev_set_floor() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from service.evaluation.offline import evaluate, load_model, prepare, service_ranker
+@needs_dev_set
+def test_dev_set_floor(embedder: Embedder) -> None:
+    from service.evaluation.offline import evaluate, prepare, service_ranker
 
-    prepared = prepare(load_dataset(DEV), load_model("use-multilingual-v3"))
+    prepared = prepare(load_dataset(DEV_SET), embedder)
     report = evaluate(prepared, service_ranker())
     assert report.ndcg_at_5 >= 0.85, report.format()
     assert report.recall_at_10 >= 0.85, report.format()
 
 
-@pytest.mark.skipif(not DEV.is_dir(), reason=f"development set not found at {DEV}")
-def test_dev_set_cross_validation_floor() -> None:
+@needs_dev_set
+def test_dev_set_cross_validation_floor(embedder: Embedder) -> None:
     """The leave-one-question-out estimate of the grid (docs/matching.md), a single dense_top to
     keep the test short."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from service.evaluation.offline import cross_validate, load_model, prepare
+    from service.evaluation.offline import cross_validate, prepare
 
-    prepared = prepare(load_dataset(DEV), load_model("use-multilingual-v3"))
+    prepared = prepare(load_dataset(DEV_SET), embedder)
     report = cross_validate(prepared, dense_tops=(2,))
     assert report.ndcg_at_5 >= 0.88, report.format()
     assert report.recall_at_10 >= 0.9, report.format()

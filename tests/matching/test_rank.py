@@ -10,9 +10,10 @@ from typing import Protocol
 import numpy as np
 import pytest
 
+from service.embedding import Vector
 from service.matching.passages import split_passages
 from service.matching.rank import DEFAULT_WEIGHTS, components, rank, select
-from service.matching.types import Candidate, Passage, Query, Vector
+from service.matching.types import Candidate, Passage, Query
 
 
 class Embedder(Protocol):
@@ -24,7 +25,7 @@ class Embedder(Protocol):
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from service.embeddings import load_embedder
+    from service.embedding import load_embedder
 
     return load_embedder("use-multilingual-v3")
 

