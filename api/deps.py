@@ -71,11 +71,9 @@ async def current_principal(
         until = await throttle.blocked_until(conn, client)
         if until is not None:
             raise throttle.too_many_attempts(until)
-        token = credentials.credentials
-        admin = settings.admin_token
-        if admin is not None and auth.tokens_equal(token, admin.get_secret_value()):
-            return auth.COORDINATOR
-        principal = await members_service.authenticate(conn, token)
+        principal = await members_service.authenticate(
+            conn, credentials.credentials, admin_token=settings.admin_token
+        )
     if principal is None:
         # Counted by the error handler, once this request's connection is released.
         raise InvalidToken("The access token is not valid.", client=client)
@@ -85,17 +83,17 @@ async def current_principal(
 CurrentPrincipal = Annotated[auth.Principal, Depends(current_principal)]
 
 
-async def current_member(principal: CurrentPrincipal) -> auth.Principal:
-    if principal.member_id is None:
+async def current_member(principal: CurrentPrincipal) -> auth.MemberPrincipal:
+    if not isinstance(principal, auth.MemberPrincipal):
         raise Forbidden("This needs a member's token; the coordinator has no member profile.")
     return principal
 
 
-async def coordinator(principal: CurrentPrincipal) -> auth.Principal:
-    if not principal.is_coordinator:
+async def coordinator(principal: CurrentPrincipal) -> auth.CoordinatorPrincipal:
+    if not isinstance(principal, auth.CoordinatorPrincipal):
         raise Forbidden("Only the network's coordinator may do this.")
     return principal
 
 
-CurrentMember = Annotated[auth.Principal, Depends(current_member)]
-Coordinator = Annotated[auth.Principal, Depends(coordinator)]
+CurrentMember = Annotated[auth.MemberPrincipal, Depends(current_member)]
+Coordinator = Annotated[auth.CoordinatorPrincipal, Depends(coordinator)]

@@ -1,4 +1,5 @@
-"""Access tokens: random, shown once, stored only as hashes, compared in constant time."""
+"""Who is calling, and their access tokens: random, shown once, stored only as hashes,
+compared in constant time."""
 
 from __future__ import annotations
 
@@ -13,20 +14,29 @@ TOKEN_BYTES = 32
 
 
 @dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: the coordinator, or a member (with their id)."""
+class CoordinatorPrincipal:
+    """The network's coordinator (``PEERCONSULT_ADMIN_TOKEN``): sees and changes every member,
+    and has no profile of their own, so asks no questions and gets no invitations."""
 
-    member_id: UUID | None
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.member_id is None
-
-    def may_change(self, member_id: UUID) -> bool:
-        return self.is_coordinator or self.member_id == member_id
+    def may_act_for(self, member_id: UUID) -> bool:
+        """The coordinator acts for every member."""
+        return True
 
 
-COORDINATOR = Principal(member_id=None)
+@dataclass(frozen=True, slots=True)
+class MemberPrincipal:
+    """A member of the network, by their own token or browser session."""
+
+    member_id: UUID
+
+    def may_act_for(self, member_id: UUID) -> bool:
+        """A member acts only for themselves."""
+        return member_id == self.member_id
+
+
+Principal = CoordinatorPrincipal | MemberPrincipal
+
+COORDINATOR = CoordinatorPrincipal()
 
 
 def new_token() -> str:

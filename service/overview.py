@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from models.members import Member, TagCount
 from service import auth
 from service.db import Connection
-from service.errors import Forbidden
 from service.questions import repository as questions_repository
 from service.requests import repository as requests_repository
 
@@ -27,12 +26,13 @@ class NetworkOverview:
 
 
 async def network_overview(
-    conn: Connection, principal: auth.Principal, members: list[Member], vocabulary: list[TagCount]
+    conn: Connection,
+    coordinator: auth.CoordinatorPrincipal,
+    members: list[Member],
+    vocabulary: list[TagCount],
 ) -> NetworkOverview:
     """Members, municipalities and Länder, pending invitations, questions of the last
     ``RECENT_DAYS`` days, the most used tags and how many members paused."""
-    if not principal.is_coordinator:
-        raise Forbidden("Only the network's coordinator sees the overview.")
     return NetworkOverview(
         members=len(members),
         municipalities=len({member.municipality.id for member in members}),

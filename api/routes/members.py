@@ -42,7 +42,6 @@ async def create_member(
 @router.get("/members/me", response_model=Member, responses=problem_responses(*_AUTH))
 async def get_me(conn: Conn, principal: CurrentMember) -> Member:
     """The calling member's own profile."""
-    assert principal.member_id is not None
     return await members_service.get_member(conn, principal, principal.member_id)
 
 

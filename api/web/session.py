@@ -19,7 +19,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from fastapi import Depends, Request
@@ -41,6 +41,8 @@ SESSION_MAX_AGE_SECONDS = 12 * 60 * 60
 _SALT = "peerconsult.web.session"
 COORDINATOR_SUBJECT = "coordinator"
 _process_secret = secrets.token_bytes(32)
+
+SomePrincipal = TypeVar("SomePrincipal", bound=auth.Principal)
 
 
 class SignInRequired(Exception):
@@ -150,7 +152,7 @@ def _coordinator_binding(request: Request, admin_token: str) -> str:
 def signed_in_session(request: Request, principal: auth.Principal, token: str) -> Session:
     """A fresh session (new CSRF token) for someone who has just shown a valid token."""
     fresh = new_session()
-    if principal.member_id is None:
+    if isinstance(principal, auth.CoordinatorPrincipal):
         return Session(fresh.csrf_token, COORDINATOR_SUBJECT, _coordinator_binding(request, token))
     return Session(fresh.csrf_token, str(principal.member_id), auth.hash_token(token).hex())
 
@@ -187,47 +189,42 @@ MaybeSession = Annotated[Session | None, Depends(current_session)]
 
 
 @dataclass(frozen=True, slots=True)
-class Visitor:
+class Visitor(Generic[SomePrincipal]):
     """A signed-in person: the principal the services check, and the session of the page."""
 
-    principal: auth.Principal
+    principal: SomePrincipal
     session: Session
-
-    @property
-    def member_id(self) -> UUID:
-        assert self.principal.member_id is not None
-        return self.principal.member_id
 
 
 async def signed_in(
     request: Request, conn: Conn, settings: SettingsDep, session: MaybeSession
-) -> Visitor:
+) -> Visitor[auth.Principal]:
     principal = await principal_of(request, conn, settings, session)
     if principal is None or session is None:
         raise SignInRequired
     return Visitor(principal=principal, session=session)
 
 
-SignedIn = Annotated[Visitor, Depends(signed_in)]
+SignedIn = Annotated[Visitor[auth.Principal], Depends(signed_in)]
 
 
-async def member_visitor(visitor: SignedIn) -> Visitor:
-    if visitor.principal.is_coordinator:
+async def member_visitor(visitor: SignedIn) -> Visitor[auth.MemberPrincipal]:
+    if not isinstance(visitor.principal, auth.MemberPrincipal):
         raise WebForbidden(
             "Diese Seite ist für Mitglieder des Netzwerks. Als Koordination hast du kein "
             "eigenes Profil; du findest alles unter „Koordination“."
         )
-    return visitor
+    return Visitor(principal=visitor.principal, session=visitor.session)
 
 
-async def coordinator_visitor(visitor: SignedIn) -> Visitor:
-    if not visitor.principal.is_coordinator:
+async def coordinator_visitor(visitor: SignedIn) -> Visitor[auth.CoordinatorPrincipal]:
+    if not isinstance(visitor.principal, auth.CoordinatorPrincipal):
         raise WebForbidden("Diese Seite ist nur für die Koordination des Netzwerks.")
-    return visitor
+    return Visitor(principal=visitor.principal, session=visitor.session)
 
 
-MemberVisitor = Annotated[Visitor, Depends(member_visitor)]
-CoordinatorVisitor = Annotated[Visitor, Depends(coordinator_visitor)]
+MemberVisitor = Annotated[Visitor[auth.MemberPrincipal], Depends(member_visitor)]
+CoordinatorVisitor = Annotated[Visitor[auth.CoordinatorPrincipal], Depends(coordinator_visitor)]
 
 
 async def checked_form(request: Request, session: MaybeSession) -> FormData:

@@ -21,7 +21,7 @@ async def export_member(
     """The member's profile, tags, stored passages and search terms, questions with their
     suggestions, where they were suggested to others, and their consultation requests with the
     feedback given."""
-    if not principal.may_change(member_id):
+    if not principal.may_act_for(member_id):
         raise Forbidden("Only the member and the coordinator may export this.")
     member = await members_service.get_member(conn, principal, member_id)
     questions = []
@@ -40,9 +40,9 @@ async def export_member(
         # Requests both ways, as the member sees them (contact only on accepted ones); the
         # feedback the member gave is on their outgoing requests.
         "requests": [
-            requests_service.request_schema(record, auth.Principal(member_id=member_id)).model_dump(
-                mode="json"
-            )
+            requests_service.request_schema(
+                record, auth.MemberPrincipal(member_id=member_id)
+            ).model_dump(mode="json")
             for record in await requests_repository.requests_of(conn, member_id)
         ],
         "note": "Access tokens are stored only as hashes and are not part of this export.",

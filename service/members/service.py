@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from pydantic import SecretStr
+
 from models.members import Member, MemberCreate, MemberUpdate, TagCount
 from service import auth
 from service.db import Connection
@@ -95,7 +97,7 @@ async def _get_existing(conn: Connection, member_id: UUID, *, for_update: bool =
 
 def visible_to(member: Member, principal: auth.Principal) -> Member:
     """E-mail addresses are shown only to the member themselves and the coordinator."""
-    if principal.may_change(UUID(member.id)):
+    if principal.may_act_for(UUID(member.id)):
         return member
     return member.model_copy(update={"email": None})
 
@@ -104,8 +106,8 @@ async def get_member(conn: Connection, principal: auth.Principal, member_id: UUI
     return visible_to(await _get_existing(conn, member_id), principal)
 
 
-def _require_may_change(principal: auth.Principal, member_id: UUID) -> None:
-    if not principal.may_change(member_id):
+def _require_may_act_for(principal: auth.Principal, member_id: UUID) -> None:
+    if not principal.may_act_for(member_id):
         raise Forbidden("Members may change only their own profile.")
 
 
@@ -118,10 +120,10 @@ async def update_member(
 ) -> Member:
     """Apply a partial update; passages are re-embedded before returning when the expertise
     changed, so the next question already sees the new text."""
-    _require_may_change(principal, member_id)
+    _require_may_act_for(principal, member_id)
     member = await _get_existing(conn, member_id, for_update=True)
     sent = update.model_dump(exclude_unset=True)
-    if "municipality" in sent and not principal.is_coordinator:
+    if "municipality" in sent and not isinstance(principal, auth.CoordinatorPrincipal):
         raise Forbidden("Only the coordinator can change a member's municipality.")
     if (
         update.email is not None
@@ -153,7 +155,7 @@ async def replace_tags(
     member_id: UUID,
     tags: Sequence[str],
 ) -> Member:
-    _require_may_change(principal, member_id)
+    _require_may_act_for(principal, member_id)
     await _get_existing(conn, member_id, for_update=True)
     await repository.replace_tags(conn, member_id, tag_pairs(tags))
     await repository.update_member(conn, member_id, {})
@@ -161,14 +163,14 @@ async def replace_tags(
 
 
 async def delete_member(conn: Connection, principal: auth.Principal, member_id: UUID) -> None:
-    _require_may_change(principal, member_id)
+    _require_may_act_for(principal, member_id)
     if not await repository.delete_member(conn, member_id):
         raise NotFound(f"No member with id {member_id}.")
 
 
 async def rotate_token(conn: Connection, principal: auth.Principal, member_id: UUID) -> str:
     """A new token for the member; the old one stops working when this commits."""
-    _require_may_change(principal, member_id)
+    _require_may_act_for(principal, member_id)
     await _get_existing(conn, member_id, for_update=True)
     token = auth.new_token()
     await repository.set_token_hash(conn, member_id, auth.hash_token(token))
@@ -179,21 +181,23 @@ async def tag_vocabulary(conn: Connection) -> list[TagCount]:
     return await repository.tag_counts(conn)
 
 
-async def authenticate(conn: Connection, token: str) -> auth.Principal | None:
-    """The member this token belongs to, or None."""
+async def authenticate(
+    conn: Connection, token: str, *, admin_token: SecretStr | None
+) -> auth.Principal | None:
+    """Who this token belongs to: the coordinator (``admin_token``), a member, or nobody."""
+    if admin_token is not None and auth.tokens_equal(token, admin_token.get_secret_value()):
+        return auth.COORDINATOR
     return await authenticate_hash(conn, auth.hash_token(token))
 
 
-async def authenticate_hash(conn: Connection, token_hash: bytes) -> auth.Principal | None:
+async def authenticate_hash(conn: Connection, token_hash: bytes) -> auth.MemberPrincipal | None:
     """The member whose token has this hash (a web session holds the hash, not the token)."""
     found = await repository.member_id_for_token(conn, token_hash)
     if found is None or not auth.hashes_equal(token_hash, found[1]):
         return None
-    return auth.Principal(member_id=found[0])
+    return auth.MemberPrincipal(member_id=found[0])
 
 
-async def list_members(conn: Connection, principal: auth.Principal) -> list[Member]:
+async def list_members(conn: Connection, coordinator: auth.CoordinatorPrincipal) -> list[Member]:
     """Every member, with e-mail addresses: the coordinator's view of the network."""
-    if not principal.is_coordinator:
-        raise Forbidden("Only the network's coordinator can list all members.")
     return await repository.list_members(conn)

@@ -155,12 +155,10 @@ async def suggest(
 async def ask(
     conn: Connection,
     embedder: Embedder,
-    principal: auth.Principal,
+    principal: auth.MemberPrincipal,
     data: QuestionCreate,
 ) -> Question:
     """Post a question as the calling member and suggest colleagues for it."""
-    if principal.member_id is None:
-        raise Forbidden("Questions are asked by members; the coordinator has no profile to ask.")
     suggestions = await suggest(
         conn,
         embedder,
@@ -189,7 +187,7 @@ async def _own_question(
     stored = await repository.get_question(conn, question_id)
     if stored is None:
         raise NotFound(f"No question with id {question_id}.")
-    if not (principal.is_coordinator or principal.member_id == stored.asker_id):
+    if not principal.may_act_for(stored.asker_id):
         raise Forbidden("Only the asker and the coordinator can see a question.")
     return stored
 
@@ -228,9 +226,7 @@ async def current_suggestions(
 
 
 async def own_questions(
-    conn: Connection, principal: auth.Principal
+    conn: Connection, principal: auth.MemberPrincipal
 ) -> list[repository.StoredQuestion]:
     """The calling member's questions, oldest first."""
-    if principal.member_id is None:
-        raise Forbidden("The coordinator asks no questions.")
     return await repository.questions_of(conn, principal.member_id)

@@ -59,7 +59,10 @@ def _party(record: dict[str, Any], role: str) -> Party:
 
 def request_schema(record: dict[str, Any], viewer: auth.Principal) -> ConsultationRequest:
     """The request as ``viewer`` may see it."""
-    is_party = viewer.member_id in (record["asker_id"], record["peer_id"])
+    is_party = isinstance(viewer, auth.MemberPrincipal) and viewer.member_id in (
+        record["asker_id"],
+        record["peer_id"],
+    )
     contact = None
     if record["status"] == RequestStatus.accepted and is_party:
         contact = Contact(
@@ -67,9 +70,7 @@ def request_schema(record: dict[str, Any], viewer: auth.Principal) -> Consultati
             peer=ContactPerson(name=record["peer_name"], email=record["peer_email"]),
         )
     feedback = None
-    if record["helpful"] is not None and (
-        viewer.is_coordinator or viewer.member_id == record["asker_id"]
-    ):
+    if record["helpful"] is not None and viewer.may_act_for(record["asker_id"]):
         feedback = Feedback(
             helpful=record["helpful"], comment=record["comment"], created_at=record["feedback_at"]
         )
@@ -105,7 +106,7 @@ def _member_ids(raw_ids: Sequence[str]) -> list[UUID]:
 
 async def invite(
     conn: Connection,
-    principal: auth.Principal,
+    principal: auth.MemberPrincipal,
     question_id: UUID,
     data: RequestCreate,
     *,
@@ -160,10 +161,9 @@ async def invite(
 
 
 async def list_requests(
-    conn: Connection, principal: auth.Principal, direction: Direction | None
+    conn: Connection, principal: auth.MemberPrincipal, direction: Direction | None
 ) -> list[ConsultationRequest]:
     """The member's requests: incoming (invitations to them), outgoing (theirs), or both."""
-    assert principal.member_id is not None
     await repository.expire_overdue(conn)
     records = await repository.list_requests(
         conn,
@@ -181,9 +181,7 @@ async def _load(
     record = await repository.get_request(conn, request_id, for_update=for_update)
     if record is None:
         raise NotFound(f"No request with id {request_id}.")
-    if not (
-        principal.is_coordinator or principal.member_id in (record["asker_id"], record["peer_id"])
-    ):
+    if not (principal.may_act_for(record["asker_id"]) or principal.may_act_for(record["peer_id"])):
         raise Forbidden("Only the two parties and the coordinator can see a request.")
     return record
 
@@ -196,7 +194,7 @@ async def get_request(
 
 async def _transition(
     conn: Connection,
-    principal: auth.Principal,
+    principal: auth.MemberPrincipal,
     request_id: UUID,
     *,
     actor: str,
@@ -221,7 +219,7 @@ def to_verb(status: RequestStatus) -> str:
 
 
 async def accept(
-    conn: Connection, principal: auth.Principal, request_id: UUID, *, notifications: bool
+    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID, *, notifications: bool
 ) -> ConsultationRequest:
     """The invited colleague accepts; both parties now see each other's contact."""
     record = await _transition(conn, principal, request_id, actor="peer", to=RequestStatus.accepted)
@@ -231,7 +229,7 @@ async def accept(
 
 
 async def decline(
-    conn: Connection, principal: auth.Principal, request_id: UUID, *, notifications: bool
+    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID, *, notifications: bool
 ) -> ConsultationRequest:
     record = await _transition(conn, principal, request_id, actor="peer", to=RequestStatus.declined)
     if notifications:
@@ -240,7 +238,7 @@ async def decline(
 
 
 async def withdraw(
-    conn: Connection, principal: auth.Principal, request_id: UUID
+    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID
 ) -> ConsultationRequest:
     record = await _transition(
         conn, principal, request_id, actor="asker", to=RequestStatus.withdrawn
@@ -249,7 +247,7 @@ async def withdraw(
 
 
 async def give_feedback(
-    conn: Connection, principal: auth.Principal, request_id: UUID, data: FeedbackCreate
+    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID, data: FeedbackCreate
 ) -> ConsultationRequest:
     """The asker rates an accepted consultation, once."""
     record = await _load(conn, principal, request_id, for_update=True)

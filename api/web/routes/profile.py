@@ -92,7 +92,7 @@ async def _page(
 @router.get("/profil")
 async def profile(request: Request, conn: Conn, visitor: MemberVisitor) -> Response:
     """Your profile as a form."""
-    member = await members_service.get_member(conn, visitor.principal, visitor.member_id)
+    member = await members_service.get_member(conn, visitor.principal, visitor.principal.member_id)
     return await _page(request, conn, member, profile_values(member))
 
 
@@ -105,7 +105,7 @@ async def save_profile(
     form: CheckedForm,
 ) -> Response:
     """Save the profile through the same service call as PATCH /v1/members/{id}."""
-    member = await members_service.get_member(conn, visitor.principal, visitor.member_id)
+    member = await members_service.get_member(conn, visitor.principal, visitor.principal.member_id)
     values = submitted_values(form)
     try:
         update = update_from(values)
@@ -116,7 +116,7 @@ async def save_profile(
     try:
         async with conn.transaction():
             await members_service.update_member(
-                conn, embedder, visitor.principal, visitor.member_id, update
+                conn, embedder, visitor.principal, visitor.principal.member_id, update
             )
     except Conflict as exc:
         errors = messages.FormErrors()

@@ -15,6 +15,7 @@ from api.web.rendering import WebRoute, redirect, render
 from api.web.session import CheckedForm, MemberVisitor, Visitor
 from models.questions import Question, QuestionCreate
 from models.requests import Direction, RequestCreate
+from service import auth
 from service.errors import DomainError
 from service.members import service as members_service
 from service.questions import service as questions_service
@@ -28,7 +29,7 @@ QUESTION_TAG_FIELDS = 3
 async def _ask_page(
     request: Request,
     conn: Conn,
-    visitor: Visitor,
+    visitor: Visitor[auth.MemberPrincipal],
     *,
     values: dict[str, Any] | None = None,
     errors: messages.FormErrors | None = None,
@@ -87,7 +88,7 @@ async def ask(
 async def _question_page(
     request: Request,
     conn: Conn,
-    visitor: Visitor,
+    visitor: Visitor[auth.MemberPrincipal],
     question: Question,
     *,
     chosen: list[str] | None = None,

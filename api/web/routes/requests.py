@@ -11,6 +11,7 @@ from api.web import forms, messages
 from api.web.rendering import WebRoute, redirect, render
 from api.web.session import CheckedForm, MemberVisitor, Visitor
 from models.requests import Direction, FeedbackCreate
+from service import auth
 from service.errors import DomainError
 from service.requests import service as requests_service
 
@@ -28,7 +29,7 @@ HELPFUL_LABELS: dict[int, str] = {
 async def _page(
     request: Request,
     conn: Conn,
-    visitor: Visitor,
+    visitor: Visitor[auth.MemberPrincipal],
     *,
     problem: str | None = None,
     feedback_for: str | None = None,
@@ -64,7 +65,7 @@ async def _answer(
     request: Request,
     conn: Conn,
     settings: SettingsDep,
-    visitor: Visitor,
+    visitor: Visitor[auth.MemberPrincipal],
     request_id: str,
     action: str,
 ) -> Response:

@@ -18,7 +18,7 @@ from api.web.session import (
     signed_in_session,
     store_session,
 )
-from service import auth, throttle
+from service import throttle
 from service.members import service as members_service
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -71,12 +71,7 @@ async def sign_in(
     until = await throttle.blocked_until(conn, client)
     if until is not None:
         return again(messages.too_many_attempts(messages.seconds_until(until)), 429)
-    principal: auth.Principal | None = None
-    admin = settings.admin_token
-    if admin is not None and auth.tokens_equal(token, admin.get_secret_value()):
-        principal = auth.COORDINATOR
-    else:
-        principal = await members_service.authenticate(conn, token)
+    principal = await members_service.authenticate(conn, token, admin_token=settings.admin_token)
     if principal is None:
         # This page answers without raising, so the request's transaction commits the count.
         until = await throttle.record_failure(
