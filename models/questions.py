@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from models.common import MAX_QUESTION_TAGS, Input, Output, ShortText, Tag
 from models.members import Municipality, _unique
@@ -34,17 +34,30 @@ class SuggestedMember(Output):
     tags: list[str]
 
 
+class ScoreComponents(Output):
+    """The component scores behind a suggestion's ranking (docs/matching.md)."""
+
+    dense: float = Field(0.0, description="Cosine of the question with the best passages")
+    lexical: float = Field(0.0, description="Character n-gram TF-IDF similarity")
+    tags: float = Field(0.0, description="Share of the question's tags the colleague has")
+    tags_in_text: float = Field(0.0, description="Share of their tags named in the question")
+    relevance: float = Field(0.0, description="The components combined, in [0, 1]")
+    load: float = Field(0.0, description="Open requests as a share of their capacity")
+    feedback_prior: float = Field(0.0, description="From helpful consultations, in [0, 1]")
+
+
 class Reasons(Output):
+    """Why a colleague is suggested, in terms a person can check."""
+
     matched_tags: list[str] = Field(description="The colleague's tags that match the question")
     passage: str | None = Field(description="The sentence of their expertise that matches best")
-    same_state: bool = False
-    similar_size: bool = False
+    same_state: bool = Field(False, description="In the asker's Bundesland")
+    similar_size: bool = Field(False, description="A municipality of similar size")
     context: list[str] = Field(default_factory=list, description="Which context counted")
-    components: dict[str, float] = Field(
-        default_factory=dict, description="Component scores behind the ranking"
+    near_duplicate: bool = Field(
+        False, description="Moved down: their profile nearly repeats one shown above"
     )
-
-    model_config = ConfigDict(from_attributes=True, extra="allow")
+    components: ScoreComponents = Field(default_factory=ScoreComponents)
 
 
 class Suggestion(Output):
@@ -65,7 +78,3 @@ class Question(Output):
     tags: list[str]
     created_at: datetime
     suggestions: list[Suggestion]
-
-
-def reasons_from_json(raw: dict[str, Any]) -> Reasons:
-    return Reasons.model_validate(raw)

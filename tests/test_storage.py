@@ -360,7 +360,9 @@ async def test_windows_travel_without_their_text(database_url: str, embedder: Em
         found = await questions.candidates(
             conn, asker_id=asker, model=embedder.name, query_vector=query.vector, retrieval=None
         )
-        return found, [(s.member_id, s.score, s.passage) for s in rank(query, found, limit=5)]
+        return found, [
+            (s.member.id, s.score, s.reasons.passage) for s in rank(query, found, limit=5)
+        ]
 
     try:
         async with pool.acquire() as conn:

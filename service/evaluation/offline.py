@@ -134,7 +134,7 @@ def service_ranker(
             per_municipality=per_municipality,
             weights=weights,
         )
-        return [suggestion.member_id for suggestion in suggestions]
+        return [suggestion.member.id for suggestion in suggestions]
 
     return ranked
 

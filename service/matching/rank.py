@@ -26,10 +26,12 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from models.members import Municipality
+from models.questions import Reasons, ScoreComponents, SuggestedMember, Suggestion
 from service.matching import context, lexical
 from service.matching.passages import sentence_flags
 from service.matching.tags import clean_tag, normalize_tag, tag_in_text, text_tag_keys
-from service.matching.types import Candidate, Passage, Query, Suggestion
+from service.matching.types import Candidate, Passage, Query
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -412,31 +414,45 @@ def rank(
         # scores read best first, as the order does.
         shown = min(float(scores[index]), shown_ceiling)
         shown_ceiling = shown
-        reasons: dict[str, object] = {
-            "matched_tags": list(parts.matched_tags[index]),
-            "passage": parts.best_passage[index],
-            "same_state": parts.same_state[index],
-            "similar_size": parts.similar_size[index],
-            "context": _context_phrases(parts, index),
-            "dense": round(float(parts.dense[index]), 4),
-            "lexical": round(float(parts.lexical[index]), 4),
-            "tags": round(float(parts.tags[index]), 4),
-            "tags_in_text": round(float(parts.tags_text[index]), 4),
-            "relevance": round(float(relevant[index]), 4),
-            "load": round(float(load[index]), 4),
-            "feedback_prior": round(float(prior[index]), 4),
-            "near_duplicate": index in deferred_set,
-        }
         suggestions.append(
             Suggestion(
-                member_id=candidate.member_id,
+                member=_suggested_member(candidate),
                 score=round(shown, 6),
-                matched_tags=parts.matched_tags[index],
-                passage=parts.best_passage[index],
-                reasons=reasons,
+                reasons=Reasons(
+                    matched_tags=list(parts.matched_tags[index]),
+                    passage=parts.best_passage[index],
+                    same_state=parts.same_state[index],
+                    similar_size=parts.similar_size[index],
+                    context=_context_phrases(parts, index),
+                    near_duplicate=index in deferred_set,
+                    components=ScoreComponents(
+                        dense=round(float(parts.dense[index]), 4),
+                        lexical=round(float(parts.lexical[index]), 4),
+                        tags=round(float(parts.tags[index]), 4),
+                        tags_in_text=round(float(parts.tags_text[index]), 4),
+                        relevance=round(float(relevant[index]), 4),
+                        load=round(float(load[index]), 4),
+                        feedback_prior=round(float(prior[index]), 4),
+                    ),
+                ),
             )
         )
     return suggestions
+
+
+def _suggested_member(candidate: Candidate) -> SuggestedMember:
+    return SuggestedMember(
+        id=candidate.member_id,
+        name=candidate.name,
+        municipality=Municipality(
+            id=candidate.municipality_id,
+            name=candidate.municipality,
+            state=candidate.state,
+            kind=candidate.municipality_kind,
+        ),
+        role=candidate.role,
+        tags=list(candidate.tags),
+    )
 
 
 def without(weights: Weights, component: str) -> Weights:

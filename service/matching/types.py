@@ -7,7 +7,7 @@ and evaluated offline on the development set with exactly the code the service r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -85,14 +85,3 @@ class Query:
     @property
     def text(self) -> str:
         return f"{self.title}\n{self.body}".strip()
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """A ranked candidate with a score in [0, 1] and the reasons a person can check."""
-
-    member_id: str
-    score: float
-    matched_tags: tuple[str, ...]
-    passage: str | None
-    reasons: dict[str, object] = field(default_factory=dict)

@@ -7,16 +7,14 @@ from uuid import UUID
 
 import numpy as np
 
-from models.members import Municipality
-from models.questions import Question, QuestionCreate, Reasons, SuggestedMember, Suggestion
+from models.questions import Question, QuestionCreate, Suggestion
 from service import auth, timing
 from service.db import Connection
 from service.embedding import Embedder
 from service.errors import Forbidden, NotFound
 from service.matching import rank as ranking
 from service.matching.tags import normalize_tag
-from service.matching.types import Candidate, Query
-from service.matching.types import Suggestion as RankedSuggestion
+from service.matching.types import Query
 from service.questions import repository
 
 # Networks up to this size are ranked in full: every eligible member is a candidate.
@@ -59,40 +57,6 @@ def parse_question_id(raw: str) -> UUID:
         return UUID(raw)
     except ValueError:
         raise NotFound(f"No question with id {raw!r}.") from None
-
-
-def _suggestion(ranked: RankedSuggestion, candidate: Candidate) -> Suggestion:
-    # Numeric reasons are the ranking's component scores; the rest (context, flags) stay
-    # at the top level of ``reasons`` where a person reads them.
-    components = {
-        key: float(value)
-        for key, value in ranked.reasons.items()
-        if isinstance(value, int | float) and not isinstance(value, bool)
-    }
-    extra = {key: value for key, value in ranked.reasons.items() if key not in components}
-    return Suggestion(
-        member=SuggestedMember(
-            id=candidate.member_id,
-            name=candidate.name,
-            municipality=Municipality(
-                id=candidate.municipality_id,
-                name=candidate.municipality,
-                state=candidate.state,
-                kind=candidate.municipality_kind,
-            ),
-            role=candidate.role,
-            tags=list(candidate.tags),
-        ),
-        score=min(1.0, max(0.0, float(ranked.score))),
-        reasons=Reasons.model_validate(
-            {
-                **extra,
-                "components": components,
-                "matched_tags": list(ranked.matched_tags),
-                "passage": ranked.passage,
-            }
-        ),
-    )
 
 
 async def suggest(
@@ -147,9 +111,7 @@ async def suggest(
         asker_municipality_kind=asker["kind"],
     )
     with timing.stage("rank"):
-        ranked = await asyncio.to_thread(ranking.rank, query, candidates, limit=limit)
-    by_id = {candidate.member_id: candidate for candidate in candidates}
-    return [_suggestion(item, by_id[item.member_id]) for item in ranked]
+        return await asyncio.to_thread(ranking.rank, query, candidates, limit=limit)
 
 
 async def ask(

@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 import pytest
 
+from models.questions import Suggestion
 from service.embedding import Vector
 from service.matching.passages import split_passages
 from service.matching.rank import DEFAULT_WEIGHTS, components, rank, select
@@ -102,8 +103,8 @@ def network(embedder: Embedder) -> list[Candidate]:
     ]
 
 
-def ids(suggestions: Sequence[object]) -> list[str]:
-    return [getattr(s, "member_id") for s in suggestions]  # noqa: B009
+def ids(suggestions: Sequence[Suggestion]) -> list[str]:
+    return [suggestion.member.id for suggestion in suggestions]
 
 
 class TestRank:
@@ -224,13 +225,17 @@ class TestRank:
             (s.score for s in suggestions), reverse=True
         )
         top = suggestions[0]
-        assert top.member_id == "wind"
-        assert top.matched_tags == ("Windenergie",)
-        assert top.passage is not None and top.passage in network[3].passages[0].text + " " + (
+        assert top.member.id == "wind"
+        assert top.member.municipality.state == network[3].state
+        assert top.reasons.matched_tags == ["Windenergie"]
+        passage = top.reasons.passage
+        assert passage is not None and passage in network[3].passages[0].text + " " + (
             network[3].passages[1].text
         )
-        for key in ("same_state", "similar_size", "context", "dense", "lexical", "tags"):
-            assert key in top.reasons
+        assert top.reasons.components.dense > 0.0
+        assert top.reasons.components.lexical > 0.0
+        assert top.reasons.components.tags > 0.0
+        assert 0.0 < top.reasons.components.relevance <= 1.0
 
     def test_context_state_law_prefers_same_state(self, embedder: Embedder) -> None:
         expertise = (
@@ -246,8 +251,8 @@ class TestRank:
         )
         suggestions = rank(query, [there, here], limit=2)
         assert ids(suggestions) == ["here", "there"]
-        assert suggestions[0].reasons["same_state"] is True
-        assert suggestions[0].reasons["context"]
+        assert suggestions[0].reasons.same_state is True
+        assert suggestions[0].reasons.context == ["gleiches Bundesland (Landesrecht)"]
 
     def test_robust_to_empty_inputs(self, embedder: Embedder) -> None:
         bare = Candidate(
@@ -266,7 +271,7 @@ class TestRank:
         assert rank(query, [bare], limit=0) == []
         suggestions = rank(query, [bare], limit=5)
         assert ids(suggestions) == ["bare"]
-        assert suggestions[0].passage is None
+        assert suggestions[0].reasons.passage is None
         assert 0.0 <= suggestions[0].score <= 1.0
 
 
