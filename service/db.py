@@ -57,7 +57,8 @@ def embedded_settings(memory_bytes: int | None = None) -> dict[str, str]:
 
 
 def _apply_settings(server: Any, settings: dict[str, str]) -> bool:
-    """Write ``settings`` into the server's configuration (ALTER SYSTEM); True when some take
+    """Write ``settings`` into the server's configuration (ALTER SYSTEM, which takes no
+    parameters: the names and values are ``embedded_settings``' own); True when some take
     effect only after a restart."""
     statements = "".join(
         f"ALTER SYSTEM SET {name} = '{value}';\n" for name, value in settings.items()

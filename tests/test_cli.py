@@ -136,7 +136,7 @@ class TestEvaluate:
         self, server_url: str, embedder: Embedder
     ) -> None:
         # 400 members: more than are ranked in full, so the candidate channels answer.
-        within = questions_service.EXHAUSTIVE_MEMBERS + 100
+        within = questions_service.RETRIEVAL.bounded_above + 100
         report = await evaluate_over_http(
             load_dataset(DEV_SET), embedder, database_url=server_url, within=within
         )

@@ -275,13 +275,20 @@ async def test_a_bulk_load_leaves_fresh_statistics(database_url: str, embedder: 
     conn = await asyncpg.connect(database_url)
     try:
         asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
-        context = await questions.asker_context(conn, asker)
+        context = await questions.asker_context(
+            conn,
+            asker,
+            text="",
+            tag_keys=(),
+            retrieval=questions_service.RETRIEVAL,
+            breadth=questions_service.SEARCH_BREADTH,
+        )
         members = await conn.fetchval("SELECT count(*) FROM member")
     finally:
         await conn.close()
     assert context is not None
     assert members == 14
-    assert context["network_size"] == members
+    assert context.network_size == members
 
 
 async def test_new_passages_stay_in_their_rows(database_url: str, embedder: Embedder) -> None:
@@ -303,12 +310,11 @@ async def test_candidates_carry_their_stored_centroids(
                 for r in await conn.fetch("SELECT member_id, centroid FROM member_centroid")
             }
             asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
-            candidates = await questions.candidates(
+            candidates = await questions.all_candidates(
                 conn,
                 asker_id=asker,
                 model=embedder.name,
                 query_vector=embedder.embed_queries(["Bürgerhaushalt"])[0],
-                retrieval=None,
             )
     finally:
         await pool.close()
@@ -333,7 +339,12 @@ async def test_the_search_breadth_follows_the_network_size(
             for large_from in (7, 6):
                 async with conn.transaction():
                     await questions.asker_context(
-                        conn, asker, questions.SearchBreadth(small=120, large_from=large_from)
+                        conn,
+                        asker,
+                        text="",
+                        tag_keys=(),
+                        retrieval=questions_service.RETRIEVAL,
+                        breadth=questions.SearchBreadth(small=120, large_from=large_from),
                     )
                     breadths.append(await conn.fetchval("SHOW hnsw.ef_search"))
             breadths.append(await conn.fetchval("SHOW hnsw.ef_search"))
@@ -357,8 +368,8 @@ async def test_windows_travel_without_their_text(database_url: str, embedder: Em
     )
 
     async def ranked(conn: Connection) -> tuple[list[Candidate], list[Shown]]:
-        found = await questions.candidates(
-            conn, asker_id=asker, model=embedder.name, query_vector=query.vector, retrieval=None
+        found = await questions.all_candidates(
+            conn, asker_id=asker, model=embedder.name, query_vector=query.vector
         )
         return found, [
             (s.member.id, s.score, s.reasons.passage) for s in rank(query, found, limit=5)

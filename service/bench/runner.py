@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import asyncpg
 import httpx
@@ -197,7 +198,7 @@ async def _naive_and_floor(
             "SELECT member_id, embedding FROM passage WHERE model = $1 ORDER BY member_id",
             embedder.name,
         )
-    matrix = np.stack([questions_repository.as_array(row["embedding"]) for row in rows])
+    matrix = np.stack([_as_array(row["embedding"]) for row in rows])
     member_ids = [row["member_id"] for row in rows]
     del rows
     starts = np.array([i for i, m in enumerate(member_ids) if i == 0 or m != member_ids[i - 1]])
@@ -211,6 +212,12 @@ async def _naive_and_floor(
         embedder.embed_queries([text])
         embed.append((time.perf_counter() - started) * 1000)
     return naive, embed
+
+
+def _as_array(value: Any) -> np.ndarray:
+    """pgvector's codec returns a ``Vector`` for an untyped column, an ndarray for a typed one."""
+    to_numpy = getattr(value, "to_numpy", None)
+    return np.asarray(to_numpy() if to_numpy else value, dtype=np.float32)
 
 
 def _ask_payloads(count: int) -> list[dict[str, object]]:
@@ -331,15 +338,21 @@ async def _index_recall(pool: asyncpg.Pool, embedder: Embedder, texts: Sequence[
         for text in texts:
             vector = embedder.embed_queries([text])[0]
             async with conn.transaction():
-                # Both searches are the same prepared statement. After five executions
-                # PostgreSQL may plan it once for all parameters and keep that plan, made under
-                # whichever of the two settings was in force then: exact search would then run
-                # the index scan (or the reverse) and the recall read 1.0. Each is planned anew.
-                await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
                 # The search breadth a question in this network is answered with.
                 await questions_repository.asker_context(
-                    conn, member_id, questions_service.SEARCH_BREADTH
+                    conn,
+                    member_id,
+                    text="",
+                    tag_keys=(),
+                    retrieval=questions_service.RETRIEVAL,
+                    breadth=questions_service.SEARCH_BREADTH,
                 )
+                # Both searches are the same prepared statement. Planned once for all
+                # parameters (as a question's transaction plans its statements), the plan made
+                # under whichever of the two settings came first would serve both: exact search
+                # would then run the index scan (or the reverse) and the recall read 1.0. Each
+                # is planned anew.
+                await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
                 approximate = await questions_repository.nearest_passages(
                     conn, model=embedder.name, query_vector=vector, limit=RECALL_DEPTH
                 )

@@ -64,6 +64,21 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
+
+# Feedback raises a member's prior only with evidence: a Bayesian average of the "helpful"
+# ratings (1-5) shrunk towards the neutral 3 by this many pseudo-ratings, then mapped to [0, 1]
+# (3 or worse: 0, 5: 1).
+FEEDBACK_PSEUDO_RATINGS = 3.0
+
+
+def feedback_prior(ratings: int, helpful_sum: int) -> float:
+    """A member's prior from their accepted consultations' ratings, in [0, 1]."""
+    if ratings <= 0:
+        return 0.0
+    shrunk = (helpful_sum + 3.0 * FEEDBACK_PSEUDO_RATINGS) / (ratings + FEEDBACK_PSEUDO_RATINGS)
+    return min(1.0, max(0.0, (shrunk - 3.0) / 2.0))
+
+
 DENSE_TOP = DEFAULT_WEIGHTS.dense_top
 
 

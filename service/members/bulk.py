@@ -109,7 +109,8 @@ async def restore_indexes(conn: Connection) -> list[str]:
             if record is None:
                 return built
             # The rows the index will hold: a partial index's predicate (after " WHERE " in
-            # the definition pg_indexes wrote) holds fewer than the table.
+            # the definition pg_indexes wrote) holds fewer than the table. Like the definition
+            # itself, this is SQL from the catalog, not a value.
             _, _, predicate = record["definition"].partition(" WHERE ")
             rows: int = await conn.fetchval(
                 f"SELECT count(*) FROM passage WHERE {predicate or 'true'}"
@@ -118,7 +119,9 @@ async def restore_indexes(conn: Connection) -> list[str]:
                 MIN_BUILD_MEMORY_MB,
                 min(MAX_BUILD_MEMORY_MB, rows * BUILD_MEMORY_PER_ROW_KB // 1024),
             )
-            await conn.execute(f"SET LOCAL maintenance_work_mem = '{int(memory_mb)}MB'")
+            await conn.execute(
+                "SELECT set_config('maintenance_work_mem', $1, true)", f"{memory_mb}MB"
+            )
             log.info(
                 "building index %s over %d passages with %d MB", record["name"], rows, memory_mb
             )

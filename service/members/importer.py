@@ -168,16 +168,16 @@ async def _write_batch(
             await repository.update_member(
                 conn,
                 member_id,
-                {
-                    "municipality_id": municipality_id,
-                    "name": member.name,
-                    "role": member.role,
-                    "expertise": member.expertise,
-                    "languages": member.languages,
-                    "accepting_requests": member.accepting_requests,
-                    "max_open_requests": member.max_open_requests,
-                    **({"email": member.email} if member.email else {}),
-                },
+                repository.MemberChanges(
+                    municipality_id=municipality_id,
+                    name=member.name,
+                    email=member.email,
+                    role=member.role,
+                    expertise=member.expertise,
+                    languages=member.languages,
+                    accepting_requests=member.accepting_requests,
+                    max_open_requests=member.max_open_requests,
+                ),
             )
         member_ids.append(member_id)
     if new:

@@ -234,13 +234,17 @@ async def email_taken(conn: Connection, email: str, *, except_member: UUID | Non
     return taken
 
 
+_MEMBER_BY_ID = _MEMBER_SELECT + " WHERE m.id = $1"
+# The same, locking the member's row for a change.
+_MEMBER_BY_ID_FOR_UPDATE = _MEMBER_BY_ID + " FOR UPDATE OF m"
+
+
 async def get_member(
     conn: Connection, member_id: UUID, *, for_update: bool = False
 ) -> Member | None:
-    query = _MEMBER_SELECT + " WHERE m.id = $1"
-    if for_update:
-        query += " FOR UPDATE OF m"
-    record = await conn.fetchrow(query, member_id)
+    record = await conn.fetchrow(
+        _MEMBER_BY_ID_FOR_UPDATE if for_update else _MEMBER_BY_ID, member_id
+    )
     return None if record is None else member_from_record(record)
 
 
@@ -249,26 +253,45 @@ async def list_members(conn: Connection) -> list[Member]:
     return [member_from_record(record) for record in records]
 
 
-async def update_member(conn: Connection, member_id: UUID, changes: dict[str, Any]) -> None:
-    """Set the given columns (names are trusted: they come from the schema, not the client)."""
-    allowed = {
-        "name",
-        "email",
-        "role",
-        "expertise",
-        "languages",
-        "accepting_requests",
-        "max_open_requests",
-        "municipality_id",
-    }
-    columns = [column for column in changes if column in allowed]
-    assignments = ", ".join(f"{column} = ${index}" for index, column in enumerate(columns, 2))
-    if assignments:
-        assignments += ", "
+@dataclass(frozen=True, slots=True)
+class MemberChanges:
+    """Columns of a member to set; None keeps the stored value (none of them may be NULL)."""
+
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+    expertise: str | None = None
+    languages: Sequence[str] | None = None
+    accepting_requests: bool | None = None
+    max_open_requests: int | None = None
+    municipality_id: UUID | None = None
+
+
+async def update_member(conn: Connection, member_id: UUID, changes: MemberChanges) -> None:
+    """Set the changed columns, and ``updated_at`` in any case."""
     await conn.execute(
-        f"UPDATE member SET {assignments}updated_at = now() WHERE id = $1",
+        """
+        UPDATE member SET
+            name = coalesce($2, name),
+            email = coalesce($3, email),
+            role = coalesce($4, role),
+            expertise = coalesce($5, expertise),
+            languages = coalesce($6, languages),
+            accepting_requests = coalesce($7, accepting_requests),
+            max_open_requests = coalesce($8, max_open_requests),
+            municipality_id = coalesce($9, municipality_id),
+            updated_at = now()
+        WHERE id = $1
+        """,
         member_id,
-        *(changes[column] for column in columns),
+        changes.name,
+        changes.email,
+        changes.role,
+        changes.expertise,
+        None if changes.languages is None else list(changes.languages),
+        changes.accepting_requests,
+        changes.max_open_requests,
+        changes.municipality_id,
     )
 
 

@@ -122,8 +122,7 @@ async def update_member(
     changed, so the next question already sees the new text."""
     _require_may_act_for(principal, member_id)
     member = await _get_existing(conn, member_id, for_update=True)
-    sent = update.model_dump(exclude_unset=True)
-    if "municipality" in sent and not isinstance(principal, auth.CoordinatorPrincipal):
+    if update.municipality is not None and not isinstance(principal, auth.CoordinatorPrincipal):
         raise Forbidden("Only the coordinator can change a member's municipality.")
     if (
         update.email is not None
@@ -131,11 +130,9 @@ async def update_member(
         and await repository.email_taken(conn, update.email, except_member=member_id)
     ):
         raise Conflict(f"A member with the e-mail address {update.email} exists already.")
-    changes: dict[str, Any] = {
-        key: value for key, value in sent.items() if key not in ("municipality", "tags")
-    }
+    municipality_id = None
     if update.municipality is not None:
-        changes["municipality_id"] = await repository.upsert_municipality(
+        municipality_id = await repository.upsert_municipality(
             conn,
             name=update.municipality.name,
             state=update.municipality.state,
@@ -145,7 +142,20 @@ async def update_member(
         await _store_passages(conn, embedder, member_id, update.expertise)
     if update.tags is not None:
         await repository.replace_tags(conn, member_id, tag_pairs(update.tags))
-    await repository.update_member(conn, member_id, changes)
+    await repository.update_member(
+        conn,
+        member_id,
+        repository.MemberChanges(
+            name=update.name,
+            email=update.email,
+            role=update.role,
+            expertise=update.expertise,
+            languages=update.languages,
+            accepting_requests=update.accepting_requests,
+            max_open_requests=update.max_open_requests,
+            municipality_id=municipality_id,
+        ),
+    )
     return await get_member(conn, principal, member_id)
 
 
@@ -158,7 +168,7 @@ async def replace_tags(
     _require_may_act_for(principal, member_id)
     await _get_existing(conn, member_id, for_update=True)
     await repository.replace_tags(conn, member_id, tag_pairs(tags))
-    await repository.update_member(conn, member_id, {})
+    await repository.update_member(conn, member_id, repository.MemberChanges())
     return await get_member(conn, principal, member_id)
 
 

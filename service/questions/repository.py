@@ -1,10 +1,23 @@
-"""All SQL about questions, candidate retrieval and stored suggestions."""
+"""All SQL about questions, candidate retrieval and stored suggestions.
+
+Every value travels as a bound parameter. The statements that answer a question vary in two
+ways only, and are composed once, here, from the named fragments below:
+
+* which members are candidates (``CANDIDATES_OF_EVERYONE`` for a small network,
+  ``CANDIDATES_RETRIEVED`` through the bounded channels for a large one);
+* how the nearest passages are found: the default model's passages have an HNSW index, which
+  the planner uses only for a statement that names the model and orders by the indexed
+  expression (``_NEAREST_INDEXED``); another model's are searched exactly (``_NEAREST_EXACT``).
+
+The asker is always ``$1``, so the hard rules read the same in every statement.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,153 +27,70 @@ import numpy as np
 from models.members import Municipality
 from models.questions import Question, Reasons, SuggestedMember, Suggestion
 from service.db import Connection
-from service.embedding import Vector
+from service.embedding import DEFAULT_MODEL, Vector
+from service.matching.rank import feedback_prior
 from service.matching.types import Candidate, PackedVector, Passage
 
+# ---------------------------------------------------------------------------------------------
+# Fragments
+# ---------------------------------------------------------------------------------------------
 
-def _retrievable(asker: str) -> str:
-    """The hard rules that need no counting, for the asker in parameter ``asker`` ("$1"):
-    candidate retrieval applies these; capacity is checked with them in ``_ELIGIBLE``."""
-    return f"""
-    m.id <> {asker}
-    AND m.municipality_id <> (SELECT municipality_id FROM member WHERE id = {asker})
+# The hard rules that need no counting, for the asker $1 (member ``m``): not the asker, nobody
+# from the asker's municipality, nobody who paused. Candidate retrieval applies these.
+_MAY_BE_ASKED = """
+    m.id <> $1
+    AND m.municipality_id <> (SELECT municipality_id FROM member WHERE id = $1)
     AND m.accepting_requests
 """
 
-
-# Members must be eligible for the asker ($1): the hard rules of matching, in one place.
+# Every hard rule: the above, and capacity (open requests below the member's maximum).
 _ELIGIBLE = (
-    _retrievable("$1")
+    _MAY_BE_ASKED
     + """
     AND m.max_open_requests > coalesce(
         (SELECT o.open_requests FROM member_open_requests o WHERE o.member_id = m.id), 0)
 """
 )
 
-# Feedback raises a member's prior only with evidence: a Bayesian average of the "helpful"
-# ratings (1-5) shrunk towards the neutral 3 by this many pseudo-ratings, then mapped to [0, 1]
-# (3 or worse → 0, 5 → 1).
-FEEDBACK_PSEUDO_RATINGS = 3.0
+# The passages the dense channel searches, nearest to the question's vector $3 first, of the
+# model $2. ``_NEAREST_INDEXED`` serves the default model from its partial HNSW index
+# (migrations 0003 and 0009: over the searched passages, on ``embedding::vector(512)``), whose
+# predicate and expression the statement must repeat for the planner to use it.
+# ``_NEAREST_EXACT`` serves any other model by exact search.
+_NEAREST_INDEXED = """
+    p.model = $2 AND p.model = 'use-multilingual-v3' AND p.searched
+    ORDER BY p.embedding::vector(512) <=> $3
+"""
+_NEAREST_EXACT = """
+    p.model = $2 AND p.searched
+    ORDER BY p.embedding <=> $3
+"""
+INDEXED_MODEL = DEFAULT_MODEL
 
+# Candidate pools: the member ids a question ranks (``{pool}`` of ``_CANDIDATES``).
+# Everyone who may be asked (small networks are ranked in full):
+_POOL_EVERYONE = f"SELECT m.id AS member_id FROM member m WHERE {_MAY_BE_ASKED}"
+# The owners of the $5 nearest passages (the cheap hard rules applied), and the members the
+# text channels found ($4, from ``ASKER_CONTEXT``):
+_POOL_RETRIEVED = f"""
+    SELECT member_id FROM (
+        SELECT p.member_id FROM passage p JOIN member m ON m.id = p.member_id
+        WHERE {_MAY_BE_ASKED} AND {{nearest}}
+        LIMIT $5
+    ) nearest
+    UNION
+    SELECT unnest($4::uuid[])
+"""
 
-def feedback_prior(ratings: int, helpful_sum: int) -> float:
-    """A member's prior from their accepted consultations' ratings, in [0, 1]."""
-    if ratings <= 0:
-        return 0.0
-    shrunk = (helpful_sum + 3.0 * FEEDBACK_PSEUDO_RATINGS) / (ratings + FEEDBACK_PSEUDO_RATINGS)
-    return min(1.0, max(0.0, (shrunk - 3.0) / 2.0))
-
-
-def as_array(value: Any) -> Vector:
-    """pgvector's codec returns a ``Vector`` for an untyped column, an ndarray for a typed one."""
-    to_numpy = getattr(value, "to_numpy", None)
-    return np.asarray(to_numpy() if to_numpy else value, dtype=np.float32)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredQuestion:
-    id: UUID
-    asker_id: UUID
-    title: str
-    body: str
-    tags: list[str]
-    created_at: Any
-
-
-async def nearest_passages(
-    conn: Connection, *, model: str, query_vector: Vector, limit: int
-) -> list[tuple[int, float]]:
-    """(id, cosine distance) of the searched passages nearest to the query, by the same
-    ordering the service retrieves candidates with (for measuring the vector index against
-    exact search)."""
-    records = await conn.fetch(
-        f"SELECT p.id, p.embedding <=> $2 AS distance FROM passage p "
-        f"WHERE {_nearest_order(model)} LIMIT $3",
-        model,
-        np.asarray(query_vector, dtype=np.float32),
-        limit,
-    )
-    return [(record["id"], float(record["distance"])) for record in records]
-
-
-# Models whose passage vectors have an HNSW index (migrations 0003 and 0009), with their
-# dimension. The retrieval query must order by the indexed expression, under the index's
-# predicate, for the index to serve it.
-INDEXED_MODELS = {"use-multilingual-v3": 512}
-
-# The passages the dense channel searches, and the HNSW index holds (migration 0009): the windows
-# of 2-3 sentences, and the sentence of a profile that has no window (members/repository.py,
-# `searched`). A window holds every sentence of its profile; searched as well, the sentences only
-# repeated what the windows find. Measured on 10,000 synthetic members (2026-12-02,
-# docs/performance.md): an index of 55 % of the rows, built in 18.3 s instead of 32.5 s, recall@50
-# 0.980 instead of 0.963, and the judged development set inside that network at nDCG@5 0.619
-# instead of 0.622 (Recall@10 and MRR the same). The ranker still scores every passage of a
-# candidate.
-SEARCHED_PASSAGES = "p.searched"
-
-
-def _nearest_order(model: str, *, model_param: str = "$1", query_param: str = "$2") -> str:
-    """The passage predicate and ordering for ``model`` (given as ``model_param``) by distance
-    to the query vector (``query_param``), over the searched passages."""
-    dimension = INDEXED_MODELS.get(model)
-    if dimension is None:
-        return (
-            f"p.model = {model_param} AND {SEARCHED_PASSAGES} "
-            f"ORDER BY p.embedding <=> {query_param}"
-        )
-    # The literal lets the planner match the partial index; the name comes from the table above.
-    return (
-        f"p.model = {model_param} AND p.model = '{model}' AND {SEARCHED_PASSAGES} "
-        f"ORDER BY p.embedding::vector({dimension}) <=> {query_param}"
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Retrieval:
-    """Bounded candidate channels for a large network, each costing about the same at 10,000
-    members as at 100,000:
-
-    * dense: the owners of the ``dense_passages`` passages nearest to the question (pgvector
-      HNSW);
-    * tags: the members sharing a question tag that at most ``tag_members`` members have (a
-      common tag names hundreds of members and says nothing about which of them; the ranker
-      weighs tags among the candidates);
-    * lexical: at most ``lexical_members`` members who share the most distinctive words of
-      ``text`` (the question), a word being distinctive when at most ``term_members`` members
-      use it, and the rarer the more it counts. A member who wrote about exactly the
-      question's rare subject is then a candidate even when a hundred passages of others on
-      the same broad topic are nearer in the vector space (migration 0008).
-
-    The tag and the word channel need only the question's text: ``asker_context`` runs them
-    while the question is embedded, and ``candidates`` adds the dense channel. Networks of at
-    most ``bounded_above`` members are ranked in full instead.
-    """
-
-    tag_keys: Sequence[str]
-    dense_passages: int
-    tag_members: int
-    text: str = ""
-    term_members: int = 0
-    lexical_members: int = 0
-    # Networks of at most this many members are ranked in full instead.
-    bounded_above: int = 0
-
-    @property
-    def lexical(self) -> bool:
-        """Whether the lexical channel is used (it needs its bounds)."""
-        return self.term_members > 0 and self.lexical_members > 0
-
-
-# The candidates' rows in one statement: $1 the asker, $2 the model, $3 the question's vector;
-# ``{pool}`` yields the member ids to consider (their parameters from $4). Every hard rule
-# applies (``_ELIGIBLE``). Each passage's cosine similarity to the question is computed in
-# PostgreSQL, so vectors never travel, and before the rows are sorted for aggregation, so the
-# sort moves no vectors; windows of several sentences travel without their text (a passage
-# written before migration 0007 has no flag and keeps it, for the ranker to tell); one scan of
-# the candidates' passages (a lateral subquery per member costs more). The centroid travels
-# packed (decoded only for the few suggested). The pool is matched as an array
-# (``= ANY(ARRAY(...))``): joined as a relation, its size was overestimated and the planner
-# scanned every member instead of looking up the few (12 ms at 10,000).
+# The candidates' rows in one statement: the pool's members who pass every hard rule, each
+# with profile, tags, load, feedback, packed centroid and every passage's cosine similarity to
+# the question $3 (computed in PostgreSQL, so vectors never travel; computed before the rows
+# are sorted for aggregation, so the sort moves no vectors). Windows of several sentences come
+# without their text (only sentences are read; a passage from before migration 0007 has no
+# flag and keeps it). One scan of the candidates' passages (a lateral subquery per member
+# costs more). The pool is matched as an array (``= ANY(ARRAY(...))``): joined as a relation,
+# its size was overestimated and the planner scanned every member instead of looking up the
+# few (12 ms at 10,000 members).
 _CANDIDATES = """
 WITH pool AS MATERIALIZED ({pool}),
 scored AS (
@@ -201,127 +131,286 @@ LEFT JOIN scored s ON s.member_id = m.id
 WHERE m.id = ANY(ARRAY(SELECT member_id FROM pool)) AND {eligible}
 """
 
-# Every member who may be asked at all (small networks are ranked in full).
-_EVERYONE = f"SELECT m.id AS member_id FROM member m WHERE {_retrievable('$1')}"
+# ---------------------------------------------------------------------------------------------
+# Statements
+# ---------------------------------------------------------------------------------------------
 
+# $1 asker, $2 model, $3 question vector.
+CANDIDATES_OF_EVERYONE = _CANDIDATES.format(pool=_POOL_EVERYONE, eligible=_ELIGIBLE)
+# $1 asker, $2 model, $3 question vector, $4 members of the text channels, $5 nearest passages.
+CANDIDATES_RETRIEVED = _CANDIDATES.format(
+    pool=_POOL_RETRIEVED.format(nearest=_NEAREST_INDEXED), eligible=_ELIGIBLE
+)
+CANDIDATES_RETRIEVED_EXACT = _CANDIDATES.format(
+    pool=_POOL_RETRIEVED.format(nearest=_NEAREST_EXACT), eligible=_ELIGIBLE
+)
 
-# The lexical channel ranks this many times its bound of members before the hard rules remove
-# the asker's colleagues and the paused: the rules then look up a few dozen members by key.
-# Applied to every member sharing a word, they had PostgreSQL hash a full scan of ``member``
-# (3.5 ms a question at 10,000 members, measured with EXPLAIN ANALYZE on 2026-12-02).
-LEXICAL_SURPLUS = 4
+# The passages candidate retrieval finds nearest (``_NEAREST_INDEXED``, ``_NEAREST_EXACT``),
+# for measuring the index against exact search: $1 model, $2 question vector, $3 how many.
+NEAREST_PASSAGES = """
+SELECT p.id, p.embedding <=> $2 AS distance FROM passage p
+WHERE p.model = $1 AND p.model = 'use-multilingual-v3' AND p.searched
+ORDER BY p.embedding::vector(512) <=> $2
+LIMIT $3
+"""
+NEAREST_PASSAGES_EXACT = """
+SELECT p.id, p.embedding <=> $2 AS distance FROM passage p
+WHERE p.model = $1 AND p.searched
+ORDER BY p.embedding <=> $2
+LIMIT $3
+"""
 
-
-def _holders(table: str, column: str, key: str, bound: int) -> str:
-    """SQL for how many rows of ``table`` hold ``key`` in ``column``, counted only up to
-    ``bound + 1``: enough to tell whether at most ``bound`` do, read off the column's B-tree
-    (an index-only scan that stops there, however common the key)."""
-    return (
-        f"(SELECT count(*) FROM (SELECT FROM {table} holder WHERE holder.{column} = {key} "
-        f"LIMIT {bound + 1}) bounded)"
-    )
-
-
-def _text_channels(retrieval: Retrieval, *, asker: str, tag_keys: str, text: str) -> str:
-    """SQL for the members the text of a question brings in (the tag and the word channel of
-    ``retrieval``), for the asker in parameter ``asker``, the question's tag keys in ``tag_keys``
-    and its text in ``text``. The cheap hard rules apply in the word channel already, so what it
-    brings in may all be asked; the tag channel's few members are checked with every rule in
-    ``_CANDIDATES``, like capacity. The bounds are the service's constants, not input, and are
-    written into the statement.
-
-    Whether a tag or a word is rare is decided by reading at most one more of its holders than
-    the bound from a B-tree, so the channels cost the same in a network of 100,000 as of 1,000
-    (counting every holder of a common tag read 1,100 index entries at 10,000 members, ten times
-    as many at 100,000). Every step is an index lookup bounded by the constants, whatever the
-    parameters, so PostgreSQL may keep one generic plan for the statement instead of planning
-    it for each question (1-1.5 ms; docs/performance.md)."""
-    tag_members = int(retrieval.tag_members)
-    term_members, lexical_members = int(retrieval.term_members), int(retrieval.lexical_members)
-    lexical = (
-        f"""
-        UNION
-        SELECT member_id FROM (
-            SELECT sharing.member_id
-            FROM (
-                SELECT t.member_id, sum(distinctive.weight) AS score
+# The asker's context, and what a large network's text channels bring in, in one round trip
+# (run while the question is embedded):
+#
+# * the asker's municipality, Land and kind; the network's size from the planner's statistics
+#   (free; counted only while ``member`` was never analyzed);
+# * in a network below $3 members, the HNSW search breadth $2 for the rest of the transaction
+#   (``set_config(..., true)``; outside a transaction the connection's default stays);
+# * for the rest of the transaction, one plan for every question (``plan_cache_mode``): each
+#   step of the question's statements is an index lookup bounded by the parameters, so one
+#   generic plan serves every question, but PostgreSQL cannot tell from a LIMIT given as a
+#   parameter, and planned the candidate statement anew for each question (1.7 ms of 8.6;
+#   6.8 ms with the one plan, 150 synthetic questions on 10,000 members);
+# * in a network of more than $4 members, ``text_members``: the members of the tag channel
+#   (those holding a question tag, $5, that at most $6 members hold) and of the word channel
+#   (at most $9 members sharing the question's most distinctive words, a word of the question
+#   $7 being distinctive when at most $8 members use it, and the rarer the more it counts; the
+#   channel ranks $10 members by their shared words before the cheap hard rules look the few
+#   up by key: applied to every member sharing a word, the rules had PostgreSQL hash a full
+#   scan of ``member``). Otherwise NULL.
+#
+# Whether a tag or a word is rare is decided by reading at most one more of its holders than
+# the bound from a B-tree, so the channels cost the same in a network of 100,000 as of 1,000
+# (counting every holder of a common tag read 1,100 index entries at 10,000 members, ten times
+# as many at 100,000). The tag channel's members are checked with every rule in the candidate
+# statement, like capacity.
+ASKER_CONTEXT = (
+    """
+WITH network AS (
+    SELECT CASE WHEN c.reltuples < 0 THEN (SELECT count(*) FROM member)
+                ELSE c.reltuples::bigint END AS size
+    FROM pg_class c WHERE c.oid = 'member'::regclass
+)
+SELECT mu.id AS municipality_id, mu.state, mu.kind, network.size AS network_size,
+       CASE WHEN network.size < $3::bigint
+            THEN set_config('hnsw.ef_search', $2::int::text, true) END AS search_breadth,
+       set_config('plan_cache_mode', 'force_generic_plan', true) AS plan_cache_mode,
+       CASE WHEN network.size > $4::bigint THEN ARRAY(
+            SELECT t.member_id FROM member_tag t
+            WHERE t.tag_key = ANY(ARRAY(
+                SELECT k.tag_key FROM unnest($5::text[]) AS k(tag_key)
+                WHERE (SELECT count(*) FROM (
+                           SELECT FROM member_tag holder WHERE holder.tag_key = k.tag_key
+                           LIMIT $6::int + 1) bounded) <= $6::int
+            ))
+            UNION
+            SELECT member_id FROM (
+                SELECT sharing.member_id
                 FROM (
-                    SELECT question.term, ln(1.0 + {term_members}.0 / holders.count) AS weight
-                    FROM unnest(tsvector_to_array(to_tsvector('german', {text}::text)))
-                         AS question(term)
-                    CROSS JOIN LATERAL (
-                        SELECT {_holders("member_term", "term", "question.term", term_members)}
-                               AS count
-                    ) holders
-                    WHERE holders.count BETWEEN 1 AND {term_members}
-                ) distinctive
-                JOIN member_term t ON t.term = distinctive.term
-                GROUP BY t.member_id
-                ORDER BY score DESC, t.member_id
-                LIMIT {LEXICAL_SURPLUS * lexical_members}
-            ) sharing
-            JOIN member m ON m.id = sharing.member_id
-            WHERE {_retrievable(asker)}
-            ORDER BY sharing.score DESC, sharing.member_id
-            LIMIT {lexical_members}
-        ) lexical
-        """
-        if retrieval.lexical
-        else ""
+                    SELECT t.member_id, sum(distinctive.weight) AS score
+                    FROM (
+                        SELECT question.term, ln(1.0 + $8::int / holders.count::float8) AS weight
+                        FROM unnest(tsvector_to_array(to_tsvector('german', $7::text)))
+                             AS question(term)
+                        CROSS JOIN LATERAL (
+                            SELECT count(*) AS count FROM (
+                                SELECT FROM member_term holder WHERE holder.term = question.term
+                                LIMIT $8::int + 1) bounded
+                        ) holders
+                        WHERE holders.count BETWEEN 1 AND $8::int
+                    ) distinctive
+                    JOIN member_term t ON t.term = distinctive.term
+                    GROUP BY t.member_id
+                    ORDER BY score DESC, t.member_id
+                    LIMIT $10::int
+                ) sharing
+                JOIN member m ON m.id = sharing.member_id
+                WHERE """
+    + _MAY_BE_ASKED
+    + """
+                ORDER BY sharing.score DESC, sharing.member_id
+                LIMIT $9::int
+            ) lexical
+       ) END AS text_members
+FROM member m JOIN municipality mu ON mu.id = m.municipality_id CROSS JOIN network
+WHERE m.id = $1
+"""
+)
+
+# A question with the suggestions made when it was asked: $1 asker, $2 title, $3 body, $4 tags,
+# $5-$7 the suggestions' member ids, scores and reasons (JSON), best first, $8 model.
+INSERT_QUESTION = """
+WITH asked AS (
+    INSERT INTO question (asker_id, title, body, tags) VALUES ($1, $2, $3, $4)
+    RETURNING id, asker_id, title, body, tags, created_at
+), suggested AS (
+    INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model, source)
+    SELECT asked.id, s.member_id, s.rank, s.score, s.reasons::jsonb, $8, 'asked'
+    FROM asked, unnest($5::uuid[], $6::real[], $7::text[])
+         WITH ORDINALITY AS s(member_id, score, reasons, rank)
+)
+SELECT id, asker_id, title, body, tags, created_at FROM asked
+"""
+
+# Suggestions shown again for question $1 ($2-$4 as $5-$7 above, $5 model, $6 source); the
+# first showing of a member for a question is kept.
+INSERT_SUGGESTIONS = """
+INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model, source)
+SELECT $1, s.member_id, s.rank, s.score, s.reasons::jsonb, $5, $6
+FROM unnest($2::uuid[], $3::real[], $4::text[])
+     WITH ORDINALITY AS s(member_id, score, reasons, rank)
+ON CONFLICT ON CONSTRAINT suggestion_pkey DO NOTHING
+"""
+
+STORED_SUGGESTIONS = """
+SELECT s.score, s.reasons, m.id, m.name, m.role,
+       mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
+       coalesce((SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
+                 WHERE t.member_id = m.id), '{}') AS tags
+FROM suggestion s
+JOIN member m ON m.id = s.member_id
+JOIN municipality mu ON mu.id = m.municipality_id
+WHERE s.question_id = $1 AND s.source = 'asked'
+ORDER BY s.rank
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """The bounds of a large network's candidate channels, each costing about the same at
+    10,000 members as at 100,000 (see ``ASKER_CONTEXT`` and ``CANDIDATES_RETRIEVED``)."""
+
+    # The owners of this many passages nearest to the question (HNSW).
+    dense_passages: int
+    # A question tag held by at most this many members brings them all in.
+    tag_members: int
+    # At most ``lexical_members`` members who share the question's words that at most
+    # ``term_members`` members use; ``lexical_surplus`` times as many are ranked before the
+    # hard rules.
+    term_members: int
+    lexical_members: int
+    lexical_surplus: int
+    # Networks of at most this many members are ranked in full instead.
+    bounded_above: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchBreadth:
+    """The HNSW search breadth (``hnsw.ef_search``) for a network's size. HNSW finds fewer of
+    the true nearest neighbours at the same breadth as its graph grows, so a small network is
+    searched with ``small`` (cheaper) and one of ``large_from`` members or more with the
+    connection's default (``service.db.HNSW_EF_SEARCH``). Both must be at least the rows the
+    retrieval asks for (the index returns at most ``ef_search`` rows)."""
+
+    small: int
+    large_from: int
+
+
+@dataclass(frozen=True, slots=True)
+class AskerContext:
+    municipality_id: UUID
+    state: str
+    kind: str | None
+    network_size: int
+    # The members the text channels brought in; None when the network is ranked in full.
+    text_members: list[UUID] | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuestion:
+    id: UUID
+    asker_id: UUID
+    title: str
+    body: str
+    tags: list[str]
+    created_at: datetime
+
+
+async def asker_context(
+    conn: Connection,
+    asker_id: UUID,
+    *,
+    text: str,
+    tag_keys: Sequence[str],
+    retrieval: Retrieval,
+    breadth: SearchBreadth,
+) -> AskerContext | None:
+    """``ASKER_CONTEXT`` for the asker and a question's ``text`` and normalized ``tag_keys``;
+    None when the asker is no member."""
+    record = await conn.fetchrow(
+        ASKER_CONTEXT,
+        asker_id,
+        breadth.small,
+        breadth.large_from,
+        retrieval.bounded_above,
+        list(tag_keys),
+        retrieval.tag_members,
+        text,
+        retrieval.term_members,
+        retrieval.lexical_members,
+        retrieval.lexical_surplus * retrieval.lexical_members,
     )
-    return f"""
-        SELECT t.member_id FROM member_tag t
-        WHERE t.tag_key = ANY(ARRAY(
-            SELECT k.tag_key FROM unnest({tag_keys}::text[]) AS k(tag_key)
-            WHERE {_holders("member_tag", "tag_key", "k.tag_key", tag_members)} <= {tag_members}
-        ))
-        {lexical}
-    """
+    if record is None:
+        return None
+    return AskerContext(
+        municipality_id=record["municipality_id"],
+        state=record["state"],
+        kind=record["kind"],
+        network_size=record["network_size"],
+        text_members=record["text_members"],
+    )
 
 
-def _retrieved(model: str, retrieval: Retrieval) -> str:
-    """The dense channel of ``retrieval`` (the owners of the passages nearest to the question,
-    with the cheap hard rules applied), and the members the text channels brought in, given
-    as $4."""
-    return f"""
-        SELECT member_id FROM (
-            SELECT p.member_id FROM passage p JOIN member m ON m.id = p.member_id
-            WHERE {_retrievable("$1")}
-              AND {_nearest_order(model, model_param="$2", query_param="$3")}
-            LIMIT {int(retrieval.dense_passages)}
-        ) nearest
-        UNION
-        SELECT unnest($4::uuid[])
-    """
+async def all_candidates(
+    conn: Connection, *, asker_id: UUID, model: str, query_vector: Vector
+) -> list[Candidate]:
+    """Every member who may be suggested to the asker, as the ranker sees them."""
+    records = await conn.fetch(
+        CANDIDATES_OF_EVERYONE, asker_id, model, np.asarray(query_vector, dtype=np.float32)
+    )
+    return [_candidate(record) for record in records]
 
 
-async def candidates(
+async def retrieved_candidates(
     conn: Connection,
     *,
     asker_id: UUID,
     model: str,
     query_vector: Vector,
-    retrieval: Retrieval | None,
-    text_members: Sequence[UUID] = (),
+    dense_passages: int,
+    text_members: Sequence[UUID],
 ) -> list[Candidate]:
-    """The ranker's view of the members who may be suggested to the asker, in one statement:
-    everyone eligible (``retrieval`` None, for small networks), or the dense channel of
-    ``retrieval`` and ``text_members``, those its text channels brought in (``asker_context``
-    finds them while the question is embedded)."""
-    vector = np.asarray(query_vector, dtype=np.float32)
-    if retrieval is None:
-        records = await conn.fetch(
-            _CANDIDATES.format(pool=_EVERYONE, eligible=_ELIGIBLE), asker_id, model, vector
-        )
-    else:
-        records = await conn.fetch(
-            _CANDIDATES.format(pool=_retrieved(model, retrieval), eligible=_ELIGIBLE),
-            asker_id,
-            model,
-            vector,
-            list(text_members),
-        )
+    """The members who may be suggested among the owners of the ``dense_passages`` passages
+    nearest to the question and the ``text_members`` (``AskerContext.text_members``)."""
+    records = await conn.fetch(
+        CANDIDATES_RETRIEVED if model == INDEXED_MODEL else CANDIDATES_RETRIEVED_EXACT,
+        asker_id,
+        model,
+        np.asarray(query_vector, dtype=np.float32),
+        list(text_members),
+        dense_passages,
+    )
     return [_candidate(record) for record in records]
+
+
+async def nearest_passages(
+    conn: Connection, *, model: str, query_vector: Vector, limit: int
+) -> list[tuple[int, float]]:
+    """(id, cosine distance) of the searched passages nearest to the query, by the ordering
+    that candidate retrieval uses (to measure the vector index against exact search)."""
+    records = await conn.fetch(
+        NEAREST_PASSAGES if model == INDEXED_MODEL else NEAREST_PASSAGES_EXACT,
+        model,
+        np.asarray(query_vector, dtype=np.float32),
+        limit,
+    )
+    return [(record["id"], float(record["distance"])) for record in records]
 
 
 def _candidate(record: asyncpg.Record) -> Candidate:
@@ -349,58 +438,14 @@ def _candidate(record: asyncpg.Record) -> Candidate:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SearchBreadth:
-    """The HNSW search breadth (``hnsw.ef_search``) for a network's size. HNSW finds fewer of
-    the true nearest neighbours at the same breadth as its graph grows, so a small network is
-    searched with ``small`` (cheaper) and one of ``large_from`` members or more with the
-    connection's default (``service.db.HNSW_EF_SEARCH``). Both must be at least the rows the
-    retrieval asks for (the index returns at most ``ef_search`` rows)."""
-
-    small: int
-    large_from: int
-
-
-async def asker_context(
-    conn: Connection,
-    asker_id: UUID,
-    breadth: SearchBreadth | None = None,
-    retrieval: Retrieval | None = None,
-) -> asyncpg.Record | None:
-    """The asker's municipality, Land and kind, and the network's size (from the planner's
-    statistics, which cost nothing; counted only while the table was never analyzed). With
-    ``breadth``, the HNSW search breadth for a network of this size is set for the rest of the
-    transaction, in the same round trip (outside a transaction the connection's default stays).
-
-    With ``retrieval``, in a network of more than ``retrieval.bounded_above`` members,
-    ``text_members`` are the members its text channels bring in (rare shared tags, distinctive
-    words): they need the question's text but not its vector, so the service reads them while
-    the question is embedded. Otherwise ``text_members`` is NULL."""
-    text_members = (
-        "NULL::uuid[]"
-        if retrieval is None
-        else f"""CASE WHEN network.size > {int(retrieval.bounded_above)} THEN ARRAY(
-                 {_text_channels(retrieval, asker="$1", tag_keys="$4", text="$5")}) END"""
-    )
-    return await conn.fetchrow(
-        f"""
-        WITH network AS (
-            SELECT CASE WHEN c.reltuples < 0 THEN (SELECT count(*) FROM member)
-                        ELSE c.reltuples::bigint END AS size
-            FROM pg_class c WHERE c.oid = 'member'::regclass
-        )
-        SELECT m.id, mu.id AS municipality_id, mu.state, mu.kind, network.size AS network_size,
-               CASE WHEN $2::int IS NOT NULL AND network.size < $3::bigint
-                    THEN set_config('hnsw.ef_search', $2::int::text, true) END AS search_breadth,
-               {text_members} AS text_members
-        FROM member m JOIN municipality mu ON mu.id = m.municipality_id CROSS JOIN network
-        WHERE m.id = $1
-        """,
-        asker_id,
-        None if breadth is None else breadth.small,
-        None if breadth is None else breadth.large_from,
-        *([] if retrieval is None else [list(retrieval.tag_keys)]),
-        *([retrieval.text] if retrieval is not None and retrieval.lexical else []),
+def _suggestion_arrays(
+    suggestions: Sequence[Suggestion],
+) -> tuple[list[UUID], list[float], list[str]]:
+    """The member ids, scores and reasons (JSON) of ``suggestions``, best first."""
+    return (
+        [UUID(suggestion.member.id) for suggestion in suggestions],
+        [suggestion.score for suggestion in suggestions],
+        [suggestion.reasons.model_dump_json() for suggestion in suggestions],
     )
 
 
@@ -416,17 +461,7 @@ async def insert_question(
 ) -> StoredQuestion:
     """Store a question with the suggestions made when it was asked, in one statement."""
     record = await conn.fetchrow(
-        f"""
-        WITH asked AS (
-            INSERT INTO question (asker_id, title, body, tags) VALUES ($1, $2, $3, $4)
-            RETURNING id, asker_id, title, body, tags, created_at
-        ), suggested AS (
-            INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model, source)
-            SELECT asked.id, s.member_id, s.rank, s.score, s.reasons::jsonb, $8, 'asked'
-            FROM asked, {_suggestion_rows(5)}
-        )
-        SELECT id, asker_id, title, body, tags, created_at FROM asked
-        """,
+        INSERT_QUESTION,
         asker_id,
         title,
         body,
@@ -435,39 +470,7 @@ async def insert_question(
         model,
     )
     assert record is not None
-    return StoredQuestion(**{key: record[key] for key in record.keys()})  # noqa: SIM118
-
-
-def _suggestion_rows(first: int) -> str:
-    """Suggestions as rows (member_id, score, reasons, rank), from the arrays of
-    ``_suggestion_arrays`` in parameters ``$first`` to ``$first + 2``; rank is the position."""
-    return (
-        f"unnest(${first}::uuid[], ${first + 1}::real[], ${first + 2}::text[]) "
-        "WITH ORDINALITY AS s(member_id, score, reasons, rank)"
-    )
-
-
-def _suggestion_arrays(
-    suggestions: Sequence[Suggestion],
-) -> tuple[list[UUID], list[float], list[str]]:
-    """The member ids, scores and reasons (JSON) of ``suggestions``, best first."""
-    return (
-        [UUID(suggestion.member.id) for suggestion in suggestions],
-        [suggestion.score for suggestion in suggestions],
-        [_reasons_json(suggestion) for suggestion in suggestions],
-    )
-
-
-def _reasons_json(suggestion: Suggestion) -> str:
-    return json.dumps(suggestion.reasons.model_dump(), ensure_ascii=False)
-
-
-async def get_question(conn: Connection, question_id: UUID) -> StoredQuestion | None:
-    record = await conn.fetchrow(
-        "SELECT id, asker_id, title, body, tags, created_at FROM question WHERE id = $1",
-        question_id,
-    )
-    return None if record is None else StoredQuestion(**dict(record))
+    return StoredQuestion(**dict(record))
 
 
 async def store_suggestions(
@@ -478,37 +481,23 @@ async def store_suggestions(
     model: str,
     source: str,
 ) -> None:
-    """Record what was suggested (for feedback and analytics); the first showing is kept."""
+    """Record what was suggested again (for feedback and analytics)."""
     await conn.execute(
-        f"""
-        INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model, source)
-        SELECT $1, s.member_id, s.rank, s.score, s.reasons::jsonb, $5, $6
-        FROM {_suggestion_rows(2)}
-        ON CONFLICT ON CONSTRAINT suggestion_pkey DO NOTHING
-        """,
-        question_id,
-        *_suggestion_arrays(suggestions),
-        model,
-        source,
+        INSERT_SUGGESTIONS, question_id, *_suggestion_arrays(suggestions), model, source
     )
+
+
+async def get_question(conn: Connection, question_id: UUID) -> StoredQuestion | None:
+    record = await conn.fetchrow(
+        "SELECT id, asker_id, title, body, tags, created_at FROM question WHERE id = $1",
+        question_id,
+    )
+    return None if record is None else StoredQuestion(**dict(record))
 
 
 async def stored_suggestions(conn: Connection, question_id: UUID) -> list[Suggestion]:
     """The suggestions made when the question was asked, best first (erased members are gone)."""
-    records = await conn.fetch(
-        """
-        SELECT s.score, s.reasons, m.id, m.name, m.role,
-               mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
-               coalesce((SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
-                         WHERE t.member_id = m.id), '{}') AS tags
-        FROM suggestion s
-        JOIN member m ON m.id = s.member_id
-        JOIN municipality mu ON mu.id = m.municipality_id
-        WHERE s.question_id = $1 AND s.source = 'asked'
-        ORDER BY s.rank
-        """,
-        question_id,
-    )
+    records = await conn.fetch(STORED_SUGGESTIONS, question_id)
     return [
         Suggestion(
             member=SuggestedMember(

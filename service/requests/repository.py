@@ -120,28 +120,32 @@ async def insert_request(
     return request_id
 
 
+_REQUEST_BY_ID = _REQUEST_SELECT + " WHERE r.id = $1"
+# The same, locking the request row for a change of its status.
+_REQUEST_BY_ID_FOR_UPDATE = _REQUEST_BY_ID + " FOR UPDATE OF r"
+# A member's ($1) requests: invitations to them when $2, their own when $3; newest first.
+_REQUESTS_OF_MEMBER = (
+    _REQUEST_SELECT
+    + """
+    WHERE (r.peer_id = $1 AND $2) OR (r.asker_id = $1 AND $3)
+    ORDER BY r.created_at DESC, r.id
+"""
+)
+
+
 async def get_request(
     conn: Connection, request_id: UUID, *, for_update: bool = False
 ) -> dict[str, Any] | None:
-    query = _REQUEST_SELECT + " WHERE r.id = $1"
-    if for_update:
-        query += " FOR UPDATE OF r"
-    record = await conn.fetchrow(query, request_id)
+    record = await conn.fetchrow(
+        _REQUEST_BY_ID_FOR_UPDATE if for_update else _REQUEST_BY_ID, request_id
+    )
     return None if record is None else dict(record)
 
 
 async def list_requests(
     conn: Connection, member_id: UUID, *, incoming: bool, outgoing: bool
 ) -> list[dict[str, Any]]:
-    conditions = []
-    if incoming:
-        conditions.append("r.peer_id = $1")
-    if outgoing:
-        conditions.append("r.asker_id = $1")
-    records = await conn.fetch(
-        _REQUEST_SELECT + f" WHERE ({' OR '.join(conditions)}) ORDER BY r.created_at DESC, r.id",
-        member_id,
-    )
+    records = await conn.fetch(_REQUESTS_OF_MEMBER, member_id, incoming, outgoing)
     return [dict(record) for record in records]
 
 

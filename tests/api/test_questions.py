@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 import pytest
 
@@ -250,20 +252,25 @@ class TestGetQuestion:
         assert_problem(bad_limit, 422)
 
 
+def bounds(monkeypatch: pytest.MonkeyPatch, **changes: int) -> None:
+    """The candidate channels' bounds changed for one test."""
+    changed = replace(questions_service.RETRIEVAL, **changes)
+    monkeypatch.setattr(questions_service, "RETRIEVAL", changed)
+
+
 class TestRetrievalAtScale:
     """Large networks retrieve candidates through bounded channels (nearest passages through
     the HNSW index, rare tags) instead of ranking everyone; the rules must hold there too."""
 
     @pytest.fixture(autouse=True)
     def as_if_large(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(questions_service, "EXHAUSTIVE_MEMBERS", 0)
+        bounds(monkeypatch, bounded_above=0)
 
     @pytest.fixture
     def tag_channel(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """One nearest passage only, no lexical channel: whoever else is suggested came
         through the tag channel."""
-        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 1)
-        monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 0)
+        bounds(monkeypatch, dense_passages=1, lexical_members=0)
 
     async def test_hard_rules_and_the_best_expert(self, client: httpx.AsyncClient) -> None:
         people = await network(client)
@@ -294,7 +301,7 @@ class TestRetrievalAtScale:
         self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         # A tag held by more members than the bound says nothing about which of them to ask.
-        monkeypatch.setattr(questions_service, "TAG_MEMBERS", 2)
+        bounds(monkeypatch, tag_members=2)
         people = await network(client)
         holders = [
             await create_member(
@@ -336,7 +343,7 @@ class TestRetrievalAtScale:
         self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         # No nearest passages, no tags: whoever is suggested came through the words.
-        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 0)
+        bounds(monkeypatch, dense_passages=0)
         people = await network(client)
         specialist = await create_member(
             client,
@@ -362,8 +369,7 @@ class TestRetrievalAtScale:
         self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         # A word more members use than the bound says nothing about which of them to ask.
-        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 0)
-        monkeypatch.setattr(questions_service, "TERM_MEMBERS", 2)
+        bounds(monkeypatch, dense_passages=0, term_members=2)
         people = await network(client)
         for index in range(3):
             await create_member(
@@ -384,8 +390,7 @@ class TestRetrievalAtScale:
     async def test_the_word_channel_keeps_the_hard_rules_and_its_bound(
         self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 0)
-        monkeypatch.setattr(questions_service, "LEXICAL_MEMBERS", 2)
+        bounds(monkeypatch, dense_passages=0, lexical_members=2)
         people = await network(client)
         evening = SHELTER + " Dazu gab es einen Infoabend im Dorfgemeinschaftshaus."
         festival = evening + " Ein Nachbarschaftsfest folgte."
@@ -419,7 +424,7 @@ class TestRetrievalAtScale:
     async def test_the_words_follow_a_changed_expertise(
         self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(questions_service, "DENSE_PASSAGES", 0)
+        bounds(monkeypatch, dense_passages=0)
         people = await network(client)
         member = await create_member(
             client,

@@ -40,6 +40,10 @@ async def deferred(pool: asyncpg.Pool) -> list[str]:
         return [r["name"] for r in await conn.fetch("SELECT name FROM deferred_index")]
 
 
+async def explain(conn: asyncpg.pool.PoolConnectionProxy, statement: str, *args: object) -> str:
+    return "\n".join(record[0] for record in await conn.fetch(f"EXPLAIN {statement}", *args))
+
+
 def network(size: int, *, seed: int = 5) -> list[importer.ImportedMember]:
     return importer.validate_records(synthetic.network(size, seed=seed))
 
@@ -93,20 +97,20 @@ class TestBulkImport:
             async with conn.transaction():
                 # A small table would be sorted; without sorting, only the index can order.
                 await conn.execute("SET LOCAL enable_sort = off")
-                plan = "\n".join(
-                    record[0]
-                    for record in await conn.fetch(
-                        "EXPLAIN SELECT p.id FROM passage p WHERE p.model = $1 "
-                        "AND p.model = 'use-multilingual-v3' AND p.searched "
-                        "ORDER BY p.embedding::vector(512) <=> $2 LIMIT 10",
-                        embedder.name,
-                        np.asarray(query, dtype=np.float32),
-                    )
+                vector = np.asarray(query, dtype=np.float32)
+                nearest_plan = await explain(
+                    conn, questions.NEAREST_PASSAGES, embedder.name, vector, 10
+                )
+                # The candidate statement of a large network finds its nearest passages so too.
+                asker = await conn.fetchval("SELECT id FROM member LIMIT 1")
+                candidates_plan = await explain(
+                    conn, questions.CANDIDATES_RETRIEVED, asker, embedder.name, vector, [], 10
                 )
                 nearest = await questions.nearest_passages(
                     conn, model=embedder.name, query_vector=query, limit=10
                 )
-            assert INDEX in plan
+            assert INDEX in nearest_plan
+            assert INDEX in candidates_plan
             async with conn.transaction():
                 await conn.execute("SET LOCAL enable_indexscan = off")
                 exact = await questions.nearest_passages(
