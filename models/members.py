@@ -21,6 +21,10 @@ Expertise = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
 ]
 Role = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+# How many open requests (pending invitations, accepted consultations without feedback) a
+# member takes at most, unless they say otherwise: the database's default too.
+DEFAULT_MAX_OPEN_REQUESTS = 3
+MaxOpenRequests = Annotated[int, Field(ge=0, le=100)]
 MunicipalityKind = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
 ]
@@ -66,7 +70,7 @@ class MemberCreate(Input):
     tags: TagList = Field(default_factory=list)
     languages: LanguageList = Field(default_factory=lambda: ["de"])
     accepting_requests: bool = True
-    max_open_requests: int = Field(default=3, ge=0, le=100)
+    max_open_requests: MaxOpenRequests = DEFAULT_MAX_OPEN_REQUESTS
 
 
 class MemberUpdate(Input):
@@ -80,7 +84,7 @@ class MemberUpdate(Input):
     tags: TagList | None = None
     languages: LanguageList | None = None
     accepting_requests: bool | None = None
-    max_open_requests: int | None = Field(default=None, ge=0, le=100)
+    max_open_requests: MaxOpenRequests | None = None
 
     @field_validator(
         "name",

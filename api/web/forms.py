@@ -29,8 +29,3 @@ def split_list(raw: str) -> list[str]:
 
 def checkbox(form: FormData, name: str) -> bool:
     return text(form, name) != ""
-
-
-def optional_text(form: FormData, name: str) -> str | None:
-    value = text(form, name).strip()
-    return value or None

@@ -79,9 +79,6 @@ def feedback_prior(ratings: int, helpful_sum: int) -> float:
     return min(1.0, max(0.0, (shrunk - 3.0) / 2.0))
 
 
-DENSE_TOP = DEFAULT_WEIGHTS.dense_top
-
-
 @dataclass(slots=True)
 class Components:
     """Per-candidate component scores for one question (arrays aligned with the candidates)."""
@@ -136,7 +133,7 @@ def _dense(
     query: Query,
     candidates: Sequence[Candidate],
     atomic: Sequence[Sequence[int]],
-    top: int = DENSE_TOP,
+    top: int = DEFAULT_WEIGHTS.dense_top,
 ) -> tuple[FloatArray, list[str | None]]:
     """Each candidate's dense score and best sentence, computed on all candidates' passage
     similarities at once (one flat array, segment by segment)."""

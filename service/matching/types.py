@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from models.members import DEFAULT_MAX_OPEN_REQUESTS
 from service.embedding import Vector
 
 
@@ -63,7 +64,7 @@ class Candidate:
     tags: tuple[str, ...]
     passages: tuple[Passage, ...]
     open_requests: int = 0
-    max_open_requests: int = 5
+    max_open_requests: int = DEFAULT_MAX_OPEN_REQUESTS
     # Bounded prior from accepted, helpful consultations, in [0, 1]; 0 when there is none.
     feedback_prior: float = 0.0
     # The normalized mean of the passage vectors, when the store computed it (near-duplicate

@@ -24,7 +24,15 @@ import asyncpg
 from pydantic import ConfigDict, EmailStr, Field, ValidationError
 
 from models.common import ShortText, Text
-from models.members import Expertise, LanguageList, MunicipalityKind, Role, TagList
+from models.members import (
+    DEFAULT_MAX_OPEN_REQUESTS,
+    Expertise,
+    LanguageList,
+    MaxOpenRequests,
+    MunicipalityKind,
+    Role,
+    TagList,
+)
 from service import auth
 from service.db import Connection
 from service.embedding import Embedder
@@ -52,7 +60,7 @@ class ImportedMember(Text):
     tags: TagList = Field(default_factory=list)
     languages: LanguageList = Field(default_factory=lambda: ["de"])
     accepting_requests: bool = True
-    max_open_requests: int = Field(default=3, ge=0, le=100)
+    max_open_requests: MaxOpenRequests = DEFAULT_MAX_OPEN_REQUESTS
 
 
 class ImportFileError(ValueError):

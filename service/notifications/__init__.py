@@ -16,7 +16,7 @@ from service.notifications.messages import (
     invited,
 )
 from service.notifications.outbox import enqueue, purge_sent
-from service.notifications.sender import SmtpSettings, deliver_due, parse_smtp_url, run_sender
+from service.notifications.sender import SmtpSettings, deliver_due, run_sender
 
 __all__ = [
     "ACCEPTED",
@@ -30,7 +30,6 @@ __all__ = [
     "deliver_due",
     "enqueue",
     "invited",
-    "parse_smtp_url",
     "purge_sent",
     "run_sender",
 ]

@@ -197,11 +197,6 @@ class SmtpSettings:
         return context
 
 
-def parse_smtp_url(url: str) -> SmtpSettings:
-    """``SmtpSettings.from_url``, as a function."""
-    return SmtpSettings.from_url(url)
-
-
 def compose(message: outbox.OutboxMessage, smtp: SmtpSettings) -> EmailMessage:
     """The e-mail for an outbox row. Its Message-ID derives from the row, so a message that is
     delivered twice (a crash between sending and marking it sent) can be recognized as one."""

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from service.notifications.sender import SmtpSettings, backoff, parse_smtp_url
+from service.notifications.sender import SmtpSettings, backoff
 
 FROM = "from=noreply%40example.org"
 
@@ -21,7 +21,7 @@ def test_plain_smtp_with_defaults() -> None:
 
 
 def test_starttls_with_credentials_and_display_name() -> None:
-    smtp = parse_smtp_url(
+    smtp = SmtpSettings.from_url(
         "smtp://mailer%40example.org:s3cr%3At@Mail.Example.org"
         "?from=peerconsult%20%3Cnoreply%40example.org%3E&starttls=true&timeout=2.5"
     )

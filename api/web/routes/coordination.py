@@ -14,7 +14,7 @@ from api.web import forms, messages
 from api.web.rendering import WebRoute, redirect, render
 from api.web.routes.profile import profile_values, submitted_values
 from api.web.session import CheckedForm, CoordinatorVisitor
-from models.members import Member, MemberCreate, MemberUpdate
+from models.members import DEFAULT_MAX_OPEN_REQUESTS, Member, MemberCreate, MemberUpdate
 from service.errors import Conflict
 from service.members import service as members_service
 from service.overview import network_overview
@@ -57,7 +57,7 @@ def _member_values(member: Member | None) -> dict[str, Any]:
             "tags": [],
             "languages": "de",
             "accepting_requests": True,
-            "max_open_requests": "3",
+            "max_open_requests": str(DEFAULT_MAX_OPEN_REQUESTS),
         }
     return {
         **profile_values(member),
