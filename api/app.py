@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import asyncpg
 from fastapi import FastAPI
@@ -17,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from api import errors, web
 from api.access_log import AccessLog
 from api.routes import health, members, questions, requests
-from service import db
+from service import db, housekeeping
 from service.config import Settings
 from service.embedding import Embedder, cpu_count, load_embedder
 from service.notifications import SmtpSettings, run_sender
@@ -76,8 +77,11 @@ def create_app(
     settings: Settings | None = None,
     *,
     embedder: Embedder | None = None,
+    pool: asyncpg.Pool | None = None,
 ) -> FastAPI:
-    """The peerconsult API. ``embedder`` may be given (tests share one model per session)."""
+    """The peerconsult API. ``embedder`` and ``pool`` may be given: tests share one model per
+    session, and run an application inside one transaction that they roll back; a given pool
+    is neither migrated nor closed here."""
     settings = settings or Settings()
 
     # A bad PEERCONSULT_SMTP_URL stops start-up here, with a clear message.
@@ -89,12 +93,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = await asyncio.to_thread(
-            db.resolve_database_url, settings.database_url, settings.data_dir
-        )
-        if settings.migrate_on_start:
-            await db.migrate_async(url)
-        app.state.pool = await db.create_pool(url, max_size=settings.pool_size)
+        if pool is None:
+            url = await asyncio.to_thread(
+                db.resolve_database_url, settings.database_url, settings.data_dir
+            )
+            if settings.migrate_on_start:
+                await db.migrate_async(url)
+            app.state.pool = await db.create_pool(url, max_size=settings.pool_size)
+        else:
+            app.state.pool = pool
         threads = settings.embedding_threads or cpu_count()
         # The ranker's numpy work is small: BLAS threads beyond this process's share of the
         # cores only contend with the other workers and with PostgreSQL.
@@ -113,6 +120,16 @@ def create_app(
             if smtp is not None
             else None
         )
+        # Every worker runs the housekeeping loop; one of them at a time does a round.
+        keeping = asyncio.create_task(
+            housekeeping.run_periodically(
+                app.state.pool,
+                stop=stop,
+                outbox_retention=timedelta(days=settings.outbox_retention_days),
+                sign_in_window_seconds=settings.auth_failure_window_seconds,
+            ),
+            name="housekeeping",
+        )
         try:
             yield
         finally:
@@ -120,11 +137,13 @@ def create_app(
             restoring.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await restoring
+            await keeping
             if sender is not None and smtp is not None:
                 # A message cut off mid-send stays claimed by nobody and is sent again later.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(sender, timeout=smtp.timeout * 3 + 5)
-            await app.state.pool.close()
+            if pool is None:
+                await app.state.pool.close()
 
     app = FastAPI(
         title="peerconsult",

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     request_expiry_days: int = Field(
         default=14, ge=1, le=365, validation_alias="PEERCONSULT_REQUEST_EXPIRY_DAYS"
     )
+    # Delivered (or given up) e-mail is deleted from the outbox after this many days.
+    outbox_retention_days: int = Field(
+        default=30, ge=1, le=3650, validation_alias="PEERCONSULT_OUTBOX_RETENTION_DAYS"
+    )
     # Failed authentication: this many failures from one client within the window → 429 until
     # the window has passed.
     auth_failure_limit: int = Field(

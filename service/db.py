@@ -124,6 +124,14 @@ def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
 HNSW_EF_SEARCH = 250
 
 
+# Every connection's settings. ``hnsw.ef_search`` is a startup parameter, not a SET: the pool
+# runs RESET ALL whenever a connection is released, which undid a SET after a connection's
+# first use (ef_search fell back to pgvector's 40, so retrieval returned at most 40 passages;
+# found by `peerconsult bench`).
+_SERVER_SETTINGS = {"hnsw.ef_search": str(HNSW_EF_SEARCH)}
+COMMAND_TIMEOUT_S = 60
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await register_vector(conn)
 
@@ -135,17 +143,23 @@ async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
         min_size=1,
         max_size=max_size,
         init=_init_connection,
-        # A startup parameter, not a SET: the pool runs RESET ALL whenever a connection is
-        # released, which undid a SET after a connection's first use (ef_search fell back to
-        # pgvector's 40, so retrieval returned at most 40 passages; found by `peerconsult bench`).
-        server_settings={"hnsw.ef_search": str(HNSW_EF_SEARCH)},
-        command_timeout=60,
+        server_settings=_SERVER_SETTINGS,
+        command_timeout=COMMAND_TIMEOUT_S,
         # Reconnect rather than keep connections PostgreSQL has dropped (restart, failover).
         max_inactive_connection_lifetime=60,
     )
     if pool is None:  # pragma: no cover - asyncpg returns a pool when not in a context
         raise DatabaseUnavailable("could not create a connection pool")
     return pool
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """One connection set up as the pool's are."""
+    conn = await asyncpg.connect(
+        url, server_settings=_SERVER_SETTINGS, command_timeout=COMMAND_TIMEOUT_S
+    )
+    await _init_connection(conn)
+    return conn
 
 
 def _sqlalchemy_url(url: str) -> str:

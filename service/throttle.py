@@ -68,3 +68,17 @@ def too_many_attempts(until: datetime) -> TooManyRequests:
         "Too many failed sign-in attempts from this client; please wait and try again.",
         retry_after=seconds,
     )
+
+
+async def purge_stale(conn: Connection, *, window_seconds: int) -> int:
+    """Delete the counts of clients whose window and block have both passed (they count
+    afresh on their next failure anyway); returns how many."""
+    result = await conn.execute(
+        """
+        DELETE FROM auth_failure
+        WHERE window_start < now() - make_interval(secs => $1)
+          AND (blocked_until IS NULL OR blocked_until < now())
+        """,
+        float(window_seconds),
+    )
+    return int(result.split()[-1])

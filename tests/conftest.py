@@ -1,9 +1,17 @@
-"""Test fixtures: a real PostgreSQL with pgvector, a fresh database per test, the real model.
+"""Fixtures: a real PostgreSQL with pgvector, one database for the run, a transaction per test.
 
 The server is ``TEST_DATABASE_URL`` when set, otherwise an embedded one (pgserver) in a
 temporary directory. The schema is built once by the real Alembic migrations into a template
-database; each test gets its own copy (CREATE DATABASE … TEMPLATE), so tests are isolated,
-commit for real and may run concurrent requests.
+database, and the run's database is a copy of it.
+
+Most tests run inside one transaction on the run's database that is rolled back at their end:
+the ``app`` (and so ``client``) gets a pool of that one connection (``TransactionPool``), so
+every request's transaction is a savepoint in the test's. Tests whose work must really commit
+(other processes, several connections at once, VACUUM, stopping the server) take
+``own_database_url``: a fresh copy of the template, dropped afterwards.
+
+The embedding model is ``FakeEmbedder`` unless a test asks for the real one: with the
+``real_model`` mark for the application, or the ``embedder`` fixture directly.
 """
 
 from __future__ import annotations
@@ -13,9 +21,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -25,19 +31,20 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from service import db
-from service.config import Settings
 from service.embedding import Embedder, load_embedder
+from tests.helpers.app import COORDINATOR, make_settings
+from tests.helpers.database import TEMPLATE, TransactionPool, copy_of_template, with_database
+from tests.helpers.embedder import FakeEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-ADMIN_TOKEN = "test-coordinator-token-0123456789"
-TEMPLATE = "peerconsult_test_template"
-DEV_SET = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dev"
+RUN_DATABASE = "peerconsult_test_run"
 
 
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "real_model: the application embeds with the real model, not the fake"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -71,24 +78,32 @@ async def template_url(server_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
-@asynccontextmanager
-async def migrated_database(server_url: str) -> AsyncIterator[str]:
-    """A fresh copy of the migrated template database, dropped afterwards."""
-    name = f"peerconsult_test_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
-        yield with_database(server_url, name)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+@pytest_asyncio.fixture(scope="session")
+async def run_database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """The run's database, which tests share inside transactions of their own."""
+    async with copy_of_template(server_url, f"{RUN_DATABASE}_{secrets.token_hex(4)}") as url:
+        yield url
 
 
 @pytest_asyncio.fixture
-async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated database for one test."""
-    async with migrated_database(server_url) as url:
+async def own_database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database of this test's own, for work that must really commit."""
+    async with copy_of_template(server_url, f"peerconsult_test_{secrets.token_hex(6)}") as url:
         yield url
+
+
+@pytest_asyncio.fixture
+async def db_pool(run_database_url: str) -> AsyncIterator[TransactionPool]:
+    """The run's database seen through one connection inside a transaction, rolled back when
+    the test ends: nothing the test writes is seen by the next."""
+    conn = await db.connect(run_database_url)
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        yield TransactionPool(conn)
+    finally:
+        await transaction.rollback()
+        await conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -97,18 +112,24 @@ def embedder() -> Embedder:
     return load_embedder()
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        migrate_on_start=False,
-        **overrides,  # type: ignore[arg-type]
-    )
+@pytest.fixture(scope="session")
+def fake_embedder() -> Embedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def app_embedder(request: pytest.FixtureRequest, fake_embedder: Embedder) -> Embedder:
+    """The model the test's application embeds with: the fake, or the real one for tests
+    marked ``real_model``."""
+    if request.node.get_closest_marker("real_model") is not None:
+        real: Embedder = request.getfixturevalue("embedder")
+        return real
+    return fake_embedder
 
 
 @pytest_asyncio.fixture
-async def app(database_url: str, embedder: Embedder) -> AsyncIterator[FastAPI]:
-    application = create_app(make_settings(database_url), embedder=embedder)
+async def app(db_pool: TransactionPool, app_embedder: Embedder) -> AsyncIterator[FastAPI]:
+    application = create_app(make_settings(), embedder=app_embedder, pool=db_pool.as_pool())
     async with application.router.lifespan_context(application):
         yield application
 
@@ -122,4 +143,4 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def coordinator() -> dict[str, str]:
-    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    return dict(COORDINATOR)

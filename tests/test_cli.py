@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,48 +19,17 @@ from api.evaluation import evaluate_over_http
 from service.embedding import Embedder
 from service.evaluation.dataset import load_dataset
 from service.questions import service as questions_service
-from tests.conftest import ADMIN_TOKEN, DEV_SET
-
-CLI = [sys.executable, "-m", "api.cli"]
-needs_dev_set = pytest.mark.skipif(
-    not (DEV_SET / "members.json").exists(), reason=f"development set not found at {DEV_SET}"
-)
-
-
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=300
-    )
-
-
-def wait_until_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
-    """Until /healthz answers 200; fails the test if the server exits or never gets there."""
-    for _ in range(600):
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            pytest.fail(f"serve exited with {process.returncode}")
-        time.sleep(0.1)
-    process.kill()
-    pytest.fail("serve did not become healthy")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.helpers.app import ADMIN_TOKEN
+from tests.helpers.data import DEV_SET, needs_dev_set
+from tests.helpers.processes import CLI, free_port, run_cli, wait_until_healthy
 
 
 @needs_dev_set
 class TestImportExport:
     def test_import_is_idempotent_and_export_round_trips(
-        self, database_url: str, tmp_path: Path
+        self, own_database_url: str, tmp_path: Path
     ) -> None:
-        env = {"DATABASE_URL": database_url}
+        env = {"DATABASE_URL": own_database_url}
         first = run_cli("import", str(DEV_SET / "members.json"), env=env)
         assert first.returncode == 0, first.stderr
         assert "40 new, 0 updated" in first.stderr
@@ -77,7 +45,7 @@ class TestImportExport:
         by_id = {member["id"]: member for member in members}
         assert by_id[source[0]["id"]]["tags"] == source[0]["tags"]
 
-    def test_invalid_file_imports_nothing(self, database_url: str, tmp_path: Path) -> None:
+    def test_invalid_file_imports_nothing(self, own_database_url: str, tmp_path: Path) -> None:
         broken = tmp_path / "broken.json"
         broken.write_text(
             json.dumps(
@@ -94,13 +62,13 @@ class TestImportExport:
             ),
             encoding="utf-8",
         )
-        result = run_cli("import", str(broken), env={"DATABASE_URL": database_url})
+        result = run_cli("import", str(broken), env={"DATABASE_URL": own_database_url})
         assert result.returncode == 1
         assert "record 2" in result.stderr
-        exported = run_cli("export", env={"DATABASE_URL": database_url})
+        exported = run_cli("export", env={"DATABASE_URL": own_database_url})
         assert json.loads(exported.stdout) == []
 
-    def test_csv_import(self, database_url: str, tmp_path: Path) -> None:
+    def test_csv_import(self, own_database_url: str, tmp_path: Path) -> None:
         table = tmp_path / "members.csv"
         table.write_text(
             "id,name,municipality,state,municipality_type,role,expertise,tags,languages\n"
@@ -108,9 +76,9 @@ class TestImportExport:
             "Bürgerrat;Losverfahren,de;en\n",
             encoding="utf-8",
         )
-        result = run_cli("import", str(table), env={"DATABASE_URL": database_url})
+        result = run_cli("import", str(table), env={"DATABASE_URL": own_database_url})
         assert result.returncode == 0, result.stderr
-        exported = json.loads(run_cli("export", env={"DATABASE_URL": database_url}).stdout)
+        exported = json.loads(run_cli("export", env={"DATABASE_URL": own_database_url}).stdout)
         assert exported[0]["tags"] == ["Bürgerrat", "Losverfahren"]
         assert exported[0]["languages"] == ["de", "en"]
 
@@ -249,13 +217,17 @@ def connections_held(worker: psutil.Process, port: int) -> int:
 
 @pytest.mark.skipif(not worker_processes.supported(), reason="needs Linux's SO_REUSEPORT")
 class TestWorkers:
-    def test_connections_opened_together_reach_every_worker(self, database_url: str) -> None:
+    def test_connections_opened_together_reach_every_worker(self, own_database_url: str) -> None:
         """A proxy's pool or a group of clients opens its connections together: with one
         shared listening socket the first worker to wake accepted them all and served them
         alone. Every worker listens on its own socket now; a worker that dies is replaced,
         and SIGTERM stops them all."""
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "PEERCONSULT_ADMIN_TOKEN": ADMIN_TOKEN}
+        env = {
+            **os.environ,
+            "DATABASE_URL": own_database_url,
+            "PEERCONSULT_ADMIN_TOKEN": ADMIN_TOKEN,
+        }
         process = subprocess.Popen(
             [*CLI, "serve", "--port", str(port), "--workers", "2"],
             env=env,

@@ -6,12 +6,12 @@ from service import db
 
 
 async def test_every_pooled_connection_searches_the_index_as_deep_as_configured(
-    database_url: str,
+    own_database_url: str,
 ) -> None:
     """pgvector's HNSW scan returns at most ``hnsw.ef_search`` rows (40 by default); retrieval
     asks for more, on every request, not only on a pooled connection's first use (the pool
     resets session settings when a connection is released)."""
-    pool = await db.create_pool(database_url, max_size=1)
+    pool = await db.create_pool(own_database_url, max_size=1)
     try:
         for _ in range(3):
             async with pool.acquire() as conn:

@@ -15,8 +15,8 @@ import pytest
 from api.app import create_app
 from service import db
 from service.embedding import Embedder
-from tests.conftest import make_settings
-from tests.factories import create_member
+from tests.helpers.api import create_member
+from tests.helpers.app import make_settings
 
 
 @pytest.fixture
@@ -39,11 +39,11 @@ def stop(server: Any) -> None:
 
 class TestDatabaseOutage:
     async def test_503_while_stopped_then_recovers(
-        self, own_server: Any, embedder: Embedder
+        self, own_server: Any, fake_embedder: Embedder
     ) -> None:
         url = str(own_server.get_uri())
         await db.migrate_async(url)
-        app = create_app(make_settings(url), embedder=embedder)
+        app = create_app(make_settings(url), embedder=fake_embedder)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://p") as client:

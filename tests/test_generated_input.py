@@ -5,6 +5,7 @@ examples per operation so the suite stays fast."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import Case
 from schemathesis.core.result import Ok
 
-from tests.conftest import ADMIN_TOKEN, migrated_database
-from tests.test_cli import CLI, free_port, wait_until_healthy
+from tests.helpers.app import ADMIN_TOKEN
+from tests.helpers.database import copy_of_template
+from tests.helpers.processes import CLI, free_port, wait_until_healthy
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class LiveServer:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def live_database(server_url: str, template_url: str) -> AsyncIterator[str]:
-    async with migrated_database(server_url) as url:
+    async with copy_of_template(server_url, f"peerconsult_test_{secrets.token_hex(6)}") as url:
         yield url
 
 

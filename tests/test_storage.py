@@ -21,7 +21,7 @@ from service.matching.types import Candidate, Query
 from service.members import bulk, importer
 from service.questions import repository as questions
 from service.questions import service as questions_service
-from tests.conftest import with_database
+from tests.helpers.database import with_database
 
 # A suggestion as a person sees it: who, how good, which passage.
 Shown = tuple[str, float, str | None]
@@ -227,14 +227,16 @@ async def test_upgrade_searches_the_windows_and_forgets_a_set_aside_index(
 
 
 async def test_the_dense_channel_searches_the_windows_and_one_sentence_profiles(
-    database_url: str, embedder: Embedder
+    own_database_url: str, embedder: Embedder
 ) -> None:
     """The nearest passages, by the index or by exact search, are the searched ones: windows,
     which hold every sentence of their profile, and the sentence of a profile that has no
     window, so that its member is found too."""
-    await load_records(database_url, embedder, [*synthetic.network(12), one_sentence_member(12)])
+    await load_records(
+        own_database_url, embedder, [*synthetic.network(12), one_sentence_member(12)]
+    )
     vector = embedder.embed_queries(["Wer hat einen Bürgerhaushalt mit Losverfahren?"])[0]
-    pool = await db.create_pool(database_url, max_size=1)
+    pool = await db.create_pool(own_database_url, max_size=1)
     try:
         async with pool.acquire() as conn:
             windows = {
@@ -260,19 +262,21 @@ async def test_the_dense_channel_searches_the_windows_and_one_sentence_profiles(
     assert found[1][0] == alone  # the nearest: the one sentence that says just this
 
 
-async def test_a_bulk_load_leaves_fresh_statistics(database_url: str, embedder: Embedder) -> None:
+async def test_a_bulk_load_leaves_fresh_statistics(
+    own_database_url: str, embedder: Embedder
+) -> None:
     """The network's size, read from the planner's statistics, counts a bulk load's members at
     once (not only after autovacuum's next analysis)."""
     records = importer.validate_records(synthetic.network(14))
-    pool = await db.create_pool(database_url, max_size=2)
+    pool = await db.create_pool(own_database_url, max_size=2)
     try:
         await importer.import_members(pool, embedder, records[:2])
-        await execute(database_url, "ANALYZE member")
+        await execute(own_database_url, "ANALYZE member")
         # More members than there are: a bulk load.
         await importer.import_members(pool, embedder, records[2:], bulk_minimum=0)
     finally:
         await pool.close()
-    conn = await asyncpg.connect(database_url)
+    conn = await asyncpg.connect(own_database_url)
     try:
         asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
         context = await questions.asker_context(
@@ -291,18 +295,18 @@ async def test_a_bulk_load_leaves_fresh_statistics(database_url: str, embedder: 
     assert context.network_size == members
 
 
-async def test_new_passages_stay_in_their_rows(database_url: str, embedder: Embedder) -> None:
-    await load(database_url, embedder, 12)
-    assert await passages(database_url)
-    assert await toast_size(database_url) == 0
+async def test_new_passages_stay_in_their_rows(own_database_url: str, embedder: Embedder) -> None:
+    await load(own_database_url, embedder, 12)
+    assert await passages(own_database_url)
+    assert await toast_size(own_database_url) == 0
 
 
 async def test_candidates_carry_their_stored_centroids(
-    database_url: str, embedder: Embedder
+    own_database_url: str, embedder: Embedder
 ) -> None:
     """Centroids travel packed (pgvector's binary format) and decode to the stored vector."""
-    await load(database_url, embedder, 6)
-    pool = await db.create_pool(database_url, max_size=1)
+    await load(own_database_url, embedder, 6)
+    pool = await db.create_pool(own_database_url, max_size=1)
     try:
         async with pool.acquire() as conn:
             stored = {
@@ -326,12 +330,12 @@ async def test_candidates_carry_their_stored_centroids(
 
 
 async def test_the_search_breadth_follows_the_network_size(
-    database_url: str, embedder: Embedder
+    own_database_url: str, embedder: Embedder
 ) -> None:
     """Below ``large_from`` members a question's transaction searches the index with the small
     breadth; from there, and outside the question's transaction, with the connection's own."""
-    await load(database_url, embedder, 6)
-    pool = await db.create_pool(database_url, max_size=1)
+    await load(own_database_url, embedder, 6)
+    pool = await db.create_pool(own_database_url, max_size=1)
     try:
         async with pool.acquire() as conn:
             asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
@@ -354,12 +358,12 @@ async def test_the_search_breadth_follows_the_network_size(
     assert breadths == ["120", default, default]
 
 
-async def test_windows_travel_without_their_text(database_url: str, embedder: Embedder) -> None:
+async def test_windows_travel_without_their_text(own_database_url: str, embedder: Embedder) -> None:
     """Passages are stored with whether they are a sentence; a question receives the texts of
     the sentences only, and the passage shown is a sentence. Passages written before the flag
     existed (NULL) keep their texts and rank the same."""
-    await load(database_url, embedder, 12)
-    pool = await db.create_pool(database_url, max_size=1)
+    await load(own_database_url, embedder, 12)
+    pool = await db.create_pool(own_database_url, max_size=1)
     query = Query(
         title="Bürgerhaushalt einführen",
         body="Wie haben Sie den Bürgerhaushalt mit Online-Beteiligung aufgebaut?",
@@ -396,12 +400,12 @@ async def test_windows_travel_without_their_text(database_url: str, embedder: Em
 
 
 async def test_refreshed_suggestions_keep_the_first_showing(
-    database_url: str, embedder: Embedder
+    own_database_url: str, embedder: Embedder
 ) -> None:
     """Suggestions shown later are recorded as 'refreshed', ranked by position; a member
     already recorded for the question keeps their first showing."""
-    await load(database_url, embedder, 8)
-    pool = await db.create_pool(database_url, max_size=1)
+    await load(own_database_url, embedder, 8)
+    pool = await db.create_pool(own_database_url, max_size=1)
     try:
         async with pool.acquire() as conn:
             asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")

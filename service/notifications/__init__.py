@@ -15,7 +15,7 @@ from service.notifications.messages import (
     declined,
     invited,
 )
-from service.notifications.outbox import enqueue, purge_sent
+from service.notifications.outbox import enqueue, purge_delivered
 from service.notifications.sender import SmtpSettings, deliver_due, run_sender
 
 __all__ = [
@@ -30,6 +30,6 @@ __all__ = [
     "deliver_due",
     "enqueue",
     "invited",
-    "purge_sent",
+    "purge_delivered",
     "run_sender",
 ]

@@ -17,6 +17,8 @@ from service.db import Connection
 from service.notifications.messages import Message, one_line
 
 _FORBIDDEN_IN_ADDRESS = ("\r", "\n", "\x00")
+# A message is tried this many times (with exponential backoff) before it is given up.
+MAX_ATTEMPTS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +131,16 @@ async def mark_failed(
     )
 
 
-async def purge_sent(conn: Connection, *, older_than: timedelta) -> int:
-    """Delete messages sent longer ago than ``older_than`` (they hold names and addresses);
-    returns how many."""
+async def purge_delivered(conn: Connection, *, older_than: timedelta) -> int:
+    """Delete messages that were sent, or given up on, longer ago than ``older_than``: they
+    hold names and addresses, and nobody reads them after delivery. Returns how many."""
     result = await conn.execute(
-        "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - $1::interval",
+        """
+        DELETE FROM outbox
+        WHERE coalesce(sent_at, CASE WHEN attempts >= $2 THEN next_attempt_at END)
+              < now() - $1::interval
+        """,
         older_than,
+        MAX_ATTEMPTS,
     )
     return int(result.split()[-1])

@@ -48,13 +48,14 @@ class Invitee:
         return self.open_requests < self.max_open_requests
 
 
-async def expire_overdue(conn: Connection) -> None:
+async def expire_overdue(conn: Connection) -> int:
     """Pending requests past their expiry become 'expired' (the view of load already ignores
-    them; this makes the stored status say so too)."""
-    await conn.execute(
+    them; this makes the stored status say so too); returns how many."""
+    result = await conn.execute(
         "UPDATE consultation_request SET status = 'expired', responded_at = expires_at "
         "WHERE status = 'pending' AND expires_at <= now()"
     )
+    return int(result.split()[-1])
 
 
 async def invitees(

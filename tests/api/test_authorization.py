@@ -16,9 +16,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from tests.api.test_requests import EXPERTISE, QUESTION
-from tests.conftest import ADMIN_TOKEN
-from tests.factories import CreatedMember, ask, create_member
+from tests.helpers.api import EXPERTISE, QUESTION, CreatedMember, ask, create_member
+from tests.helpers.app import ADMIN_TOKEN
 
 ROLES = ("anonymous", "member", "other", "coordinator")
 _worlds = itertools.count(1)

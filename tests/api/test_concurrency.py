@@ -8,19 +8,19 @@ import httpx
 
 from api.app import create_app
 from service.embedding import Embedder
-from tests.api.test_requests import EXPERTISE, QUESTION
-from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.factories import ask, create_member, member_payload
+from tests.helpers.api import EXPERTISE, QUESTION, ask, create_member, member_payload
+from tests.helpers.app import ADMIN_TOKEN, make_settings
 
 
 class TestConcurrentClients:
     async def test_a_small_pool_serves_many_concurrent_requests(
-        self, database_url: str, embedder: Embedder
+        self, own_database_url: str, fake_embedder: Embedder
     ) -> None:
         # Two connections for 24 requests, half of them with a wrong token (whose failure is
         # counted in the database too): each request must hold at most one connection at a time.
         app = create_app(
-            make_settings(database_url, pool_size=2, auth_failure_limit=1000), embedder=embedder
+            make_settings(own_database_url, pool_size=2, auth_failure_limit=1000),
+            embedder=fake_embedder,
         )
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from service import timing
-from tests.api.test_requests import EXPERTISE, QUESTION, invite
-from tests.factories import ask, create_member
+from tests.helpers.api import EXPERTISE, QUESTION, ask, create_member, invite
 
 
 class TestLogs:

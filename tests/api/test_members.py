@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.factories import create_member, member_payload
+from tests.helpers.api import create_member, member_payload
 
 PROBLEM = "application/problem+json"
 

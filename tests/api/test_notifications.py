@@ -10,23 +10,22 @@ import pytest_asyncio
 
 from api.app import create_app
 from service.embedding import Embedder
-from tests.api.test_requests import EXPERTISE, QUESTION, invite
-from tests.conftest import make_settings
-from tests.factories import ask, create_member
-from tests.notifications.conftest import FROM_QUERY, Mailbox, SmtpServer, free_port
+from tests.helpers.api import EXPERTISE, QUESTION, ask, create_member, invite
+from tests.helpers.app import make_settings
+from tests.helpers.database import TransactionPool
+from tests.helpers.processes import free_port
+from tests.helpers.smtp import FROM_QUERY, Mailbox, SmtpServer
 
 
 @pytest_asyncio.fixture
 async def mailed(
-    database_url: str, embedder: Embedder
+    db_pool: TransactionPool, fake_embedder: Embedder
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Mailbox]]:
     """A client of an app whose PEERCONSULT_SMTP_URL points at a real SMTP server."""
     server = SmtpServer(free_port())
     mailbox = server.start(Mailbox())
-    settings = make_settings(
-        database_url, smtp_url=f"smtp://127.0.0.1:{server.port}?{FROM_QUERY}&timeout=10"
-    )
-    app = create_app(settings, embedder=embedder)
+    settings = make_settings(smtp_url=f"smtp://127.0.0.1:{server.port}?{FROM_QUERY}&timeout=10")
+    app = create_app(settings, embedder=fake_embedder, pool=db_pool.as_pool())
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

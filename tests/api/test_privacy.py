@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from tests.api.test_members import assert_problem
-from tests.api.test_requests import EXPERTISE, QUESTION, invite
-from tests.factories import ask, create_member
+from service.db import Connection
+from tests.helpers.api import EXPERTISE, QUESTION, ask, assert_problem, create_member, invite
+from tests.helpers.database import TransactionPool
 
 
-async def tables(conn: asyncpg.Connection) -> list[str]:
+async def tables(conn: Connection) -> list[str]:
     records = await conn.fetch(
         "SELECT table_name FROM information_schema.tables "
         "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
@@ -20,9 +19,14 @@ async def tables(conn: asyncpg.Connection) -> list[str]:
     return [record["table_name"] for record in records]
 
 
-async def rows_mentioning(conn: asyncpg.Connection, needles: list[str]) -> dict[str, int]:
+async def rows_mentioning(db_pool: TransactionPool, needles: list[str]) -> dict[str, int]:
     """For every table, how many rows mention any needle in any column (as text)."""
-    found = {}
+    async with db_pool.acquire() as conn:
+        return await _rows_mentioning(conn, needles)
+
+
+async def _rows_mentioning(conn: Connection, needles: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
     for table in await tables(conn):
         count = await conn.fetchval(
             f"SELECT count(*) FROM {table} t WHERE "  # table names come from the catalog
@@ -36,7 +40,7 @@ async def rows_mentioning(conn: asyncpg.Connection, needles: list[str]) -> dict[
 
 class TestErasure:
     async def test_erasing_a_member_leaves_nothing_in_any_table(
-        self, client: httpx.AsyncClient, database_url: str
+        self, client: httpx.AsyncClient, db_pool: TransactionPool
     ) -> None:
         leaving = await create_member(
             client,
@@ -60,16 +64,12 @@ class TestErasure:
         await client.post(
             f"/v1/requests/{request_id}/feedback", json={"helpful": 4}, headers=staying.headers
         )
-        conn = await asyncpg.connect(database_url)
-        try:
-            needles = [leaving.id, "Erika Vergessen", "erika.vergessen", "Einzigartigesschlagwort"]
-            assert await rows_mentioning(conn, needles)  # the check can see her before erasure
-            response = await client.delete(f"/v1/members/{leaving.id}", headers=leaving.headers)
-            assert response.status_code == 204
-            assert await rows_mentioning(conn, needles) == {}
-            assert await conn.fetchval("SELECT count(*) FROM member") == 2
-        finally:
-            await conn.close()
+        needles = [leaving.id, "Erika Vergessen", "erika.vergessen", "Einzigartigesschlagwort"]
+        assert await rows_mentioning(db_pool, needles)  # the check can see her before erasure
+        response = await client.delete(f"/v1/members/{leaving.id}", headers=leaving.headers)
+        assert response.status_code == 204
+        assert await rows_mentioning(db_pool, needles) == {}
+        assert await db_pool.fetchval("SELECT count(*) FROM member") == 2
         # The colleague's view of their own requests no longer shows her.
         outgoing = await client.get("/v1/requests", headers=staying.headers)
         assert "Erika" not in outgoing.text and "erika" not in outgoing.text

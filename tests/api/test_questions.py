@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from service.questions import service as questions_service
-from tests.api.test_members import assert_problem
-from tests.factories import CreatedMember, ask, create_member
+from tests.helpers.api import CreatedMember, ask, assert_problem, create_member
+from tests.helpers.database import TransactionPool
 
 BUERGERHAUSHALT = (
     "Ich habe in unserer Stadt einen Bürgerhaushalt eingeführt: Einwohnerinnen und Einwohner "
@@ -171,6 +171,7 @@ class TestAskQuestion:
         after = suggested_ids(await ask(client, people["asker"], **youth_question, limit=1))
         assert after == [people["expert_b"].id]
 
+    @pytest.mark.real_model
     async def test_english_question_finds_german_profile(self, client: httpx.AsyncClient) -> None:
         people = await network(client)
         question = await ask(
@@ -458,15 +459,12 @@ class TestRetrievalAtScale:
 
 class TestPassagesSplitEarlier:
     async def test_reasons_quote_the_stored_passages(
-        self, client: httpx.AsyncClient, database_url: str
+        self, client: httpx.AsyncClient, db_pool: TransactionPool
     ) -> None:
         """Passages stored by an earlier version of the splitter (before ``reindex``) are shown
         as stored: the matched passage is one the member's vectors were computed from."""
-        import asyncpg
-
         people = await network(client)
-        conn = await asyncpg.connect(database_url)
-        try:
+        async with db_pool.acquire() as conn:
             # As if split otherwise: one passage, the whole expertise on one line.
             await conn.execute(
                 "DELETE FROM passage WHERE member_id = $1 AND position > 0", people["expert_b"].id
@@ -476,8 +474,6 @@ class TestPassagesSplitEarlier:
                 people["expert_b"].id,
                 "Früher gespeichert: " + BUERGERHAUSHALT,
             )
-        finally:
-            await conn.close()
         question = await ask(client, people["asker"], **QUESTION, limit=50)
         by_id = {item["member"]["id"]: item for item in question["suggestions"]}
         assert by_id[people["expert_b"].id]["reasons"]["passage"].startswith("Früher gespeichert")

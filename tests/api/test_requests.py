@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 import httpx
 
-from tests.api.test_members import assert_problem
-from tests.factories import CreatedMember, ask, create_member
+from tests.helpers.api import CreatedMember, ask, assert_problem, create_member
+from tests.helpers.database import TransactionPool
 
 EXPERTISE = (
     "Ich habe einen Bürgerrat mit ausgelosten Einwohnerinnen und Einwohnern organisiert und "
@@ -177,16 +176,12 @@ class TestAnswer:
         assert_problem(await client.post(f"{path}/accept", headers=world["peer"].headers), 409)
 
     async def test_pending_requests_expire(
-        self, client: httpx.AsyncClient, database_url: str
+        self, client: httpx.AsyncClient, db_pool: TransactionPool
     ) -> None:
         world = await invited(client)
-        conn = await asyncpg.connect(database_url)
-        try:
-            await conn.execute(
-                "UPDATE consultation_request SET expires_at = now() - interval '1 minute'"
-            )
-        finally:
-            await conn.close()
+        await db_pool.execute(
+            "UPDATE consultation_request SET expires_at = now() - interval '1 minute'"
+        )
         path = f"/v1/requests/{world['request']['id']}"
         seen = await client.get(path, headers=world["peer"].headers)
         assert seen.json()["status"] == "expired"

@@ -15,14 +15,14 @@ from service.bench import synthetic
 from service.embedding import Embedder, Vector
 from service.members import bulk, importer
 from service.questions import repository as questions
-from tests.test_cli import run_cli
+from tests.helpers.processes import run_cli
 
 INDEX = "passage_searched_use_hnsw_idx"
 
 
 @pytest_asyncio.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(database_url, max_size=2)
+async def pool(own_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await db.create_pool(own_database_url, max_size=2)
     yield pool
     await pool.close()
 
@@ -192,21 +192,23 @@ class TestInterruptedImport:
         assert await index_definitions(pool) == before
         assert await deferred(pool) == []
 
-    async def test_migrate_builds_the_index(self, pool: asyncpg.Pool, database_url: str) -> None:
+    async def test_migrate_builds_the_index(
+        self, pool: asyncpg.Pool, own_database_url: str
+    ) -> None:
         before = await index_definitions(pool)
         async with pool.acquire() as conn:
             await bulk.defer_indexes(conn)
-        result = run_cli("migrate", env={"DATABASE_URL": database_url})
+        result = run_cli("migrate", env={"DATABASE_URL": own_database_url})
         assert result.returncode == 0, result.stderr
         assert INDEX in result.stdout + result.stderr
         assert await index_definitions(pool) == before
 
     async def test_two_processes_restoring_at_once_build_each_index_once(
-        self, pool: asyncpg.Pool, database_url: str
+        self, pool: asyncpg.Pool, own_database_url: str
     ) -> None:
         async with pool.acquire() as conn:
             await bulk.defer_indexes(conn)
-        other = await db.create_pool(database_url, max_size=1)
+        other = await db.create_pool(own_database_url, max_size=1)
         try:
             async with pool.acquire() as first, other.acquire() as second:
                 built = await asyncio.gather(
@@ -217,9 +219,9 @@ class TestInterruptedImport:
         assert sorted(built[0] + built[1]) == [INDEX]
 
     async def test_others_leave_a_running_bulk_loads_indexes_alone(
-        self, pool: asyncpg.Pool, database_url: str
+        self, pool: asyncpg.Pool, own_database_url: str
     ) -> None:
-        other = await db.create_pool(database_url, max_size=1)
+        other = await db.create_pool(own_database_url, max_size=1)
         try:
             async with bulk.bulk_load(pool, 1000, minimum=10) as load:
                 assert load.deferred

@@ -1,131 +1,17 @@
-"""Fixtures: a real SMTP server on loopback (aiosmtpd), a pool on the test database, members."""
+"""Fixtures: a real SMTP server on loopback (tests/helpers/smtp.py), and a real pool: senders
+claim messages from several connections at once."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import email
-import secrets
-import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from typing import Any
-from uuid import UUID
 
 import asyncpg
 import pytest
 import pytest_asyncio
-from aiosmtpd.controller import Controller
 
 from service import db
-from service.notifications.sender import SmtpSettings
-
-FROM = "peerconsult <noreply@example.org>"
-FROM_QUERY = "from=peerconsult%20%3Cnoreply%40example.org%3E"
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (the OS just handed it out and it is closed again)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def smtp_settings(port: int, *, credentials: str = "") -> SmtpSettings:
-    return SmtpSettings.from_url(f"smtp://{credentials}127.0.0.1:{port}?{FROM_QUERY}&timeout=10")
-
-
-@dataclass(frozen=True)
-class Received:
-    peer: Any
-    mail_from: str
-    recipients: list[str]
-    message: EmailMessage
-    authenticated: bool
-
-    @property
-    def body(self) -> str:
-        content: str = self.message.get_content()
-        return content.replace("\r\n", "\n")
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives and can refuse chosen recipients.
-
-    With ``hold_first`` the first message's DATA is answered only once a message from another
-    SMTP session arrived (or after a safety timeout): proof that two senders worked at once.
-    """
-
-    def __init__(self, *, refuse: frozenset[str] = frozenset(), hold_first: bool = False) -> None:
-        self.refuse = refuse
-        self.hold_first = hold_first
-        self.overlapped = False
-        self._lock = threading.Lock()
-        self._received: list[Received] = []
-        self._second: asyncio.Event | None = None
-        self._first_peer: Any = None
-
-    @property
-    def received(self) -> list[Received]:
-        with self._lock:
-            return list(self._received)
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if address in self.refuse:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        with self._lock:
-            self._received.append(
-                Received(
-                    peer=session.peer,
-                    mail_from=envelope.mail_from,
-                    recipients=list(envelope.rcpt_tos),
-                    message=parsed,
-                    authenticated=bool(session.authenticated),
-                )
-            )
-            first = len(self._received) == 1
-        if self.hold_first:
-            if first:
-                self._first_peer = session.peer
-                self._second = asyncio.Event()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._second.wait(), timeout=20)
-            elif self._second is not None and session.peer != self._first_peer:
-                self.overlapped = True
-                self._second.set()
-        return "250 Message accepted for delivery"
-
-
-class SmtpServer:
-    """A real SMTP server on 127.0.0.1:``port``, started and stopped on demand."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self._controller: Controller | None = None
-
-    def start(self, mailbox: Mailbox, **smtp_parameters: Any) -> Mailbox:
-        self.stop()
-        controller = Controller(mailbox, hostname="127.0.0.1", port=self.port, **smtp_parameters)
-        controller.start()
-        self._controller = controller
-        return mailbox
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
+from tests.helpers.processes import free_port
+from tests.helpers.smtp import SmtpServer
 
 
 @pytest.fixture
@@ -136,34 +22,7 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest_asyncio.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await db.create_pool(database_url, max_size=4)
+async def pool(own_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await db.create_pool(own_database_url, max_size=4)
     yield created
     await created.close()
-
-
-async def insert_member(
-    pool: asyncpg.Pool, *, name: str = "Jörg Müller", email_address: str | None = None
-) -> UUID:
-    """A municipality and a member in it, straight in SQL."""
-    key = secrets.token_hex(4)
-    async with pool.acquire() as conn, conn.transaction():
-        municipality_id: UUID = await conn.fetchval(
-            """
-            INSERT INTO municipality (name, state, name_key, state_key)
-            VALUES ($1, 'Hessen', $2, 'hessen') RETURNING id
-            """,
-            f"Gießen {key}",
-            f"giessen {key}",
-        )
-        member_id: UUID = await conn.fetchval(
-            """
-            INSERT INTO member (municipality_id, name, email, expertise, token_hash)
-            VALUES ($1, $2, $3, 'Bürgerbeteiligung', $4) RETURNING id
-            """,
-            municipality_id,
-            name,
-            email_address or f"member-{key}@example.org",
-            secrets.token_bytes(32),
-        )
-    return member_id

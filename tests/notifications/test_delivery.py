@@ -12,10 +12,11 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from service import db
-from service.notifications import deliver_due, enqueue, invited, purge_sent, run_sender
+from service.notifications import deliver_due, enqueue, invited, purge_delivered, run_sender
 from service.notifications.messages import INVITED, Message
 from service.notifications.sender import MAX_ATTEMPTS
-from tests.notifications.conftest import FROM, Mailbox, SmtpServer, insert_member, smtp_settings
+from tests.helpers.database import insert_member
+from tests.helpers.smtp import FROM, Mailbox, SmtpServer, smtp_settings
 
 MESSAGE = invited(
     peer_name="Jörg Müller",
@@ -84,8 +85,8 @@ async def test_purge_deletes_only_sent_messages(
     assert await deliver_due(pool, smtp_settings(smtp_server.port)) == 1
     await queue(pool, member, "waiting@example.org")
     async with pool.acquire() as conn:
-        assert await purge_sent(conn, older_than=timedelta(days=30)) == 0
-        assert await purge_sent(conn, older_than=timedelta(0)) == 1
+        assert await purge_delivered(conn, older_than=timedelta(days=30)) == 0
+        assert await purge_delivered(conn, older_than=timedelta(0)) == 1
     assert [row["recipient"] for row in await rows(pool)] == ["waiting@example.org"]
 
 
@@ -129,7 +130,7 @@ async def test_an_unreachable_server_ends_the_round_without_charging_the_others(
 
 
 async def test_concurrent_rounds_never_send_a_message_twice(
-    database_url: str, pool: asyncpg.Pool, smtp_server: SmtpServer
+    own_database_url: str, pool: asyncpg.Pool, smtp_server: SmtpServer
 ) -> None:
     mailbox = smtp_server.start(Mailbox(hold_first=True))
     member = await insert_member(pool)
@@ -138,7 +139,7 @@ async def test_concurrent_rounds_never_send_a_message_twice(
         await queue(pool, member, recipient)
     smtp = smtp_settings(smtp_server.port)
     # a second pool: as a second worker process would have
-    other = await db.create_pool(database_url, max_size=2)
+    other = await db.create_pool(own_database_url, max_size=2)
     try:
         first, second = await asyncio.gather(
             deliver_due(pool, smtp, batch=50), deliver_due(other, smtp, batch=50)
@@ -248,9 +249,9 @@ async def test_run_sender_delivers_until_stopped(
 
 
 async def test_run_sender_survives_database_errors(
-    database_url: str, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+    own_database_url: str, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    broken = await db.create_pool(database_url, max_size=1)
+    broken = await db.create_pool(own_database_url, max_size=1)
     await broken.close()  # every round now fails in the database layer
     stop = asyncio.Event()
     caplog.set_level(logging.WARNING, logger="service.notifications.sender")

@@ -9,7 +9,7 @@ import pytest
 
 from service.notifications import accepted, accepted_copy, declined, enqueue, invited
 from service.notifications.messages import INVITED, Message
-from tests.notifications.conftest import insert_member
+from tests.helpers.database import insert_member
 
 TITLE = "Wie bringt man Leitlinien\r\nfür Bürgerbeteiligung durch den Rat?"
 

@@ -20,9 +20,9 @@ import uvicorn
 
 from api.app import create_app
 from service.embedding import Embedder
-from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.factories import member_payload
-from tests.test_cli import free_port
+from tests.helpers.api import member_payload
+from tests.helpers.app import ADMIN_TOKEN, make_settings
+from tests.helpers.processes import free_port
 
 try:
     from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
@@ -81,9 +81,9 @@ async def chromium() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-def server(database_url: str, embedder: Embedder) -> Iterator[str]:
+def server(own_database_url: str, fake_embedder: Embedder) -> Iterator[str]:
     """The application on a free port of 127.0.0.1, against this test's database."""
-    app = create_app(make_settings(database_url), embedder=embedder)
+    app = create_app(make_settings(own_database_url), embedder=fake_embedder)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)

@@ -13,9 +13,10 @@ from pydantic import ValidationError
 from api.app import create_app
 from api.web.session import COOKIE_NAME, CSRF_FIELD
 from service.embedding import Embedder
-from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.factories import CreatedMember, create_member
-from tests.web.conftest import (
+from tests.helpers.api import CreatedMember, create_member
+from tests.helpers.app import ADMIN_TOKEN, make_settings
+from tests.helpers.database import TransactionPool
+from tests.helpers.web import (
     browser_of,
     csrf_of,
     post_form,
@@ -769,11 +770,13 @@ class TestFullFlow:
 
 class TestSessionSecret:
     async def test_configured_secret_signs_the_session(
-        self, client: httpx.AsyncClient, database_url: str, embedder: Embedder
+        self, client: httpx.AsyncClient, db_pool: TransactionPool, fake_embedder: Embedder
     ) -> None:
         secret = "a-session-secret-of-the-operator-0123"
         member = await create_member(client)
-        app = create_app(make_settings(database_url, session_secret=secret), embedder=embedder)
+        app = create_app(
+            make_settings(session_secret=secret), embedder=fake_embedder, pool=db_pool.as_pool()
+        )
         async with app.router.lifespan_context(app), browser_of(app) as browser:
             await sign_in(browser, member.token)
             cookie = session_cookie(browser)
@@ -783,9 +786,9 @@ class TestSessionSecret:
         with pytest.raises(BadSignature):
             URLSafeTimedSerializer(ADMIN_TOKEN, salt="peerconsult.web.session").loads(cookie)
 
-    def test_short_secret_refuses_to_start(self, database_url: str) -> None:
+    def test_short_secret_refuses_to_start(self) -> None:
         with pytest.raises(ValidationError, match="PEERCONSULT_SESSION_SECRET must be at least"):
-            make_settings(database_url, session_secret="kurz")
+            make_settings(session_secret="kurz")
 
 
 class TestOddInput:

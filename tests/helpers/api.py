@@ -1,4 +1,5 @@
-"""Plain async factories with keyword defaults: members are created through the API."""
+"""Plain async factories with keyword defaults: members, questions and invitations are made
+through the HTTP API, as a client makes them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import ADMIN_TOKEN
+from tests.helpers.app import COORDINATOR
+
+PROBLEM = "application/problem+json"
+
+# A colleague who has done what QUESTION asks about.
+EXPERTISE = (
+    "Ich habe einen Bürgerrat mit ausgelosten Einwohnerinnen und Einwohnern organisiert und "
+    "die Empfehlungen in den Gemeinderat eingebracht."
+)
+QUESTION = {"title": "Bürgerrat per Los", "body": "Wie habt ihr einen Bürgerrat ausgelost?"}
 
 _counter = itertools.count(1)
 
@@ -49,11 +59,7 @@ def member_payload(
 
 
 async def create_member(client: httpx.AsyncClient, **fields: Any) -> CreatedMember:
-    response = await client.post(
-        "/v1/members",
-        json=member_payload(**fields),
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    )
+    response = await client.post("/v1/members", json=member_payload(**fields), headers=COORDINATOR)
     assert response.status_code == 201, response.text
     body = response.json()
     return CreatedMember(id=body["id"], token=body["token"], body=body)
@@ -68,3 +74,23 @@ async def ask(
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+async def invite(
+    client: httpx.AsyncClient, asker: CreatedMember, question: dict[str, Any], *ids: str
+) -> httpx.Response:
+    return await client.post(
+        f"/v1/questions/{question['id']}/requests",
+        json={"member_ids": list(ids), "message": "Hättest du Zeit für ein Gespräch?"},
+        headers=asker.headers,
+    )
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    """The response is problem+json (RFC 9457) with this status."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, object] = response.json()
+    assert body["status"] == status
+    assert {"type", "title", "status"} <= body.keys()
+    return body

@@ -1,0 +1,154 @@
+"""The periodic round: invitations expire, delivered mail and old sign-in counts go, and one
+worker at a time does it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import asyncpg
+import httpx
+import pytest_asyncio
+
+from service import db, housekeeping
+from tests.helpers.api import EXPERTISE, QUESTION, ask, create_member, invite
+from tests.helpers.database import TransactionPool, insert_member
+
+RETENTION = timedelta(days=30)
+WINDOW_SECONDS = 300
+
+
+async def overdue_invitation(client: httpx.AsyncClient, db_pool: TransactionPool) -> str:
+    asker = await create_member(client, municipality="Fragedorf")
+    peer = await create_member(client, municipality="Losstadt", expertise=EXPERTISE)
+    question = await ask(client, asker, **QUESTION)
+    request_id: str = (await invite(client, asker, question, peer.id)).json()[0]["id"]
+    await db_pool.execute(
+        "UPDATE consultation_request SET expires_at = now() - interval '1 day' WHERE id = $1",
+        request_id,
+    )
+    return request_id
+
+
+async def mail(db_pool: TransactionPool, recipient: str, *, sent_days_ago: int | None) -> None:
+    """A message to a new member, sent so many days ago (None: still waiting)."""
+    member = await insert_member(db_pool.as_pool())
+    await db_pool.execute(
+        """
+        INSERT INTO outbox (member_id, kind, recipient, subject, body, attempts, sent_at)
+        VALUES ($1, 'invited', $2, 'Betreff', 'Text', 1, now() - make_interval(days => $3))
+        """,
+        member,
+        recipient,
+        sent_days_ago,
+    )
+
+
+async def round_(db_pool: TransactionPool) -> housekeeping.Round | None:
+    return await housekeeping.run_once(
+        db_pool.as_pool(), outbox_retention=RETENTION, sign_in_window_seconds=WINDOW_SECONDS
+    )
+
+
+class TestRound:
+    async def test_expires_overdue_invitations(
+        self, client: httpx.AsyncClient, db_pool: TransactionPool
+    ) -> None:
+        request_id = await overdue_invitation(client, db_pool)
+        done = await round_(db_pool)
+        assert done is not None and done.expired_requests == 1
+        status = await db_pool.fetchval(
+            "SELECT status FROM consultation_request WHERE id = $1", request_id
+        )
+        assert status == "expired"
+
+    async def test_deletes_delivered_mail_after_the_retention_only(
+        self, db_pool: TransactionPool
+    ) -> None:
+        await mail(db_pool, "old@example.org", sent_days_ago=40)
+        await mail(db_pool, "recent@example.org", sent_days_ago=2)
+        await mail(db_pool, "waiting@example.org", sent_days_ago=None)
+        given_up = await insert_member(db_pool.as_pool())
+        await db_pool.execute(
+            """
+            INSERT INTO outbox (member_id, kind, recipient, subject, body, attempts,
+                                next_attempt_at)
+            VALUES ($1, 'invited', 'given-up@example.org', 'Betreff', 'Text', 12,
+                    now() - interval '40 days')
+            """,
+            given_up,
+        )
+        done = await round_(db_pool)
+        assert done is not None and done.purged_messages == 2
+        left = {r["recipient"] for r in await db_pool.fetch("SELECT recipient FROM outbox")}
+        assert left == {"recent@example.org", "waiting@example.org"}
+
+    async def test_deletes_sign_in_counts_whose_window_and_block_have_passed(
+        self, db_pool: TransactionPool
+    ) -> None:
+        await db_pool.execute(
+            """
+            INSERT INTO auth_failure (client, failures, window_start, blocked_until) VALUES
+                ('stale', 3, now() - interval '1 hour', NULL),
+                ('served', 10, now() - interval '1 hour', now() - interval '50 minutes'),
+                ('blocked', 10, now() - interval '1 hour', now() + interval '5 minutes'),
+                ('counting', 2, now(), NULL)
+            """
+        )
+        done = await round_(db_pool)
+        assert done is not None and done.purged_sign_in_counts == 2
+        left = {r["client"] for r in await db_pool.fetch("SELECT client FROM auth_failure")}
+        assert left == {"blocked", "counting"}
+
+    async def test_a_round_with_nothing_to_do_says_so(self, db_pool: TransactionPool) -> None:
+        done = await round_(db_pool)
+        assert done is not None and not done
+
+
+@pytest_asyncio.fixture
+async def pool(own_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await db.create_pool(own_database_url, max_size=3)
+    yield created
+    await created.close()
+
+
+class TestOneWorkerAtATime:
+    async def test_a_round_is_skipped_while_another_worker_does_one(
+        self, pool: asyncpg.Pool
+    ) -> None:
+        async with pool.acquire() as other, other.transaction():
+            await other.execute("SELECT pg_advisory_xact_lock($1)", housekeeping.HOUSEKEEPING_LOCK)
+            skipped = await housekeeping.run_once(
+                pool, outbox_retention=RETENTION, sign_in_window_seconds=WINDOW_SECONDS
+            )
+        done = await housekeeping.run_once(
+            pool, outbox_retention=RETENTION, sign_in_window_seconds=WINDOW_SECONDS
+        )
+        assert skipped is None
+        assert done is not None
+
+    async def test_the_loop_runs_rounds_until_stopped(self, pool: asyncpg.Pool) -> None:
+        await pool.execute(
+            "INSERT INTO auth_failure (client, failures, window_start) "
+            "VALUES ('stale', 3, now() - interval '1 hour')"
+        )
+        stop = asyncio.Event()
+        loop = asyncio.create_task(
+            housekeeping.run_periodically(
+                pool,
+                stop=stop,
+                outbox_retention=RETENTION,
+                sign_in_window_seconds=WINDOW_SECONDS,
+                interval=0.05,
+            )
+        )
+        try:
+            for _ in range(100):
+                if not await pool.fetchval("SELECT count(*) FROM auth_failure"):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await loop
+        assert await pool.fetchval("SELECT count(*) FROM auth_failure") == 0
