@@ -21,7 +21,7 @@ from service.evaluation.dataset import load_dataset
 from service.questions import service as questions_service
 from tests.helpers.app import ADMIN_TOKEN
 from tests.helpers.data import DEV_SET, needs_dev_set
-from tests.helpers.processes import CLI, free_port, run_cli, wait_until_healthy
+from tests.helpers.processes import free_port, run_cli, serve, wait_until_healthy
 
 
 @needs_dev_set
@@ -130,12 +130,7 @@ class TestServe:
         coordinator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
         def start() -> subprocess.Popen[bytes]:
-            process = subprocess.Popen(
-                [*CLI, "serve", "--port", str(port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            process = serve(port, env)
             wait_until_healthy(process, base)
             return process
 
@@ -179,12 +174,7 @@ class TestServe:
         data_dir = tmp_path / "pgdata"
         env = {**os.environ, "PEERCONSULT_DATA_DIR": str(data_dir)}
         env.pop("DATABASE_URL", None)
-        process = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process = serve(port, env)
         wait_until_healthy(process, f"http://127.0.0.1:{port}")
         assert (data_dir / "postmaster.pid").exists()
         process.send_signal(signal.SIGTERM)
@@ -228,12 +218,7 @@ class TestWorkers:
             "DATABASE_URL": own_database_url,
             "PEERCONSULT_ADMIN_TOKEN": ADMIN_TOKEN,
         }
-        process = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process = serve(port, env, "--workers", "2")
         clients: list[socket.socket] = []
         try:
             wait_until_healthy(process, f"http://127.0.0.1:{port}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ from schemathesis.core.result import Ok
 
 from tests.helpers.app import ADMIN_TOKEN
 from tests.helpers.database import copy_of_template
-from tests.helpers.processes import CLI, free_port, wait_until_healthy
+from tests.helpers.processes import free_port, serve, wait_until_healthy
 
 
 @dataclass(frozen=True)
@@ -47,12 +46,7 @@ def live_server(live_database: str) -> Iterator[LiveServer]:
         # Generated requests carry generated tokens; throttling would only hide the routes.
         "PEERCONSULT_AUTH_FAILURE_LIMIT": "1000000",
     }
-    process = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = serve(port, env)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(process, base_url)

@@ -7,7 +7,7 @@ everything it reads and names the file, the record and the field of every proble
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,51 +113,49 @@ def _strings(record: Mapping[str, object], key: str, where: str) -> tuple[str, .
     return tuple(value)
 
 
-def _members(path: Path) -> tuple[DatasetMember, ...]:
-    members: list[DatasetMember] = []
+def _identified(path: Path, kind: str) -> Iterator[tuple[str, str, dict[str, object]]]:
+    """Each record of the file with its id and where it is (``members.json[3] (member m4)``,
+    for messages); an id given twice is an error."""
     seen: set[str] = set()
     for index, record in enumerate(_records(path)):
-        where = f"{path}[{index}]"
-        member_id = _text(record, "id", where)
-        where = f"{path}[{index}] (member {member_id})"
-        if member_id in seen:
-            raise DatasetError(f"{where}: duplicate member id")
-        seen.add(member_id)
-        kind = record.get("municipality_type")
-        if kind is not None and not isinstance(kind, str):
-            raise DatasetError(f"{where}: field 'municipality_type' must be a string or null")
-        members.append(
-            DatasetMember(
-                id=member_id,
-                name=_text(record, "name", where),
-                municipality=_text(record, "municipality", where),
-                state=_text(record, "state", where),
-                municipality_type=kind or None,
-                role=_text(record, "role", where, required=False),
-                expertise=_text(record, "expertise", where),
-                tags=_strings(record, "tags", where),
-                languages=_strings(record, "languages", where),
-            )
+        record_id = _text(record, "id", f"{path}[{index}]")
+        where = f"{path}[{index}] ({kind} {record_id})"
+        if record_id in seen:
+            raise DatasetError(f"{where}: duplicate {kind} id")
+        seen.add(record_id)
+        yield record_id, where, record
+
+
+def _optional_text(record: Mapping[str, object], key: str, where: str) -> str | None:
+    value = record.get(key)
+    if value is not None and not isinstance(value, str):
+        raise DatasetError(f"{where}: field {key!r} must be a string or null")
+    return value
+
+
+def _members(path: Path) -> tuple[DatasetMember, ...]:
+    return tuple(
+        DatasetMember(
+            id=member_id,
+            name=_text(record, "name", where),
+            municipality=_text(record, "municipality", where),
+            state=_text(record, "state", where),
+            municipality_type=_optional_text(record, "municipality_type", where) or None,
+            role=_text(record, "role", where, required=False),
+            expertise=_text(record, "expertise", where),
+            tags=_strings(record, "tags", where),
+            languages=_strings(record, "languages", where),
         )
-    return tuple(members)
+        for member_id, where, record in _identified(path, "member")
+    )
 
 
 def _questions(path: Path, member_ids: set[str]) -> tuple[DatasetQuestion, ...]:
     questions: list[DatasetQuestion] = []
-    seen: set[str] = set()
-    for index, record in enumerate(_records(path)):
-        where = f"{path}[{index}]"
-        question_id = _text(record, "id", where)
-        where = f"{path}[{index}] (question {question_id})"
-        if question_id in seen:
-            raise DatasetError(f"{where}: duplicate question id")
-        seen.add(question_id)
+    for question_id, where, record in _identified(path, "question"):
         asker_id = _text(record, "asker_id", where)
         if asker_id not in member_ids:
             raise DatasetError(f"{where}: asker_id {asker_id!r} is not in {MEMBERS_FILE}")
-        language = record.get("language")
-        if language is not None and not isinstance(language, str):
-            raise DatasetError(f"{where}: field 'language' must be a string or null")
         questions.append(
             DatasetQuestion(
                 id=question_id,
@@ -165,7 +163,7 @@ def _questions(path: Path, member_ids: set[str]) -> tuple[DatasetQuestion, ...]:
                 title=_text(record, "title", where),
                 body=_text(record, "body", where, required=False),
                 tags=_strings(record, "tags", where),
-                language=language,
+                language=_optional_text(record, "language", where),
             )
         )
     return tuple(questions)

@@ -19,7 +19,7 @@ score     = relevance * (1 + feedback_bonus * feedback_prior) * (1 - load_penalt
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -467,23 +467,22 @@ def _suggested_member(candidate: Candidate) -> SuggestedMember:
     )
 
 
+# Each component of an ablation, switched off.
+_SWITCHED_OFF: dict[str, Callable[[Weights], Weights]] = {
+    "dense": lambda weights: replace(weights, dense=0.0),
+    "lexical": lambda weights: replace(weights, lexical=0.0),
+    "tags": lambda weights: replace(weights, tags=0.0, tags_text=0.0),
+    "context": lambda weights: replace(weights, state=0.0, size=0.0),
+    "state": lambda weights: replace(weights, state=0.0),
+    "size": lambda weights: replace(weights, size=0.0),
+    "load": lambda weights: replace(weights, load_penalty=0.0),
+    "feedback": lambda weights: replace(weights, feedback_bonus=0.0),
+}
+
+
 def without(weights: Weights, component: str) -> Weights:
     """The weights with one component switched off (for ablations)."""
-    names = {"dense", "lexical", "tags", "state", "size"}
-    if component == "tags":
-        return replace(weights, tags=0.0, tags_text=0.0)
-    if component == "context":
-        return replace(weights, state=0.0, size=0.0)
-    if component == "load":
-        return replace(weights, load_penalty=0.0)
-    if component == "feedback":
-        return replace(weights, feedback_bonus=0.0)
-    if component == "dense":
-        return replace(weights, dense=0.0)
-    if component == "lexical":
-        return replace(weights, lexical=0.0)
-    if component == "state":
-        return replace(weights, state=0.0)
-    if component == "size":
-        return replace(weights, size=0.0)
-    raise ValueError(f"unknown component {component!r}: use one of {sorted(names)}")
+    switch_off = _SWITCHED_OFF.get(component)
+    if switch_off is None:
+        raise ValueError(f"unknown component {component!r}: use one of {sorted(_SWITCHED_OFF)}")
+    return switch_off(weights)

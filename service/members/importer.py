@@ -152,41 +152,30 @@ async def _write_batch(
     member_ids: list[UUID] = []
     new: list[repository.NewMember] = []
     for member in members:
-        municipality_id = places[(fold(member.municipality), fold(member.state))]
+        row = repository.MemberRow(
+            municipality_id=places[(fold(member.municipality), fold(member.state))],
+            name=member.name,
+            email=member.email,
+            role=member.role,
+            expertise=member.expertise,
+            languages=member.languages,
+            accepting_requests=member.accepting_requests,
+            max_open_requests=member.max_open_requests,
+        )
         member_id = existing.get(member.id) if member.id is not None else None
         if member_id is None:
             member_id = uuid4()
             new.append(
                 repository.NewMember(
                     id=member_id,
-                    municipality_id=municipality_id,
-                    name=member.name,
-                    email=member.email,
-                    role=member.role,
-                    expertise=member.expertise,
-                    languages=member.languages,
-                    accepting_requests=member.accepting_requests,
-                    max_open_requests=member.max_open_requests,
+                    row=row,
                     # A token nobody knows: the coordinator issues a real one through the API.
                     token_hash=auth.hash_token(secrets.token_urlsafe(32)),
                     external_id=member.id,
                 )
             )
         else:
-            await repository.update_member(
-                conn,
-                member_id,
-                repository.MemberChanges(
-                    municipality_id=municipality_id,
-                    name=member.name,
-                    email=member.email,
-                    role=member.role,
-                    expertise=member.expertise,
-                    languages=member.languages,
-                    accepting_requests=member.accepting_requests,
-                    max_open_requests=member.max_open_requests,
-                ),
-            )
+            await repository.update_member(conn, member_id, repository.MemberChanges.whole(row))
         member_ids.append(member_id)
     if new:
         await repository.insert_members(conn, new)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 import numpy as np
@@ -107,10 +107,9 @@ async def upsert_municipalities(
 
 
 @dataclass(frozen=True, slots=True)
-class NewMember:
-    """A member row to insert (the id is chosen by the caller, so batches need no RETURNING)."""
+class MemberRow:
+    """A member's own columns, as a new member or an import writes them whole."""
 
-    id: UUID
     municipality_id: UUID
     name: str
     email: str | None
@@ -119,6 +118,14 @@ class NewMember:
     languages: Sequence[str]
     accepting_requests: bool
     max_open_requests: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewMember:
+    """A member to insert (the id is chosen by the caller, so batches need no RETURNING)."""
+
+    id: UUID
+    row: MemberRow
     token_hash: bytes
     external_id: str | None = None
 
@@ -133,51 +140,20 @@ async def insert_members(conn: Connection, members: Sequence[NewMember]) -> None
         [
             (
                 member.id,
-                member.municipality_id,
-                member.name,
-                member.email,
-                member.role,
-                member.expertise,
-                list(member.languages),
-                member.accepting_requests,
-                member.max_open_requests,
+                member.row.municipality_id,
+                member.row.name,
+                member.row.email,
+                member.row.role,
+                member.row.expertise,
+                list(member.row.languages),
+                member.row.accepting_requests,
+                member.row.max_open_requests,
                 member.token_hash,
                 member.external_id,
             )
             for member in members
         ],
     )
-
-
-async def insert_member(
-    conn: Connection,
-    *,
-    municipality_id: UUID,
-    name: str,
-    email: str,
-    role: str,
-    expertise: str,
-    languages: Sequence[str],
-    accepting_requests: bool,
-    max_open_requests: int,
-    token_hash: bytes,
-    external_id: str | None = None,
-) -> UUID:
-    member = NewMember(
-        id=uuid4(),
-        municipality_id=municipality_id,
-        name=name,
-        email=email,
-        role=role,
-        expertise=expertise,
-        languages=languages,
-        accepting_requests=accepting_requests,
-        max_open_requests=max_open_requests,
-        token_hash=token_hash,
-        external_id=external_id,
-    )
-    await insert_members(conn, [member])
-    return member.id
 
 
 async def member_id_for_external_id(conn: Connection, external_id: str) -> UUID | None:
@@ -265,6 +241,20 @@ class MemberChanges:
     accepting_requests: bool | None = None
     max_open_requests: int | None = None
     municipality_id: UUID | None = None
+
+    @classmethod
+    def whole(cls, row: MemberRow) -> MemberChanges:
+        """Every column of ``row`` (an e-mail address it lacks is kept)."""
+        return cls(
+            name=row.name,
+            email=row.email,
+            role=row.role,
+            expertise=row.expertise,
+            languages=row.languages,
+            accepting_requests=row.accepting_requests,
+            max_open_requests=row.max_open_requests,
+            municipality_id=row.municipality_id,
+        )
 
 
 async def update_member(conn: Connection, member_id: UUID, changes: MemberChanges) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import SecretStr
 
@@ -67,8 +67,8 @@ async def create_member(
         state=data.municipality.state,
         kind=data.municipality.kind,
     )
-    member_id = await repository.insert_member(
-        conn,
+    member_id = uuid4()
+    row = repository.MemberRow(
         municipality_id=municipality_id,
         name=data.name,
         email=data.email,
@@ -77,7 +77,9 @@ async def create_member(
         languages=data.languages,
         accepting_requests=data.accepting_requests,
         max_open_requests=data.max_open_requests,
-        token_hash=auth.hash_token(token),
+    )
+    await repository.insert_members(
+        conn, [repository.NewMember(id=member_id, row=row, token_hash=auth.hash_token(token))]
     )
     await repository.replace_tags(conn, member_id, tag_pairs(data.tags))
     await repository.replace_passages(

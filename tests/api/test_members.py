@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers.api import create_member, member_payload
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, object] = response.json()
-    assert body["status"] == status
-    assert {"type", "title", "status"} <= body.keys()
-    return body
+from tests.helpers.api import assert_problem, create_member, member_payload
 
 
 class TestCreateMember:

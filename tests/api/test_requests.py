@@ -6,14 +6,8 @@ from typing import Any
 
 import httpx
 
-from tests.helpers.api import CreatedMember, ask, assert_problem, create_member
+from tests.helpers.api import EXPERTISE, QUESTION, ask, assert_problem, create_member, invite
 from tests.helpers.database import TransactionPool
-
-EXPERTISE = (
-    "Ich habe einen Bürgerrat mit ausgelosten Einwohnerinnen und Einwohnern organisiert und "
-    "die Empfehlungen in den Gemeinderat eingebracht."
-)
-QUESTION = {"title": "Bürgerrat per Los", "body": "Wie habt ihr einen Bürgerrat ausgelost?"}
 
 
 async def setup(client: httpx.AsyncClient, **peer_fields: Any) -> dict[str, Any]:
@@ -27,16 +21,6 @@ async def setup(client: httpx.AsyncClient, **peer_fields: Any) -> dict[str, Any]
     )
     question = await ask(client, asker, **QUESTION)
     return {"asker": asker, "peer": peer, "question": question}
-
-
-async def invite(
-    client: httpx.AsyncClient, asker: CreatedMember, question: dict[str, Any], *ids: str
-) -> httpx.Response:
-    return await client.post(
-        f"/v1/questions/{question['id']}/requests",
-        json={"member_ids": list(ids), "message": "Hättest du Zeit für ein Gespräch?"},
-        headers=asker.headers,
-    )
 
 
 async def invited(client: httpx.AsyncClient, **peer_fields: Any) -> dict[str, Any]:

@@ -21,6 +21,17 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
+def serve(port: int, env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
+    """``peerconsult serve --port PORT OPTIONS`` in the background, quietly, with exactly
+    ``env`` as its environment."""
+    return subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), *options],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (the OS just handed it out and it is closed again)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

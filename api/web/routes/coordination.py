@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from api.deps import Conn, EmbedderDep
 from api.web import forms, messages
 from api.web.rendering import WebRoute, redirect, render
+from api.web.routes.profile import payload as profile_payload
 from api.web.routes.profile import profile_values, submitted_values
 from api.web.session import CheckedForm, CoordinatorVisitor
 from models.members import DEFAULT_MAX_OPEN_REQUESTS, Member, MemberCreate, MemberUpdate
@@ -77,21 +77,14 @@ def _submitted(form: FormData) -> dict[str, Any]:
 
 
 def _payload(values: dict[str, Any]) -> dict[str, Any]:
-    """The body the API would get for this form."""
+    """The body the API would get for this form: a profile's, and the municipality."""
     return {
-        "name": values["name"],
-        "email": values["email"],
+        **profile_payload(values),
         "municipality": {
             "name": values["municipality_name"],
             "state": values["municipality_state"],
             "kind": values["municipality_kind"].strip() or None,
         },
-        "role": values["role"],
-        "expertise": values["expertise"],
-        "tags": values["tags"],
-        "languages": forms.split_list(values["languages"]),
-        "accepting_requests": values["accepting_requests"],
-        "max_open_requests": values["max_open_requests"].strip(),
     }
 
 
@@ -146,24 +139,25 @@ async def create_member(
 ) -> Response:
     """Create a member through the same service call as POST /v1/members; show the token once."""
     values = _submitted(form)
-    errors = messages.FormErrors()
-    try:
-        data = MemberCreate.model_validate(_payload(values))
-        async with conn.transaction():
-            member, token = await members_service.create_member(conn, embedder, data)
-    except ValidationError as exc:
-        errors = messages.validation_errors(exc)
-        status_code = 422
-    except Conflict as exc:
-        errors.add("email", messages.domain_message(exc))
-        status_code = 409
-    else:
-        return render(
-            request, "member_token.html", {"member": member, "token": token, "created": True}
-        )
-    return await _form_page(
-        request, conn, member=None, values=values, errors=errors, status_code=status_code
+    created = await forms.submit(
+        conn,
+        lambda: members_service.create_member(
+            conn, embedder, MemberCreate.model_validate(_payload(values))
+        ),
+        field="email",
+        refusals=(Conflict,),
     )
+    if isinstance(created, forms.Refused):
+        return await _form_page(
+            request,
+            conn,
+            member=None,
+            values=values,
+            errors=created.errors,
+            status_code=created.status_code,
+        )
+    member, token = created
+    return render(request, "member_token.html", {"member": member, "token": token, "created": True})
 
 
 async def _existing(conn: Conn, visitor: CoordinatorVisitor, member_id: str) -> Member:
@@ -193,28 +187,28 @@ async def save_member(
     """Save through the same service call as PATCH /v1/members/{id}."""
     member = await _existing(conn, visitor, member_id)
     values = _submitted(form)
-    errors = messages.FormErrors()
-    try:
-        update = MemberUpdate.model_validate(_payload(values))
-        async with conn.transaction():
-            await members_service.update_member(
-                conn,
-                embedder,
-                visitor.principal,
-                members_service.parse_member_id(member_id),
-                update,
-            )
-    except ValidationError as exc:
-        errors = messages.validation_errors(exc)
-        status_code = 422
-    except Conflict as exc:
-        errors.add("email", messages.domain_message(exc))
-        status_code = 409
-    else:
-        return redirect("/koordination", notice="gespeichert")
-    return await _form_page(
-        request, conn, member=member, values=values, errors=errors, status_code=status_code
+    saved = await forms.submit(
+        conn,
+        lambda: members_service.update_member(
+            conn,
+            embedder,
+            visitor.principal,
+            members_service.parse_member_id(member_id),
+            MemberUpdate.model_validate(_payload(values)),
+        ),
+        field="email",
+        refusals=(Conflict,),
     )
+    if isinstance(saved, forms.Refused):
+        return await _form_page(
+            request,
+            conn,
+            member=member,
+            values=values,
+            errors=saved.errors,
+            status_code=saved.status_code,
+        )
+    return redirect("/koordination", notice="gespeichert")
 
 
 @router.post("/koordination/mitglieder/{member_id}/zugang")

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from api.deps import Conn, EmbedderDep
 from api.web import forms, messages
@@ -49,20 +48,18 @@ def submitted_values(form: Any) -> dict[str, Any]:
     }
 
 
-def update_from(values: dict[str, Any]) -> MemberUpdate:
-    """The MemberUpdate the API would get for this form (raises ValidationError)."""
-    return MemberUpdate.model_validate(
-        {
-            "name": values["name"],
-            "email": values["email"],
-            "role": values["role"],
-            "expertise": values["expertise"],
-            "tags": values["tags"],
-            "languages": forms.split_list(values["languages"]),
-            "accepting_requests": values["accepting_requests"],
-            "max_open_requests": values["max_open_requests"].strip(),
-        }
-    )
+def payload(values: dict[str, Any]) -> dict[str, Any]:
+    """The body ``PATCH /v1/members/{id}`` would get for this form."""
+    return {
+        "name": values["name"],
+        "email": values["email"],
+        "role": values["role"],
+        "expertise": values["expertise"],
+        "tags": values["tags"],
+        "languages": forms.split_list(values["languages"]),
+        "accepting_requests": values["accepting_requests"],
+        "max_open_requests": values["max_open_requests"].strip(),
+    }
 
 
 async def _page(
@@ -105,21 +102,23 @@ async def save_profile(
     form: CheckedForm,
 ) -> Response:
     """Save the profile through the same service call as PATCH /v1/members/{id}."""
-    member = await members_service.get_member(conn, visitor.principal, visitor.principal.member_id)
+    principal = visitor.principal
+    member = await members_service.get_member(conn, principal, principal.member_id)
     values = submitted_values(form)
-    try:
-        update = update_from(values)
-    except ValidationError as exc:
+    saved = await forms.submit(
+        conn,
+        lambda: members_service.update_member(
+            conn,
+            embedder,
+            principal,
+            principal.member_id,
+            MemberUpdate.model_validate(payload(values)),
+        ),
+        field="email",
+        refusals=(Conflict,),
+    )
+    if isinstance(saved, forms.Refused):
         return await _page(
-            request, conn, member, values, errors=messages.validation_errors(exc), status_code=422
+            request, conn, member, values, errors=saved.errors, status_code=saved.status_code
         )
-    try:
-        async with conn.transaction():
-            await members_service.update_member(
-                conn, embedder, visitor.principal, visitor.principal.member_id, update
-            )
-    except Conflict as exc:
-        errors = messages.FormErrors()
-        errors.add("email", messages.domain_message(exc))
-        return await _page(request, conn, member, values, errors=errors, status_code=409)
     return redirect("/profil", notice="profil")

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from api.deps import Conn, EmbedderDep, SettingsDep
 from api.web import forms, messages
@@ -70,19 +69,23 @@ async def ask(
         "body": forms.text(form, "body"),
         "tags": forms.texts(form, "tags"),
     }
-    try:
-        data = QuestionCreate.model_validate(values)
-    except ValidationError as exc:
+    asked = await forms.submit(
+        conn,
+        lambda: questions_service.ask(
+            conn, embedder, visitor.principal, QuestionCreate.model_validate(values)
+        ),
+        field="body",
+    )
+    if isinstance(asked, forms.Refused):
         return await _ask_page(
             request,
             conn,
             visitor,
             values=values,
-            errors=messages.validation_errors(exc),
-            status_code=422,
+            errors=asked.errors,
+            status_code=asked.status_code,
         )
-    question = await questions_service.ask(conn, embedder, visitor.principal, data)
-    return redirect(f"/fragen/{question.id}")
+    return redirect(f"/fragen/{asked.id}")
 
 
 async def _question_page(
@@ -149,35 +152,30 @@ async def invite(
     question = await questions_service.get_question(conn, visitor.principal, parsed)
     chosen = forms.texts(form, "member_ids")
     message = forms.text(form, "message")
-    errors = messages.FormErrors()
-    try:
-        data = RequestCreate.model_validate(
-            {"member_ids": chosen, "message": message.strip() or None}
-        )
-        async with conn.transaction():
-            await requests_service.invite(
-                conn,
-                visitor.principal,
-                parsed,
-                data,
-                expiry_days=settings.request_expiry_days,
-                notifications=settings.smtp_url is not None,
-            )
-    except ValidationError as exc:
-        errors = messages.validation_errors(exc)
-        status_code = 422
-    except DomainError as exc:
-        errors.add("member_ids", messages.domain_message(exc))
-        status_code = exc.status
-    else:
-        return redirect("/anfragen", notice="eingeladen")
-    return await _question_page(
-        request,
+    invited = await forms.submit(
         conn,
-        visitor,
-        question,
-        chosen=chosen,
-        message=message,
-        errors=errors,
-        status_code=status_code,
+        lambda: requests_service.invite(
+            conn,
+            visitor.principal,
+            parsed,
+            RequestCreate.model_validate(
+                {"member_ids": chosen, "message": message.strip() or None}
+            ),
+            expiry_days=settings.request_expiry_days,
+            notifications=settings.smtp_url is not None,
+        ),
+        field="member_ids",
+        refusals=(DomainError,),
     )
+    if isinstance(invited, forms.Refused):
+        return await _question_page(
+            request,
+            conn,
+            visitor,
+            question,
+            chosen=chosen,
+            message=message,
+            errors=invited.errors,
+            status_code=invited.status_code,
+        )
+    return redirect("/anfragen", notice="eingeladen")
