@@ -5,7 +5,7 @@ wakes up accepts every connection waiting. Connections that arrive together, as 
 or a group of clients opens them, all end up with one worker, which then serves them on its
 own while the others idle: with 16 keep-alive clients and 2 workers on 2 cores, one worker did
 all the work, 1.48 cores were busy and 16 clients got 1.33 times the throughput of one
-(measured 2026-12-02, docs/performance.md). Here every worker binds its own socket to the same
+(docs/performance.md, "Workers"). Here every worker binds its own socket to the same
 address with ``SO_REUSEPORT``, and the kernel spreads new connections over the workers'
 sockets (by a hash of the client's address and port): the same 16 clients were served by both
 workers, 1.81 cores busy, 1.71 times the throughput of one.

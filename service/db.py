@@ -40,12 +40,12 @@ def embedded_settings(memory_bytes: int | None = None) -> dict[str, str]:
       With the default 128 MB, the passage table and its HNSW index (about 400 MB at 10,000
       members) did not fit, and every question read its pages again from the operating
       system's cache: retrieval and candidate loading took 15.5 ms instead of 11.3 ms a
-      question at 10,000 members (measured in one process, docs/performance.md).
+      question at 10,000 members, measured in one process.
     * ``jit`` off: questions are short queries, for which compiling costs more than it saves.
     * ``max_wal_size`` 4 GB instead of 1 GB: an import of 100,000 members writes 3-4 GB of
       WAL, which at 1 GB forced 9 checkpoints, each followed by full-page images of the pages
       written again: 131,276 of them (1 GB of the WAL), 23,044 after 3 checkpoints at 4 GB
-      (measured on the import's writes alone, docs/performance.md, 2026-12-03). The WAL grows
+      (measured on the import's writes alone). The WAL grows
       to that size only while so much is written; later checkpoints remove what is not needed.
     """
     if memory_bytes is None:

@@ -8,7 +8,8 @@ passages are flagged (``searched``), and the index holds only those: at 10,000 s
 members 49,608 of 89,391 passages, built in 18.3 s instead of 32.5 s, with recall@50 0.980
 instead of 0.963 at the breadth in use (100 questions); the judged development set inside
 that network gave nDCG@5 0.619 / Recall@10 0.687 / MRR 0.781 against 0.622 / 0.687 / 0.781
-(docs/performance.md). The ranker still scores every passage of a candidate.
+(docs/performance.md, "The vector index"). The ranker still scores every passage of a
+candidate.
 
 (An index over the sentences alone was tried before and reverted: sentences repeat across a
 large network, and its recall fell to 0.88. Windows are nearly all distinct.)

@@ -6,7 +6,7 @@ gave recall@50 0.953 / 0.975 at breadth 200 (a question finding none of its 50 n
 build) and needed 400 for 0.987-0.993; built with 128 it gives 0.986 at 200 and 0.989 at 250,
 no question below 0.88, for 286 s of building instead of 200. Networks of 25,000 members or more
 are now searched 250 wide (``service.db.HNSW_EF_SEARCH``), about 3 ms less a question at
-100,000 (docs/performance.md, 2026-12-03, late morning). Since a profile's passages are composed
+100,000 (docs/performance.md, "The vector index"). Since a profile's passages are composed
 from its sentences, an import has the time for the longer build (it runs at 1.4 times the raw
 embedder's speed at 100,000 members).
 

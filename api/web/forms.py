@@ -55,8 +55,8 @@ async def submit(
     conn: Connection,
     work: Callable[[], Awaitable[T]],
     *,
-    field: str,
     refusals: tuple[type[DomainError], ...] = (),
+    field: str = "form",
 ) -> T | Refused:
     """``work`` (reading the form into the API's schema and calling the service) in a
     savepoint of its own, so a refused form writes nothing. Invalid fields are refused with

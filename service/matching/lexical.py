@@ -9,7 +9,8 @@ current question, which is what TF-IDF fitted on the pool of candidates would gi
 
 Everything here is vectorized with numpy and costs O(characters of the candidates), since it
 runs for every question: the n-grams of all texts not yet cached are hashed in one pass, and
-the similarity is computed on the sparse entries only (docs/performance.md).
+the similarity is computed on the sparse entries only (docs/performance.md, "How a question
+is answered").
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ def _tfidf(queries: _Stacked, documents: _Stacked) -> npt.NDArray[np.float64]:
     frequencies, query weights and dot products are all counted over those numbers. Counting
     into arrays over all 2**20 columns (8 MB zeroed and read back scattered, for every question)
     took as long in a loop of questions, and longer in the service, where the embedding has
-    just evicted the caches (docs/performance.md, "2026-12-02, evening")."""
+    just evicted the caches."""
     n_queries, n_documents = queries.size, documents.size
     result = np.zeros((n_queries, n_documents), dtype=np.float64)
     if n_queries == 0 or n_documents == 0:

@@ -3,7 +3,7 @@
 Inserting a passage into an HNSW graph costs a search of the graph and writes to its neighbours'
 pages; building the graph in memory after the rows are in costs a fraction of that (measured:
 an import of 1,000 synthetic members ran at 0.39x the raw embedder's speed with the index
-maintained row by row, at 0.76x with the index built at the end; see docs/performance.md). So
+maintained row by row, at 0.76x with the index built at the end; docs/performance.md). So
 an import that brings at least as many members as the network has (the first import, a move)
 sets the indexes aside and builds them at the end, as pgvector's documentation advises for
 loading. While they are away, retrieval still works, by exact search.

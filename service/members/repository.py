@@ -337,7 +337,7 @@ async def replace_passages_of_many(
     of the sentences (the expertise) are stored as the member's terms, for the lexical
     candidate channel (migration 0008). Vectors go in by binary COPY, which costs the server
     a fifth less than a pipelined INSERT a row (measured on an import's writes alone:
-    docs/performance.md, 2026-12-03)."""
+    docs/performance.md, "The bulk path")."""
     member_ids = [member_id for member_id, _, _ in members]
     await conn.execute("DELETE FROM passage WHERE member_id = ANY($1::uuid[])", member_ids)
     await conn.execute("DELETE FROM member_centroid WHERE member_id = ANY($1::uuid[])", member_ids)

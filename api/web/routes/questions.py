@@ -74,7 +74,6 @@ async def ask(
         lambda: questions_service.ask(
             conn, embedder, visitor.principal, QuestionCreate.model_validate(values)
         ),
-        field="body",
     )
     if isinstance(asked, forms.Refused):
         return await _ask_page(
