@@ -17,7 +17,6 @@ The embedding model is ``FakeEmbedder`` unless a test asks for the real one: wit
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -33,12 +32,10 @@ from api.app import create_app
 from service import db
 from service.embedding import Embedder, load_embedder
 from tests.helpers.app import COORDINATOR, make_settings
-from tests.helpers.database import TEMPLATE, TransactionPool, copy_of_template, with_database
+from tests.helpers.database import TEMPLATE, TransactionPool, own_database, with_database
 from tests.helpers.embedder import FakeEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-RUN_DATABASE = "peerconsult_test_run"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,14 +78,14 @@ async def template_url(server_url: str) -> AsyncIterator[str]:
 @pytest_asyncio.fixture(scope="session")
 async def run_database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
     """The run's database, which tests share inside transactions of their own."""
-    async with copy_of_template(server_url, f"{RUN_DATABASE}_{secrets.token_hex(4)}") as url:
+    async with own_database(server_url, template=TEMPLATE) as url:
         yield url
 
 
 @pytest_asyncio.fixture
 async def own_database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
     """A fresh, migrated database of this test's own, for work that must really commit."""
-    async with copy_of_template(server_url, f"peerconsult_test_{secrets.token_hex(6)}") as url:
+    async with own_database(server_url, template=TEMPLATE) as url:
         yield url
 
 

@@ -5,7 +5,6 @@ examples per operation so the suite stays fast."""
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from schemathesis import Case
 from schemathesis.core.result import Ok
 
 from tests.helpers.app import ADMIN_TOKEN
-from tests.helpers.database import copy_of_template
+from tests.helpers.database import TEMPLATE, own_database
 from tests.helpers.processes import free_port, serve, wait_until_healthy
 
 
@@ -32,7 +31,7 @@ class LiveServer:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def live_database(server_url: str, template_url: str) -> AsyncIterator[str]:
-    async with copy_of_template(server_url, f"peerconsult_test_{secrets.token_hex(6)}") as url:
+    async with own_database(server_url, template=TEMPLATE) as url:
         yield url
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import secrets
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -21,7 +20,7 @@ from service.matching.types import Candidate, Query
 from service.members import bulk, importer
 from service.questions import repository as questions
 from service.questions import service as questions_service
-from tests.helpers.database import with_database
+from tests.helpers.database import own_database
 
 # A suggestion as a person sees it: who, how good, which passage.
 Shown = tuple[str, float, str | None]
@@ -32,14 +31,8 @@ TOAST_SIZE = "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE relname
 @pytest_asyncio.fixture
 async def empty_url(server_url: str) -> AsyncIterator[str]:
     """A database without any schema, for migrating step by step."""
-    name = f"peerconsult_test_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield with_database(server_url, name)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with own_database(server_url) as url:
+        yield url
 
 
 async def passages(url: str) -> list[tuple[str, int, str]]:
@@ -249,6 +242,8 @@ async def test_the_dense_channel_searches_the_windows_and_one_sentence_profiles(
             found = []
             for exact in (False, True):
                 async with conn.transaction():
+                    # Planned anew under each setting (the connections keep one plan).
+                    await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
                     await conn.execute(f"SET LOCAL enable_indexscan = {'off' if exact else 'on'}")
                     await conn.execute("SET LOCAL enable_sort = off")  # the index, if it can
                     nearest = await questions.nearest_passages(

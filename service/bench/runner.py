@@ -348,7 +348,7 @@ async def _index_recall(pool: asyncpg.Pool, embedder: Embedder, texts: Sequence[
                     breadth=questions_service.SEARCH_BREADTH,
                 )
                 # Both searches are the same prepared statement. Planned once for all
-                # parameters (as a question's transaction plans its statements), the plan made
+                # parameters (as the service's connections plan every statement), the plan made
                 # under whichever of the two settings came first would serve both: exact search
                 # would then run the index scan (or the reverse) and the recall read 1.0. Each
                 # is planned anew.

@@ -163,15 +163,10 @@ LIMIT $3
 # The asker's context, and what a large network's text channels bring in, in one round trip
 # (run while the question is embedded):
 #
-# * the asker's municipality, Land and kind; the network's size from the planner's statistics
+# * the asker's Land and municipality kind; the network's size from the planner's statistics
 #   (free; counted only while ``member`` was never analyzed);
 # * in a network below $3 members, the HNSW search breadth $2 for the rest of the transaction
 #   (``set_config(..., true)``; outside a transaction the connection's default stays);
-# * for the rest of the transaction, one plan for every question (``plan_cache_mode``): each
-#   step of the question's statements is an index lookup bounded by the parameters, so one
-#   generic plan serves every question, but PostgreSQL cannot tell from a LIMIT given as a
-#   parameter, and planned the candidate statement anew for each question (1.7 ms of 8.6;
-#   6.8 ms with the one plan, 150 synthetic questions on 10,000 members);
 # * in a network of more than $4 members, ``text_members``: the members of the tag channel
 #   (those holding a question tag, $5, that at most $6 members hold) and of the word channel
 #   (at most $9 members sharing the question's most distinctive words, a word of the question
@@ -192,10 +187,9 @@ WITH network AS (
                 ELSE c.reltuples::bigint END AS size
     FROM pg_class c WHERE c.oid = 'member'::regclass
 )
-SELECT mu.id AS municipality_id, mu.state, mu.kind, network.size AS network_size,
+SELECT mu.state, mu.kind, network.size AS network_size,
        CASE WHEN network.size < $3::bigint
             THEN set_config('hnsw.ef_search', $2::int::text, true) END AS search_breadth,
-       set_config('plan_cache_mode', 'force_generic_plan', true) AS plan_cache_mode,
        CASE WHEN network.size > $4::bigint THEN ARRAY(
             SELECT t.member_id FROM member_tag t
             WHERE t.tag_key = ANY(ARRAY(
@@ -314,7 +308,8 @@ class SearchBreadth:
 
 @dataclass(frozen=True, slots=True)
 class AskerContext:
-    municipality_id: UUID
+    """The asker's Land and municipality kind, and the network's size."""
+
     state: str
     kind: str | None
     network_size: int
@@ -359,7 +354,6 @@ async def asker_context(
     if record is None:
         return None
     return AskerContext(
-        municipality_id=record["municipality_id"],
         state=record["state"],
         kind=record["kind"],
         network_size=record["network_size"],

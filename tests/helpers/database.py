@@ -25,12 +25,18 @@ def with_database(url: str, name: str) -> str:
 
 
 @asynccontextmanager
-async def copy_of_template(server_url: str, name: str) -> AsyncIterator[str]:
-    """A fresh copy of the migrated template database (the conftest's ``template_url``),
-    dropped afterwards."""
+async def own_database(server_url: str, *, template: str | None = None) -> AsyncIterator[str]:
+    """A database of its own on the server, a copy of ``template`` (the conftest's migrated
+    ``TEMPLATE``) or empty, dropped afterwards."""
+    name = f"peerconsult_test_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(server_url)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
+        if template is None:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        else:
+            await admin.execute(
+                f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY'
+            )
         yield with_database(server_url, name)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

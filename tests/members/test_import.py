@@ -97,6 +97,8 @@ class TestBulkImport:
             async with conn.transaction():
                 # A small table would be sorted; without sorting, only the index can order.
                 await conn.execute("SET LOCAL enable_sort = off")
+                # Planned anew under each setting (the connections keep one plan).
+                await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
                 vector = np.asarray(query, dtype=np.float32)
                 nearest_plan = await explain(
                     conn, questions.NEAREST_PASSAGES, embedder.name, vector, 10
@@ -112,6 +114,7 @@ class TestBulkImport:
             assert INDEX in nearest_plan
             assert INDEX in candidates_plan
             async with conn.transaction():
+                await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
                 await conn.execute("SET LOCAL enable_indexscan = off")
                 exact = await questions.nearest_passages(
                     conn, model=embedder.name, query_vector=query, limit=10
