@@ -38,12 +38,6 @@ from tests.helpers.embedder import FakeEmbedder
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "real_model: the application embeds with the real model, not the fake"
-    )
-
-
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
     configured = os.environ.get("TEST_DATABASE_URL")
