@@ -12,11 +12,11 @@ from datetime import timedelta
 import asyncpg
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
 from api import errors, web
 from api.access_log import AccessLog
+from api.middleware import MethodsOfPath, RetryAbortedTransactions, WholeBody
 from api.routes import health, members, questions, requests
 from service import db, housekeeping
 from service.config import Settings
@@ -24,53 +24,6 @@ from service.embedding import Embedder, cpu_count, load_embedder
 from service.notifications import SmtpSettings, run_sender
 
 log = logging.getLogger(__name__)
-
-
-class BodySizeLimit:
-    """413 for request bodies over the limit, whether announced by Content-Length or not."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    too_large = int(value) > self.max_bytes
-                except ValueError:
-                    too_large = False
-                if too_large:
-                    await self._reject(scope, receive, send)
-                    return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await self._reject(scope, receive, send)
-
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = errors.problem_response(
-            413, f"The request body is larger than {self.max_bytes} bytes."
-        )
-        await response(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def create_app(
@@ -166,7 +119,11 @@ def create_app(
     app.include_router(requests.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Added innermost first: retries of aborted transactions, the body read whole, HEAD and
+    # OPTIONS, the access log.
+    app.add_middleware(RetryAbortedTransactions)
+    app.add_middleware(WholeBody, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MethodsOfPath)
     app.add_middleware(AccessLog)
     return app
 

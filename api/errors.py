@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.paths import allow_header, allowed_methods
 from models.problems import FieldError, Problem
 from service import throttle
 from service.db import DatabaseUnavailable
@@ -130,10 +131,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            # Every method of the path, not only the one route the framework tried.
+            headers["Allow"] = allow_header(allowed_methods(request.scope))
         return problem_response(
-            exc.status_code,
-            str(exc.detail) if exc.detail else None,
-            headers=dict(exc.headers) if exc.headers else None,
+            exc.status_code, str(exc.detail) if exc.detail else None, headers=headers or None
         )
 
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
@@ -148,5 +151,7 @@ def install(app: FastAPI) -> None:
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         if is_database_down(exc):
             return await database_down(request, exc)
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        # The route template, never the concrete path (it holds ids).
+        route = getattr(request.scope.get("route"), "path", "(no route)")
+        log.exception("unexpected error on %s %s", request.method, route)
         return problem_response(500, "An unexpected error occurred.")

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 MAX_TAGS = 30
 MAX_QUESTION_TAGS = 10
@@ -30,17 +40,52 @@ class Text(BaseModel):
 
 
 class Input(Text):
-    """Request bodies: unknown fields are an error, strings are trimmed."""
+    """Request bodies: unknown fields are an error, strings are trimmed, and types are strict
+    (``"true"`` is no boolean, ``true`` and ``"5"`` no integer: ``Integer``). The web forms,
+    whose fields are all text, validate with ``strict=False`` and read numbers themselves."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+def _number(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+# An integer as JSON Schema has it: a number without a fraction (``3`` or ``3.0``), never a
+# string or a truth value. Strict validation alone refused ``3.0``, which the schema allows.
+Integer = Annotated[int, Field(strict=False), BeforeValidator(_number)]
+
+
+# No NUL character (PostgreSQL cannot store one): the validator above says so in words, this
+# pattern tells the OpenAPI schema, so that generated input and the server agree.
+NO_NUL = r"^[^\x00]*$"
+_INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+
+
+def visible(value: str) -> str:
+    """A required text holds something to read, not only spaces or invisible characters (a
+    zero-width space is not a profile)."""
+    if not any(unicodedata.category(char) not in _INVISIBLE for char in value):
+        raise ValueError("must contain visible characters")
+    return value
+
+
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL),
+    AfterValidator(visible),
+]
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=NO_NUL),
+    AfterValidator(visible),
+]
 Language = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
 ]

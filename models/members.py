@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from models.common import (
     MAX_LANGUAGES,
     MAX_TAGS,
+    NO_NUL,
     Input,
+    Integer,
     Language,
     Output,
     ShortText,
     Tag,
+    visible,
 )
 
 Expertise = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000, pattern=NO_NUL),
+    AfterValidator(visible),
 ]
-Role = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Role = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=NO_NUL)]
 # How many open requests (pending invitations, accepted consultations without feedback) a
 # member takes at most, unless they say otherwise: the database's default too.
 DEFAULT_MAX_OPEN_REQUESTS = 3
-MaxOpenRequests = Annotated[int, Field(ge=0, le=100)]
+MaxOpenRequests = Annotated[Integer, Field(ge=0, le=100)]
 MunicipalityKind = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=NO_NUL),
+    AfterValidator(visible),
 ]
 
 
@@ -73,8 +80,23 @@ class MemberCreate(Input):
     max_open_requests: MaxOpenRequests = DEFAULT_MAX_OPEN_REQUESTS
 
 
+def _without_null(schema: dict[str, Any]) -> None:
+    """The schema of a partial update: a field may be left out, but not sent as null (the
+    fields are optional in Python only so that a field left out can be told apart)."""
+    for field in schema.get("properties", {}).values():
+        options = [option for option in field.get("anyOf", []) if option != {"type": "null"}]
+        if len(options) == 1:
+            del field["anyOf"]
+            field.update(options[0])
+        elif options:
+            field["anyOf"] = options
+        field.pop("default", None)
+
+
 class MemberUpdate(Input):
     """Partial update: only the fields sent change. ``municipality``: coordinator only."""
+
+    model_config = ConfigDict(json_schema_extra=_without_null)
 
     name: ShortText | None = None
     email: EmailStr | None = Field(default=None, max_length=254)

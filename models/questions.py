@@ -7,11 +7,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from models.common import MAX_QUESTION_TAGS, Input, Output, ShortText, Tag
+from models.common import MAX_QUESTION_TAGS, NO_NUL, Input, Integer, Output, ShortText, Tag, visible
 from models.members import Municipality, _unique
 
 QuestionBody = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000, pattern=NO_NUL),
+    AfterValidator(visible),
 ]
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 50
@@ -23,7 +25,7 @@ class QuestionCreate(Input):
     tags: Annotated[list[Tag], Field(max_length=MAX_QUESTION_TAGS), AfterValidator(_unique)] = (
         Field(default_factory=list)
     )
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    limit: Integer = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
 class SuggestedMember(Output):

@@ -8,12 +8,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from models.common import Input, Output
+from models.common import NO_NUL, Input, Integer, Output
 from models.members import Municipality, _unique
 
 MAX_INVITES = 10
 
-Message = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Message = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=NO_NUL)]
 
 
 class RequestStatus(StrEnum):
@@ -31,7 +31,9 @@ class Direction(StrEnum):
 
 class RequestCreate(Input):
     member_ids: Annotated[
-        list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]],
+        list[
+            Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=NO_NUL)]
+        ],
         Field(min_length=1, max_length=MAX_INVITES),
         AfterValidator(_unique),
     ] = Field(description="Members to invite; each must be one who may be suggested to you")
@@ -39,7 +41,7 @@ class RequestCreate(Input):
 
 
 class FeedbackCreate(Input):
-    helpful: int = Field(ge=1, le=5, description="How helpful the consultation was, 1-5")
+    helpful: Integer = Field(ge=1, le=5, description="How helpful the consultation was, 1-5")
     comment: Message | None = None
 
 

@@ -146,8 +146,25 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await register_vector(conn)
 
 
+class _OneLinePerFailure(logging.Filter):
+    """asyncpg's pool logs a full traceback each time it fails to reconnect while PostgreSQL
+    is away (every connection, every retry): one line with the error's kind says the same."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()} ({type(record.exc_info[1]).__name__})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_pool_log_filter = _OneLinePerFailure()
+
+
 async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
     """A pool whose connections speak pgvector; the extension must exist (migrations)."""
+    logging.getLogger("asyncpg.pool").addFilter(_pool_log_filter)  # once: filters are a set
     pool = await asyncpg.create_pool(
         url,
         min_size=1,

@@ -4,8 +4,8 @@ Every worker runs ``run_periodically``; each round, the worker that takes the ad
 does the work and the others skip that round, so it runs once per interval whatever the
 number of workers or machines. A round, in one transaction:
 
-* invitations past their expiry become ``expired`` (reading requests does this too, so that
-  nobody sees a stale status; the round makes it true for invitations nobody reads);
+* invitations past their expiry are stored as ``expired`` (they read as expired from the
+  moment they are past it);
 * e-mail that was delivered, or given up on, leaves the outbox after
   ``PEERCONSULT_OUTBOX_RETENTION_DAYS`` (it holds names and addresses);
 * failed sign-in counts whose window has passed are deleted.

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from service import db
 
 
@@ -19,6 +23,35 @@ async def test_every_pooled_connection_searches_the_index_as_deep_as_configured(
                 await conn.execute("SET hnsw.ef_search = 10")  # a caller's own SET is undone
     finally:
         await pool.close()
+
+
+async def test_every_pooled_connection_plans_a_statement_once(own_database_url: str) -> None:
+    pool = await db.create_pool(own_database_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
+    finally:
+        await pool.close()
+
+
+async def test_a_failed_reconnection_is_one_log_line(
+    own_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While PostgreSQL is away, the pool logs each failed attempt to reconnect: as one line
+    with the error's kind, not a traceback for every connection."""
+    pool = await db.create_pool(own_database_url, max_size=1)
+    await pool.close()
+    try:
+        raise ConnectionRefusedError(111, "Connection refused")
+    except ConnectionRefusedError:
+        logging.getLogger("asyncpg.pool").warning(
+            "Failed to restore the pool connection floor; retrying", exc_info=True
+        )
+    [record] = [r for r in caplog.records if r.name == "asyncpg.pool"]
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        "Failed to restore the pool connection floor; retrying (ConnectionRefusedError)"
+    )
 
 
 class TestEmbeddedServer:

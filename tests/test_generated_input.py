@@ -5,7 +5,7 @@ examples per operation so the suite stays fast."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +72,13 @@ def api_schema(live_server: LiveServer) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_url(f"{live_server.base_url}/openapi.json")
 
 
-def check(case: Case[Any], live_server: LiveServer) -> None:
+# Answers to input that the schema allows which would say the schema and the server disagree
+# (a type, a null, a field the schema does not know or requires).
+_DISAGREEMENTS = ("_type", "_parsing", "extra_forbidden", "missing", "none_required")
+
+
+def check(case: Case[Any], live_server: LiveServer, *, valid: bool) -> int:
+    """Send the case with a member's and the coordinator's token; returns how many requests."""
     for token in (live_server.member_token, ADMIN_TOKEN):
         response = case.call(
             base_url=live_server.base_url,
@@ -87,6 +93,14 @@ def check(case: Case[Any], live_server: LiveServer) -> None:
             assert content_type.startswith("application/problem+json"), where
             problem = response.json()
             assert problem["status"] == response.status_code and problem["title"], where
+            if valid:
+                disagreements = [
+                    error
+                    for error in problem.get("errors") or []
+                    if error["type"].endswith(_DISAGREEMENTS) or "null" in error["message"]
+                ]
+                assert not disagreements, (where, case.body, disagreements)
+    return 2
 
 
 class TestGeneratedInput:
@@ -98,27 +112,38 @@ class TestGeneratedInput:
         ]
         assert len(operations) >= 15
         tried_nothing: list[str] = []
+        sent: list[int] = []
         for operation in operations:
             for mode in (
                 schemathesis.GenerationMode.POSITIVE,
                 schemathesis.GenerationMode.NEGATIVE,
             ):
-
-                @given(case=operation.as_strategy(generation_mode=mode))
-                @settings(
-                    max_examples=10,
-                    deadline=None,
-                    derandomize=True,
-                    database=None,
-                    suppress_health_check=list(HealthCheck),
-                )
-                def run(case: Case[Any]) -> None:
-                    check(case, live_server)
-
                 try:
-                    run()
+                    examples(operation, mode, live_server, sent)()
                 except Unsatisfiable:
                     # Nothing invalid can be sent to an operation without input (GET /healthz).
                     assert mode == schemathesis.GenerationMode.NEGATIVE
                     tried_nothing.append(f"{operation.method.upper()} {operation.path}")
         assert len(tried_nothing) <= 3, tried_nothing
+        assert sum(sent) >= 1000
+
+
+def examples(
+    operation: Any, mode: schemathesis.GenerationMode, live_server: LiveServer, sent: list[int]
+) -> Callable[[], None]:
+    """A run of generated cases of one kind for one operation, counting the requests sent."""
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=15,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: Case[Any]) -> None:
+        valid = mode == schemathesis.GenerationMode.POSITIVE
+        sent.append(check(case, live_server, valid=valid))
+
+    result: Callable[[], None] = run
+    return result

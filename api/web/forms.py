@@ -38,6 +38,13 @@ def split_list(raw: str) -> list[str]:
     return [part for part in _LIST_SEPARATORS.split(raw) if part]
 
 
+def number(raw: str) -> int | str:
+    """A whole number typed into a text field, or the text as typed (which the schema then
+    refuses with its message)."""
+    text = raw.strip()
+    return int(text) if re.fullmatch(r"[+-]?\d{1,9}", text) else text
+
+
 def checkbox(form: FormData, name: str) -> bool:
     return text(form, name) != ""
 

@@ -105,7 +105,11 @@ def _validation_message(field: str, error: Mapping[str, Any]) -> str:
     kind = str(error.get("type", ""))
     context: Mapping[str, Any] = error.get("ctx") or {}
     value = error.get("input")
-    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
+    if (
+        kind == "missing"
+        or (kind == "string_too_short" and context.get("min_length") == 1)
+        or (kind == "value_error" and "visible characters" in str(error.get("msg", "")))
+    ):
         return {
             "member_ids": "Wähle mindestens eine Kollegin oder einen Kollegen aus.",
             "helpful": "Bitte wähle aus, wie hilfreich die Beratung war.",

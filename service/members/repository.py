@@ -211,8 +211,12 @@ async def email_taken(conn: Connection, email: str, *, except_member: UUID | Non
 
 
 _MEMBER_BY_ID = _MEMBER_SELECT + " WHERE m.id = $1"
-# The same, locking the member's row for a change.
-_MEMBER_BY_ID_FOR_UPDATE = _MEMBER_BY_ID + " FOR UPDATE OF m"
+# The same, locking the member's row for a change. NO KEY UPDATE, like the UPDATE that follows:
+# it waits for other changes of the member, but not for the rows that merely refer to them
+# (suggestions, invitations, which take KEY SHARE on the member as foreign keys). FOR UPDATE
+# waited for those too, and a question storing its suggestions while an invitation or a
+# profile change held members deadlocked under concurrent use.
+_MEMBER_BY_ID_FOR_UPDATE = _MEMBER_BY_ID + " FOR NO KEY UPDATE OF m"
 
 
 async def get_member(

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from pydantic import SecretStr
 
 from models.members import Member, MemberCreate, MemberUpdate, TagCount
-from service import auth
+from service import auth, ids
 from service.db import Connection
 from service.embedding import Embedder
 from service.errors import Conflict, Forbidden, NotFound
@@ -20,11 +20,7 @@ from service.members import repository
 
 
 def parse_member_id(raw: str) -> UUID:
-    """Member ids are UUIDs; anything else names no member."""
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound(f"No member with id {raw!r}.") from None
+    return ids.parse(raw, "member")
 
 
 def tag_pairs(tags: Sequence[str]) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ from uuid import UUID
 import numpy as np
 
 from models.questions import Question, QuestionCreate, Suggestion
-from service import auth, timing
+from service import auth, ids, timing
 from service.db import Connection
 from service.embedding import Embedder
 from service.errors import Forbidden, NotFound
@@ -47,10 +47,7 @@ SEARCH_BREADTH = repository.SearchBreadth(small=150, large_from=25_000)
 
 
 def parse_question_id(raw: str) -> UUID:
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound(f"No question with id {raw!r}.") from None
+    return ids.parse(raw, "question")
 
 
 async def suggest(

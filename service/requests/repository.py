@@ -10,9 +10,16 @@ from uuid import UUID
 
 from service.db import Connection
 
+# A request as its parties see it. An invitation past its expiry reads as expired at once,
+# whether or not the housekeeping round has written that down yet (``expire_overdue``): reads
+# never write, so they never wait for or lock each other.
 _REQUEST_SELECT = """
-    SELECT r.id, r.question_id, r.asker_id, r.peer_id, r.status, r.message, r.created_at,
-           r.expires_at, r.responded_at,
+    SELECT r.id, r.question_id, r.asker_id, r.peer_id,
+           CASE WHEN r.status = 'pending' AND r.expires_at <= now() THEN 'expired'
+                ELSE r.status END AS status,
+           r.message, r.created_at, r.expires_at,
+           CASE WHEN r.status = 'pending' AND r.expires_at <= now() THEN r.expires_at
+                ELSE r.responded_at END AS responded_at,
            q.title AS question_title, q.body AS question_body,
            a.name AS asker_name, a.email AS asker_email,
            am.id AS asker_municipality_id, am.name AS asker_municipality_name,
@@ -49,8 +56,8 @@ class Invitee:
 
 
 async def expire_overdue(conn: Connection) -> int:
-    """Pending requests past their expiry become 'expired' (the view of load already ignores
-    them; this makes the stored status say so too); returns how many."""
+    """Pending requests past their expiry are stored as 'expired' (they read so already, and
+    the view of load ignores them); returns how many. The housekeeping round does this."""
     result = await conn.execute(
         "UPDATE consultation_request SET status = 'expired', responded_at = expires_at "
         "WHERE status = 'pending' AND expires_at <= now()"
@@ -61,7 +68,10 @@ async def expire_overdue(conn: Connection) -> int:
 async def invitees(
     conn: Connection, *, asker_id: UUID, member_ids: Sequence[UUID]
 ) -> dict[UUID, Invitee]:
-    """The named members (locked, so concurrent invitations count capacity correctly)."""
+    """The named members, locked in the order of their ids (as every lock on several members
+    is taken), so that concurrent invitations count capacity correctly. NO KEY UPDATE: rows
+    that refer to a member (a question's suggestions) are not waited for (see
+    ``members.repository``)."""
     records = await conn.fetch(
         """
         SELECT m.id, m.name, m.email, m.accepting_requests, m.max_open_requests,
@@ -71,7 +81,7 @@ async def invitees(
                          WHERE o.member_id = m.id), 0) AS open_requests
         FROM member m WHERE m.id = ANY($2::uuid[])
         ORDER BY m.id
-        FOR UPDATE OF m
+        FOR NO KEY UPDATE OF m
         """,
         asker_id,
         list(member_ids),

@@ -30,7 +30,7 @@ from models.requests import (
     RequestCreate,
     RequestStatus,
 )
-from service import auth
+from service import auth, ids
 from service.db import Connection
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.questions import repository as questions_repository
@@ -38,10 +38,7 @@ from service.requests import notify, repository
 
 
 def parse_request_id(raw: str) -> UUID:
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound(f"No request with id {raw!r}.") from None
+    return ids.parse(raw, "request")
 
 
 def _party(record: dict[str, Any], role: str) -> Party:
@@ -95,13 +92,7 @@ def request_schema(record: dict[str, Any], viewer: auth.Principal) -> Consultati
 
 
 def _member_ids(raw_ids: Sequence[str]) -> list[UUID]:
-    parsed = []
-    for raw in raw_ids:
-        try:
-            parsed.append(UUID(raw))
-        except ValueError:
-            raise NotFound(f"No member with id {raw!r}.") from None
-    return parsed
+    return [ids.parse(raw, "member") for raw in raw_ids]
 
 
 async def invite(
@@ -121,7 +112,6 @@ async def invite(
     if principal.member_id != question.asker_id:
         raise Forbidden("Only the member who asked the question can invite colleagues to it.")
     asker_id = question.asker_id
-    await repository.expire_overdue(conn)
     member_ids = _member_ids(data.member_ids)
     found = await repository.invitees(conn, asker_id=asker_id, member_ids=member_ids)
     already = await repository.invited_already(conn, question_id)
@@ -164,7 +154,6 @@ async def list_requests(
     conn: Connection, principal: auth.MemberPrincipal, direction: Direction | None
 ) -> list[ConsultationRequest]:
     """The member's requests: incoming (invitations to them), outgoing (theirs), or both."""
-    await repository.expire_overdue(conn)
     records = await repository.list_requests(
         conn,
         principal.member_id,
@@ -177,7 +166,6 @@ async def list_requests(
 async def _load(
     conn: Connection, principal: auth.Principal, request_id: UUID, *, for_update: bool = False
 ) -> dict[str, Any]:
-    await repository.expire_overdue(conn)
     record = await repository.get_request(conn, request_id, for_update=for_update)
     if record is None:
         raise NotFound(f"No request with id {request_id}.")

@@ -142,7 +142,7 @@ async def create_member(
     created = await forms.submit(
         conn,
         lambda: members_service.create_member(
-            conn, embedder, MemberCreate.model_validate(_payload(values))
+            conn, embedder, MemberCreate.model_validate(_payload(values), strict=False)
         ),
         field="email",
         refusals=(Conflict,),
@@ -194,7 +194,7 @@ async def save_member(
             embedder,
             visitor.principal,
             members_service.parse_member_id(member_id),
-            MemberUpdate.model_validate(_payload(values)),
+            MemberUpdate.model_validate(_payload(values), strict=False),
         ),
         field="email",
         refusals=(Conflict,),

@@ -58,7 +58,7 @@ def payload(values: dict[str, Any]) -> dict[str, Any]:
         "tags": values["tags"],
         "languages": forms.split_list(values["languages"]),
         "accepting_requests": values["accepting_requests"],
-        "max_open_requests": values["max_open_requests"].strip(),
+        "max_open_requests": forms.number(values["max_open_requests"]),
     }
 
 
@@ -112,7 +112,7 @@ async def save_profile(
             embedder,
             principal,
             principal.member_id,
-            MemberUpdate.model_validate(payload(values)),
+            MemberUpdate.model_validate(payload(values), strict=False),
         ),
         field="email",
         refusals=(Conflict,),

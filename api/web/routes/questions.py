@@ -72,7 +72,7 @@ async def ask(
     asked = await forms.submit(
         conn,
         lambda: questions_service.ask(
-            conn, embedder, visitor.principal, QuestionCreate.model_validate(values)
+            conn, embedder, visitor.principal, QuestionCreate.model_validate(values, strict=False)
         ),
     )
     if isinstance(asked, forms.Refused):
@@ -158,7 +158,7 @@ async def invite(
             visitor.principal,
             parsed,
             RequestCreate.model_validate(
-                {"member_ids": chosen, "message": message.strip() or None}
+                {"member_ids": chosen, "message": message.strip() or None}, strict=False
             ),
             expiry_days=settings.request_expiry_days,
             notifications=settings.smtp_url is not None,

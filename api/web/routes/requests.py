@@ -146,8 +146,8 @@ async def give_feedback(
     try:
         fields: dict[str, object] = {"comment": values["comment"].strip() or None}
         if values["helpful"]:
-            fields["helpful"] = values["helpful"]
-        data = FeedbackCreate.model_validate(fields)
+            fields["helpful"] = forms.number(values["helpful"])
+        data = FeedbackCreate.model_validate(fields, strict=False)
         async with conn.transaction():
             await requests_service.give_feedback(conn, visitor.principal, parsed, data)
     except ValidationError as exc:
