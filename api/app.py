@@ -17,13 +17,17 @@ from threadpoolctl import threadpool_limits
 from api import errors, web
 from api.access_log import AccessLog
 from api.middleware import MethodsOfPath, RetryAbortedTransactions, WholeBody
-from api.routes import health, members, questions, requests
+from api.routes import applications, auth, health, members, questions, requests
 from service import db, housekeeping
 from service.config import Settings
 from service.embedding import Embedder, cpu_count, load_embedder
 from service.notifications import SmtpSettings, run_sender
+from service.notifications.mailing import Mailing
 
 log = logging.getLogger(__name__)
+
+# Where links lead when PEERCONSULT_PUBLIC_URL is not set (`serve` sets it to its address).
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 def create_app(
@@ -69,7 +73,12 @@ def create_app(
         stop = asyncio.Event()
         # Every worker may run a sender: the outbox rows are claimed with SKIP LOCKED.
         sender = (
-            asyncio.create_task(run_sender(app.state.pool, smtp, stop=stop), name="smtp-sender")
+            asyncio.create_task(
+                run_sender(
+                    app.state.pool, smtp, interval=settings.outbox_interval_seconds, stop=stop
+                ),
+                name="smtp-sender",
+            )
             if smtp is not None
             else None
         )
@@ -110,6 +119,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.mailing = (
+        Mailing(public_url=settings.public_url or DEFAULT_PUBLIC_URL) if smtp is not None else None
+    )
     app.state.embedder = None
     app.state.pool = None
     errors.install(app)
@@ -117,6 +129,8 @@ def create_app(
     app.include_router(members.router)
     app.include_router(questions.router)
     app.include_router(requests.router)
+    app.include_router(auth.router)
+    app.include_router(applications.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     # Added innermost first: retries of aborted transactions, the body read whole, HEAD and

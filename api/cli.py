@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import ipaddress
 import json
 import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -24,6 +26,7 @@ from api import workers as worker_processes
 from service import db
 from service.config import Settings
 from service.embedding import Embedder, cpu_count, load_embedder
+from service.notifications.mailing import Mailing
 
 app = typer.Typer(
     help="peerconsult: peer consultation matching for municipal participation officers.",
@@ -93,23 +96,26 @@ def serve(
         bool, typer.Option("--demo", help="Load the demo network into an empty database")
     ] = False,
 ) -> None:
-    """Run the HTTP API (migrating the database first)."""
+    """Run the web interface and the HTTP API (migrating the database first)."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # The service's own lines; the embedded server, the migrations and Uvicorn speak only when
+    # something is wrong.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in SERVICE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
     settings = _settings()
+    if settings.public_url is None:
+        os.environ["PEERCONSULT_PUBLIC_URL"] = _address(host, port)
+        settings = _settings()
+    public_url = settings.public_url or _address(host, port)
     url = _database_url(settings)
     db.migrate(url)
     if settings.admin_token is None and demo:
         # A demo needs a coordinator; this token lives only as long as this process.
         os.environ["PEERCONSULT_ADMIN_TOKEN"] = secrets.token_urlsafe(24)
         settings = _settings()
-    if demo:
-        _run(_load_demo(settings, url, host, port))
-    elif settings.admin_token is None:
-        console.print(
-            "[yellow]PEERCONSULT_ADMIN_TOKEN is not set: coordinator routes answer 401.[/yellow]"
-        )
+    demo_lines = _run(_load_demo(settings, url)) if demo else []
     # Workers reach the database (embedded or not) through this URL; migrations are done.
     os.environ["DATABASE_URL"] = url
     os.environ["PEERCONSULT_MIGRATE_ON_START"] = "0"
@@ -120,20 +126,45 @@ def serve(
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     # Uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found.
     _exit_on_sigterm()
-    for name in ("peerconsult", "service", "api"):
+    for name in SERVICE_LOGGERS:
         log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     config: dict[str, Any] = {
         "app": "api.app:create_app",
         "factory": True,
         "host": host,
         "port": port,
-        "log_level": "info",
+        "log_level": "warning",
         "log_config": log_config,
         # Uvicorn's access log records client addresses and concrete paths (personal data);
         # api.access_log records route templates instead.
         "access_log": False,
-        "proxy_headers": False,
+        # The client's address and scheme as the proxies in front say, if they are trusted.
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": settings.trusted_proxies or None,
     }
+    if not _is_loopback(host) and not public_url.startswith("https://"):
+        console.print(
+            f"[yellow]Warning: serving plain http on {host}:{port}: traffic, access tokens and "
+            "sign-in links cross the network unencrypted. Put a reverse proxy with TLS in "
+            "front (docs: README, Configuration) and set PEERCONSULT_PUBLIC_URL=https://… "
+            "and PEERCONSULT_TRUSTED_PROXIES.[/yellow]"
+        )
+    elif settings.admin_token is None:
+        console.print(
+            "[yellow]PEERCONSULT_ADMIN_TOKEN is not set: coordinator routes answer 401.[/yellow]"
+        )
+    for line in demo_lines:
+        console.print(line, soft_wrap=True)
+    console.print(
+        f"peerconsult ({workers} worker{'s' if workers > 1 else ''}), API documentation at "
+        f"{public_url}/docs. The web interface: [bold]{public_url}/[/bold]"
+    )
+    console.print(
+        "Sign in there with a token above."
+        if demo_lines
+        else "Sign in there with an access token (the coordinator's: PEERCONSULT_ADMIN_TOKEN)"
+        " or, where e-mail is configured, a sign-in link."
+    )
     if workers > 1 and worker_processes.supported():
         # Each worker on a socket of its own, so connections spread over all of them.
         try:
@@ -145,7 +176,30 @@ def serve(
     uvicorn.run(**config, workers=workers)
 
 
-async def _load_demo(settings: Settings, url: str, host: str, port: int) -> None:
+# The loggers whose INFO lines an operator sees: the service's own.
+SERVICE_LOGGERS = ("peerconsult", "service", "api")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _address(host: str, port: int) -> str:
+    """The address ``serve`` listens on, as a browser opens it."""
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+async def _load_demo(settings: Settings, url: str) -> list[str]:
+    """Load the demo network into an empty database; what to tell the person who started it."""
     from service import demo
 
     embedder = _load_model(settings)
@@ -155,23 +209,14 @@ async def _load_demo(settings: Settings, url: str, host: str, port: int) -> None
         member = await demo.demo_member(pool)
     finally:
         await pool.close()
-    base = f"http://{host}:{port}"
-    if loaded:
-        console.print(f"Loaded the demo network: {loaded} members.")
-    console.print(f"\n  API documentation: [bold]{base}/docs[/bold]")
     assert settings.admin_token is not None
-    console.print(f"  Coordinator token: {settings.admin_token.get_secret_value()}")
+    lines = [f"Demo network loaded: {loaded} members."] if loaded else []
+    lines.append(f"Coordinator token: {settings.admin_token.get_secret_value()}")
     if member is not None:
-        console.print(
-            f"  Demo member token ({member.name}, {member.municipality}): {member.token}\n"
+        lines.append(
+            f"Demo member ({member.name}, {member.municipality}), sign in with: {member.token}"
         )
-        body = json.dumps(member.example_question, ensure_ascii=False)
-        console.print(
-            "  Try: curl -s -X POST "
-            f"{base}/v1/questions -H 'Authorization: Bearer {member.token}' "
-            f"-H 'Content-Type: application/json' -d '{body}'\n",
-            soft_wrap=True,
-        )
+    return lines
 
 
 @app.command()
@@ -196,11 +241,20 @@ def migrate() -> None:
 def import_members(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON or CSV file")],
     batch_size: Annotated[int, typer.Option(min=1, max=1024)] = 64,
+    welcome: Annotated[
+        bool,
+        typer.Option(
+            "--welcome",
+            help="E-mail every member the import creates a welcome with a sign-in link",
+        ),
+    ] = False,
 ) -> None:
     """Import members from a JSON list (the schema of members.json) or a CSV file."""
     from service.members import importer
+    from service.signin import service as signin
 
     settings = _settings()
+    mailing = _welcome_mailing(settings) if welcome else None
     try:
         members = importer.validate_records(importer.read_records(file))
     except importer.ImportFileError as exc:
@@ -208,18 +262,24 @@ def import_members(
         raise typer.Exit(1) from None
     embedder = _load_model(settings)
 
-    async def work(pool: Any) -> importer.ImportReport:
+    async def work(pool: Any) -> tuple[importer.ImportReport, tuple[int, int]]:
         with _progress() as progress:
             task = progress.add_task("importing members", total=len(members))
-            return await importer.import_members(
+            report = await importer.import_members(
                 pool,
                 embedder,
                 members,
                 batch_size=batch_size,
                 progress=lambda n: progress.advance(task, n),
             )
+        welcomes = (
+            await signin.send_welcomes(pool, mailing, report.created_ids)
+            if mailing is not None
+            else (0, 0)
+        )
+        return report, welcomes
 
-    report = _run(_with_pool(settings, work))
+    report, (welcomed, without_email) = _run(_with_pool(settings, work))
     built = (
         f" The vector index was built in {report.index_build_s:.1f} s."
         if report.index_build_s
@@ -227,8 +287,44 @@ def import_members(
     )
     console.print(
         f"Imported {len(members)} members ({report.created} new, {report.updated} updated, "
-        f"{report.passages} passages).{built} Issue tokens with POST /v1/members/{{id}}/token."
+        f"{report.passages} passages).{built}"
     )
+    if mailing is None:
+        console.print(
+            "Members sign in with a link they ask for on the sign-in page, or welcome them: "
+            "import --welcome, POST /v1/members/{id}/welcome or the button on their page."
+        )
+        return
+    console.print(
+        f"Welcome e-mails with a sign-in link (valid 7 days) are waiting in the outbox for "
+        f"{welcomed} new member{'s' if welcomed != 1 else ''}; the running service sends them."
+        + (
+            f" {without_email} new member{'s have' if without_email != 1 else ' has'} no "
+            "e-mail address."
+            if without_email
+            else ""
+        )
+    )
+
+
+def _welcome_mailing(settings: Settings) -> Mailing:
+    """Where welcome links lead; welcomes need e-mail and the address members open."""
+    missing = [
+        name
+        for name, value in (
+            ("PEERCONSULT_SMTP_URL", settings.smtp_url),
+            ("PEERCONSULT_PUBLIC_URL", settings.public_url),
+        )
+        if value is None
+    ]
+    if missing:
+        console.print(
+            f"[red]Nothing was imported:[/red] --welcome needs {' and '.join(missing)}, set as "
+            "for the running service (the links in welcome e-mails lead to the public address)."
+        )
+        raise typer.Exit(2)
+    assert settings.public_url is not None
+    return Mailing(public_url=settings.public_url)
 
 
 @app.command()

@@ -13,8 +13,9 @@ from service import auth, throttle, timing
 from service.config import Settings
 from service.db import Connection
 from service.embedding import Embedder
-from service.errors import Forbidden, InvalidToken, NotAuthenticated
+from service.errors import Forbidden, InvalidToken, NotAuthenticated, ServiceUnavailable
 from service.members import service as members_service
+from service.notifications.mailing import Mailing
 
 POOL_TIMEOUT_SECONDS = 10
 
@@ -31,6 +32,20 @@ async def get_settings(request: Request) -> Settings:
 async def get_embedder(request: Request) -> Embedder:
     embedder: Embedder = request.app.state.embedder
     return embedder
+
+
+async def get_mailing(request: Request) -> Mailing | None:
+    """How e-mail goes out, or None when the service sends none (no PEERCONSULT_SMTP_URL)."""
+    mailing: Mailing | None = request.app.state.mailing
+    return mailing
+
+
+async def get_sending(mailing: Annotated[Mailing | None, Depends(get_mailing)]) -> Mailing:
+    """How e-mail goes out, for a route that exists to send some: 503 when the service sends
+    none. Declared after the route's sign-in dependency, so 401 and 403 come first."""
+    if mailing is None:
+        raise ServiceUnavailable("This server sends no e-mail (PEERCONSULT_SMTP_URL is not set).")
+    return mailing
 
 
 async def connection(request: Request) -> AsyncIterator[Connection]:
@@ -54,6 +69,25 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
 Conn = Annotated[Connection, Depends(connection, scope="function")]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+MailingDep = Annotated[Mailing | None, Depends(get_mailing)]
+Sending = Annotated[Mailing, Depends(get_sending)]
+
+
+def client_of(request: Request) -> str:
+    """The client as the throttle counts it: the address the connection comes from, or behind
+    a trusted proxy the one the proxy names (Uvicorn's proxy headers), hashed."""
+    return throttle.client_key(request.client.host if request.client else "unknown")
+
+
+async def count_attempt(request: Request, conn: Connection, settings: Settings) -> None:
+    """Count a request anyone may make but nobody should make often (asking for a sign-in
+    link, applying) against its client; 429 while the client is blocked."""
+    await throttle.count_attempt(
+        conn,
+        client_of(request),
+        limit=settings.auth_failure_limit,
+        window_seconds=settings.auth_failure_window_seconds,
+    )
 
 
 async def current_principal(
@@ -66,7 +100,7 @@ async def current_principal(
     client that has failed too often recently."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise NotAuthenticated("Send your access token as 'Authorization: Bearer <token>'.")
-    client = throttle.client_key(request.client.host if request.client else "unknown")
+    client = client_of(request)
     with timing.stage("auth"):
         until = await throttle.blocked_until(conn, client)
         if until is not None:

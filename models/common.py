@@ -51,7 +51,8 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-def _number(value: Any) -> Any:
+def integer_only(value: Any) -> Any:
+    """Refuse what strict=False would coerce to an integer: a string or a truth value."""
     if isinstance(value, bool | str):
         raise PydanticCustomError("int_type", "Input should be a valid integer")
     return value
@@ -59,7 +60,9 @@ def _number(value: Any) -> Any:
 
 # An integer as JSON Schema has it: a number without a fraction (``3`` or ``3.0``), never a
 # string or a truth value. Strict validation alone refused ``3.0``, which the schema allows.
-Integer = Annotated[int, Field(strict=False), BeforeValidator(_number)]
+# Bounds go on the field (``Field(ge=…)``), or before the validator in an alias of their own:
+# after it, the schema would not show them.
+Integer = Annotated[int, Field(strict=False), BeforeValidator(integer_only)]
 
 
 # No NUL character (PostgreSQL cannot store one): the validator above says so in words, this

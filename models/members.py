@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from models.common import (
     MAX_LANGUAGES,
     MAX_TAGS,
     NO_NUL,
     Input,
-    Integer,
     Language,
     Output,
     ShortText,
     Tag,
+    integer_only,
     visible,
 )
 
@@ -29,7 +38,7 @@ Role = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, p
 # How many open requests (pending invitations, accepted consultations without feedback) a
 # member takes at most, unless they say otherwise: the database's default too.
 DEFAULT_MAX_OPEN_REQUESTS = 3
-MaxOpenRequests = Annotated[Integer, Field(ge=0, le=100)]
+MaxOpenRequests = Annotated[int, Field(strict=False, ge=0, le=100), BeforeValidator(integer_only)]
 MunicipalityKind = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=NO_NUL),
@@ -68,7 +77,42 @@ class Municipality(Output):
     kind: str | None
 
 
+def _null_allowed(schema: dict[str, Any]) -> None:
+    """The schema of a new member: the optional fields may be sent as null, meaning absent."""
+    for name, field in schema.get("properties", {}).items():
+        if name in MemberCreate.OPTIONAL:
+            field["anyOf"] = [
+                {key: value for key, value in field.items() if key not in _ANNOTATIONS},
+                {"type": "null"},
+            ]
+            for key in [key for key in field if key not in _ANNOTATIONS and key != "anyOf"]:
+                del field[key]
+
+
+# Schema keys that describe a property rather than constrain its value.
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples"})
+
+
 class MemberCreate(Input):
+    """A new member. The optional fields may be left out or sent as null: both mean the
+    default (clients that serialize every field send null for what they do not know)."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset(
+        {"role", "tags", "languages", "accepting_requests", "max_open_requests"}
+    )
+    model_config = ConfigDict(json_schema_extra=_null_allowed)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {
+                key: value
+                for key, value in data.items()
+                if not (value is None and key in cls.OPTIONAL)
+            }
+        return data
+
     name: ShortText
     email: EmailStr = Field(max_length=254)
     municipality: MunicipalityIn
@@ -147,6 +191,14 @@ class Member(Output):
     max_open_requests: int
     created_at: datetime
     updated_at: datetime
+    welcomed_at: datetime | None = Field(
+        default=None,
+        description="When the last welcome e-mail went out (to the member and the coordinator)",
+    )
+    signed_in_at: datetime | None = Field(
+        default=None,
+        description="The last sign-in to the web interface (to the member and the coordinator)",
+    )
 
 
 class MemberCreated(Member):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +36,21 @@ class Settings(BaseSettings):
         default=None, validation_alias="PEERCONSULT_SESSION_SECRET"
     )
     smtp_url: SecretStr | None = Field(default=None, validation_alias="PEERCONSULT_SMTP_URL")
+    # The address members open; every link in an e-mail leads under it. `peerconsult serve`
+    # sets it to the address it listens on when it is not given.
+    public_url: str | None = Field(default=None, validation_alias="PEERCONSULT_PUBLIC_URL")
+    # The session cookie's Secure flag: "auto" sets it when the request came over https
+    # (directly, or as a trusted proxy says) or the public address is https.
+    cookie_secure: Literal["auto", "true", "false"] = Field(
+        default="auto", validation_alias="PEERCONSULT_COOKIE_SECURE"
+    )
+    # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or networks,
+    # separated by commas; "*" for any): Uvicorn's forwarded-allow-ips.
+    trusted_proxies: str = Field(default="", validation_alias="PEERCONSULT_TRUSTED_PROXIES")
+    # How often each worker looks for e-mail to send (sign-in links wait at most this long).
+    outbox_interval_seconds: float = Field(
+        default=5.0, gt=0, le=3600, validation_alias="PEERCONSULT_OUTBOX_INTERVAL_SECONDS"
+    )
     request_expiry_days: int = Field(
         default=14, ge=1, le=365, validation_alias="PEERCONSULT_REQUEST_EXPIRY_DAYS"
     )
@@ -51,6 +68,24 @@ class Settings(BaseSettings):
     )
     migrate_on_start: bool = Field(default=True, validation_alias="PEERCONSULT_MIGRATE_ON_START")
     pool_size: int = Field(default=10, ge=1, le=200, validation_alias="PEERCONSULT_POOL_SIZE")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_an_address(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(
+                "PEERCONSULT_PUBLIC_URL must be an http(s) address such as "
+                "https://peerconsult.example.org"
+            )
+        return value.rstrip("/")
+
+    @field_validator("cookie_secure", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url", "smtp_url", mode="before")
     @classmethod

@@ -58,3 +58,7 @@ class TooManyRequests(DomainError, status=429, title="Too many requests"):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(DomainError, status=503, title="Service unavailable"):
+    """Something the service needs is not configured or not there (e-mail, for instance)."""

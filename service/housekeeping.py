@@ -8,7 +8,9 @@ number of workers or machines. A round, in one transaction:
   moment they are past it);
 * e-mail that was delivered, or given up on, leaves the outbox after
   ``PEERCONSULT_OUTBOX_RETENTION_DAYS`` (it holds names and addresses);
-* failed sign-in counts whose window has passed are deleted.
+* failed sign-in counts whose window has passed are deleted, and sign-in links a day old;
+* applications nobody confirmed within 48 hours are deleted, and decided ones after 30 days
+  (``service.applications``); questions kept while their author signed in again, after a day.
 
 Each round that did something says so in the log.
 """
@@ -18,20 +20,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import timedelta
 
 import asyncpg
 
 from service import throttle
+from service.applications import repository as applications_repository
+from service.applications import service as applications_service
 from service.notifications import outbox
+from service.questions import repository as questions_repository
 from service.requests import repository as requests_repository
+from service.signin import repository as signin_repository
+from service.signin import service as signin_service
 
 log = logging.getLogger(__name__)
 
 # Held for the round's transaction by the worker doing the round.
 HOUSEKEEPING_LOCK = 0x70C0_4B45
 INTERVAL_SECONDS = 600.0
+
+
+# A question kept while its author signed in again waits this long.
+DRAFTS_KEPT = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +52,12 @@ class Round:
     expired_requests: int
     purged_messages: int
     purged_sign_in_counts: int
+    purged_sign_in_links: int = 0
+    purged_applications: int = 0
+    purged_drafts: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.expired_requests or self.purged_messages or self.purged_sign_in_counts)
+        return any(astuple(self))
 
 
 async def run_once(
@@ -59,14 +73,21 @@ async def run_once(
             purged_sign_in_counts=await throttle.purge_stale(
                 conn, window_seconds=sign_in_window_seconds
             ),
+            purged_sign_in_links=await signin_repository.purge_old(
+                conn, older_than=signin_service.KEPT_FOR
+            ),
+            purged_applications=await applications_repository.purge(
+                conn,
+                unconfirmed_after=applications_service.CONFIRM_WITHIN,
+                decided_after=applications_service.KEPT_AFTER_DECISION,
+            ),
+            purged_drafts=await questions_repository.purge_drafts(conn, older_than=DRAFTS_KEPT),
         )
     if done:
         log.info(
-            "housekeeping: %d invitations expired, %d delivered e-mails and %d sign-in counts "
-            "deleted",
-            done.expired_requests,
-            done.purged_messages,
-            done.purged_sign_in_counts,
+            "housekeeping: %d invitations expired; deleted %d delivered e-mails, %d sign-in "
+            "counts, %d sign-in links, %d applications, %d question drafts",
+            *astuple(done),
         )
     return done
 

@@ -62,11 +62,10 @@ async def record_failure(
     return until
 
 
-def too_many_attempts(until: datetime) -> TooManyRequests:
+def too_many_attempts(until: datetime, *, what: str = "failed sign-in attempts") -> TooManyRequests:
     seconds = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
     return TooManyRequests(
-        "Too many failed sign-in attempts from this client; please wait and try again.",
-        retry_after=seconds,
+        f"Too many {what} from this client; please wait and try again.", retry_after=seconds
     )
 
 
@@ -82,3 +81,13 @@ async def purge_stale(conn: Connection, *, window_seconds: int) -> int:
         float(window_seconds),
     )
     return int(result.split()[-1])
+
+
+async def count_attempt(conn: Connection, client: str, *, limit: int, window_seconds: int) -> None:
+    """Count a request that anyone may make but nobody should make often (asking for a
+    sign-in link, applying) against the client, as a failed sign-in counts; 429 while the
+    client is blocked. The count commits with the caller's transaction."""
+    until = await blocked_until(conn, client)
+    if until is not None:
+        raise too_many_attempts(until, what="requests")
+    await record_failure(conn, client, limit=limit, window_seconds=window_seconds)

@@ -34,6 +34,7 @@ from service.embedding import Embedder, load_embedder
 from tests.helpers.app import COORDINATOR, make_settings
 from tests.helpers.database import TEMPLATE, TransactionPool, own_database, with_database
 from tests.helpers.embedder import FakeEmbedder
+from tests.helpers.mail import Mailed, api_client, mailing_app
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -135,3 +136,11 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def coordinator() -> dict[str, str]:
     return dict(COORDINATOR)
+
+
+@pytest_asyncio.fixture
+async def mailed(db_pool: TransactionPool, fake_embedder: Embedder) -> AsyncIterator[Mailed]:
+    """The application sending e-mail to a real SMTP server on loopback (tests/helpers/mail.py),
+    an API client of it, and the mailbox."""
+    async with mailing_app(db_pool, fake_embedder) as (app, mailbox), api_client(app) as client:
+        yield Mailed(app, client, mailbox)

@@ -21,6 +21,7 @@ from schemathesis.core.result import Ok
 from tests.helpers.app import ADMIN_TOKEN
 from tests.helpers.database import TEMPLATE, own_database
 from tests.helpers.processes import free_port, serve, wait_until_healthy
+from tests.helpers.smtp import FROM_QUERY, Mailbox, SmtpServer
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,15 @@ async def live_database(server_url: str, template_url: str) -> AsyncIterator[str
 @pytest.fixture(scope="module")
 def live_server(live_database: str) -> Iterator[LiveServer]:
     port = free_port()
+    # The server sends e-mail (to a real SMTP server on loopback), so the routes that exist to
+    # send some do their work rather than answer 503.
+    smtp = SmtpServer(free_port())
+    smtp.start(Mailbox())
     env = {
         **os.environ,
         "DATABASE_URL": live_database,
         "PEERCONSULT_ADMIN_TOKEN": ADMIN_TOKEN,
+        "PEERCONSULT_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}?{FROM_QUERY}&timeout=10",
         # Generated requests carry generated tokens; throttling would only hide the routes.
         "PEERCONSULT_AUTH_FAILURE_LIMIT": "1000000",
     }
@@ -65,6 +71,7 @@ def live_server(live_database: str) -> Iterator[LiveServer]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        smtp.stop()
 
 
 @pytest.fixture(scope="module")

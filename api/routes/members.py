@@ -6,7 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import Conn, Coordinator, CurrentMember, CurrentPrincipal, EmbedderDep
+from api.deps import (
+    Conn,
+    Coordinator,
+    CurrentMember,
+    CurrentPrincipal,
+    EmbedderDep,
+    Sending,
+)
 from api.errors import problem_responses
 from models.members import (
     Member,
@@ -17,8 +24,10 @@ from models.members import (
     TagCount,
     TagsReplace,
 )
+from models.signin import Welcome
 from service.members import export as members_export
 from service.members import service as members_service
+from service.signin import service as signin_service
 
 router = APIRouter(prefix="/v1", tags=["members"])
 
@@ -115,6 +124,19 @@ async def rotate_token(member_id: str, conn: Conn, principal: CurrentPrincipal) 
     parsed = members_service.parse_member_id(member_id)
     token = await members_service.rotate_token(conn, principal, parsed)
     return MemberToken(id=str(parsed), token=token)
+
+
+@router.post(
+    "/members/{member_id}/welcome",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Welcome,
+    responses=problem_responses(*_AUTH, 404, 422, 503),
+)
+async def welcome(member_id: str, conn: Conn, _: Coordinator, sending: Sending) -> Welcome:
+    """E-mail the member a welcome with a sign-in link, good for 7 days (coordinator)."""
+    parsed = members_service.parse_member_id(member_id)
+    welcomed_at = await signin_service.send_welcome(conn, sending, parsed)
+    return Welcome(id=str(parsed), welcomed_at=welcomed_at)
 
 
 @router.get("/tags", response_model=list[TagCount], responses=problem_responses(401))

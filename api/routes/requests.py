@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import Conn, CurrentMember, CurrentPrincipal, SettingsDep
+from api.deps import Conn, CurrentMember, CurrentPrincipal, MailingDep, SettingsDep
 from api.errors import problem_responses
 from models.requests import ConsultationRequest, Direction, FeedbackCreate, RequestCreate
 from service.questions import service as questions_service
@@ -24,6 +24,7 @@ async def invite(
     data: RequestCreate,
     conn: Conn,
     settings: SettingsDep,
+    mailing: MailingDep,
     principal: CurrentMember,
 ) -> list[ConsultationRequest]:
     """Invite colleagues to your question (all or nothing: each must be one who may be
@@ -34,7 +35,7 @@ async def invite(
         questions_service.parse_question_id(question_id),
         data,
         expiry_days=settings.request_expiry_days,
-        notifications=settings.smtp_url is not None,
+        mailing=mailing,
     )
 
 
@@ -70,14 +71,18 @@ async def get_request(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def accept(
-    request_id: str, conn: Conn, settings: SettingsDep, principal: CurrentMember
+    request_id: str,
+    conn: Conn,
+    settings: SettingsDep,
+    mailing: MailingDep,
+    principal: CurrentMember,
 ) -> ConsultationRequest:
     """Accept an invitation (the invited colleague); both now see each other's contact."""
     return await requests_service.accept(
         conn,
         principal,
         requests_service.parse_request_id(request_id),
-        notifications=settings.smtp_url is not None,
+        mailing=mailing,
     )
 
 
@@ -87,14 +92,18 @@ async def accept(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def decline(
-    request_id: str, conn: Conn, settings: SettingsDep, principal: CurrentMember
+    request_id: str,
+    conn: Conn,
+    settings: SettingsDep,
+    mailing: MailingDep,
+    principal: CurrentMember,
 ) -> ConsultationRequest:
     """Decline an invitation (the invited colleague)."""
     return await requests_service.decline(
         conn,
         principal,
         requests_service.parse_request_id(request_id),
-        notifications=settings.smtp_url is not None,
+        mailing=mailing,
     )
 
 

@@ -9,10 +9,18 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.web.rendering import STATIC_DIR
-from api.web.routes import coordination, profile, questions, requests, signin
+from api.web.routes import (
+    applications,
+    coordination,
+    joining,
+    profile,
+    questions,
+    requests,
+    signin,
+)
 
 router = APIRouter(include_in_schema=False)
-for _pages in (signin, profile, questions, requests, coordination):
+for _pages in (signin, joining, profile, questions, requests, coordination, applications):
     router.include_router(_pages.router)
 
 __all__ = ["STATIC_DIR", "router"]

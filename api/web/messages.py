@@ -23,6 +23,7 @@ from service.errors import (
     Forbidden,
     NotAuthenticated,
     NotFound,
+    ServiceUnavailable,
     TooManyRequests,
     Unprocessable,
 )
@@ -41,6 +42,8 @@ _ACTIONS: dict[str, str] = {
     "withdrawn": "Zurückziehen",
 }
 
+_DECISIONS: dict[str, str] = {"approved": "angenommen", "declined": "abgelehnt"}
+
 # Labels of form fields, used in messages that are shown away from the field.
 FIELD_LABELS: dict[str, str] = {
     "name": "Name",
@@ -55,12 +58,14 @@ FIELD_LABELS: dict[str, str] = {
     "municipality_state": "Bundesland",
     "municipality_kind": "Art der Kommune",
     "title": "Titel",
-    "body": "Deine Frage",
+    "body": "Ihre Frage",
     "member_ids": "Auswahl",
     "message": "Nachricht",
     "helpful": "Wie hilfreich",
     "comment": "Kommentar",
     "token": "Zugangsschlüssel",
+    "consent": "Einwilligung",
+    "reason": "Begründung",
 }
 
 _ITEM_LABELS: dict[str, str] = {"tags": "Schlagwort", "languages": "Sprache"}
@@ -89,7 +94,7 @@ class FormErrors:
 
     def summary(self) -> list[tuple[str, str]]:
         """(field, message) pairs for the list at the top of the page, each message naming its
-        field (away from the field, "Bitte fülle dieses Feld aus." alone says too little)."""
+        field (away from the field, "Bitte füllen Sie dieses Feld aus." alone says too little)."""
         return [(problem.field, _with_label(problem)) for problem in self.problems]
 
 
@@ -105,43 +110,48 @@ def _validation_message(field: str, error: Mapping[str, Any]) -> str:
     kind = str(error.get("type", ""))
     context: Mapping[str, Any] = error.get("ctx") or {}
     value = error.get("input")
+    if field == "consent":
+        return (
+            "Bitte stimmen Sie der Verarbeitung Ihrer Angaben zu; ohne Ihre Einwilligung können "
+            "wir die Bewerbung nicht bearbeiten."
+        )
     if (
         kind == "missing"
         or (kind == "string_too_short" and context.get("min_length") == 1)
         or (kind == "value_error" and "visible characters" in str(error.get("msg", "")))
     ):
         return {
-            "member_ids": "Wähle mindestens eine Kollegin oder einen Kollegen aus.",
-            "helpful": "Bitte wähle aus, wie hilfreich die Beratung war.",
-        }.get(field, "Bitte fülle dieses Feld aus.")
+            "member_ids": "Bitte wählen Sie mindestens eine Kollegin oder einen Kollegen aus.",
+            "helpful": "Bitte wählen Sie aus, wie hilfreich die Beratung war.",
+        }.get(field, "Bitte füllen Sie dieses Feld aus.")
     if kind == "string_too_long":
-        return f"Bitte fasse dich kürzer: höchstens {context.get('max_length')} Zeichen."
+        return f"Bitte fassen Sie sich kürzer: höchstens {context.get('max_length')} Zeichen."
     if kind == "too_long":
         if field == "member_ids":
-            return f"Du kannst höchstens {context.get('max_length')} Personen auf einmal einladen."
+            return f"Sie können höchstens {context.get('max_length')} Personen auf einmal einladen."
         return f"Höchstens {context.get('max_length')} Einträge."
     if kind == "too_short" and field == "member_ids":
-        return "Wähle mindestens eine Kollegin oder einen Kollegen aus."
+        return "Bitte wählen Sie mindestens eine Kollegin oder einen Kollegen aus."
     if kind == "string_pattern_mismatch" and field == "languages":
         return (
-            f"„{value}“ ist kein Sprachkürzel. Gib Sprachen als Kürzel aus zwei oder drei "
-            "Buchstaben an, z. B. de, en, fr."
+            f"„{value}“ ist kein Sprachkürzel. Bitte geben Sie Sprachen als Kürzel aus zwei "
+            "oder drei Buchstaben an, z. B. de, en, fr."
         )
     if kind == "value_error" and "NUL" in str(error.get("msg", "")):
-        return "Der Text enthält ein unzulässiges Steuerzeichen (NUL). Bitte entferne es."
+        return "Der Text enthält ein unzulässiges Steuerzeichen (NUL). Bitte entfernen Sie es."
     if field == "email" or (kind == "value_error" and "email" in str(error.get("msg", ""))):
-        return "Bitte gib eine gültige E-Mail-Adresse an, z. B. name@kommune.de."
+        return "Bitte geben Sie eine gültige E-Mail-Adresse an, z. B. name@kommune.de."
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "Bitte gib eine ganze Zahl an."
+        return "Bitte geben Sie eine ganze Zahl an."
     if kind in ("greater_than_equal", "greater_than"):
         if field == "helpful":
-            return "Bitte wähle einen Wert von 1 bis 5."
-        return f"Bitte gib mindestens {context.get('ge', context.get('gt'))} an."
+            return "Bitte wählen Sie einen Wert von 1 bis 5."
+        return f"Bitte geben Sie mindestens {context.get('ge', context.get('gt'))} an."
     if kind in ("less_than_equal", "less_than"):
         if field == "helpful":
-            return "Bitte wähle einen Wert von 1 bis 5."
-        return f"Bitte gib höchstens {context.get('le', context.get('lt'))} an."
-    return "Diese Angabe ist ungültig. Bitte prüfe sie."
+            return "Bitte wählen Sie einen Wert von 1 bis 5."
+        return f"Bitte geben Sie höchstens {context.get('le', context.get('lt'))} an."
+    return "Diese Angabe ist ungültig. Bitte prüfen Sie sie."
 
 
 def validation_errors(exc: ValidationError, *, prefix: str = "") -> FormErrors:
@@ -181,13 +191,13 @@ _KNOWN: tuple[_Translation, ...] = (
     (
         re.compile(r"^(?P<name>.+) works in your own municipality;", re.S),
         lambda m: (
-            f"{m['name']} arbeitet in deiner eigenen Kommune. peerconsult vermittelt "
+            f"{m['name']} arbeitet in Ihrer eigenen Kommune. peerconsult vermittelt "
             "Kolleginnen und Kollegen aus anderen Kommunen."
         ),
     ),
     (
         re.compile(r"^You cannot invite yourself\.$"),
-        lambda m: "Du kannst dich nicht selbst einladen.",
+        lambda m: "Sie können sich nicht selbst einladen.",
     ),
     (
         re.compile(r"^A member with the e-mail address (?P<email>.+) exists already\.$", re.S),
@@ -209,7 +219,7 @@ _KNOWN: tuple[_Translation, ...] = (
     ),
     (
         re.compile(r"^Feedback for this consultation has been given already\.$"),
-        lambda m: "Zu dieser Beratung hast du schon eine Rückmeldung gegeben. Danke!",
+        lambda m: "Zu dieser Beratung haben Sie schon eine Rückmeldung gegeben. Danke!",
     ),
     (
         re.compile(r"^Only the coordinator can change a member's municipality\.$"),
@@ -224,17 +234,44 @@ _KNOWN: tuple[_Translation, ...] = (
         lambda m: "Diese Frage gibt es nicht (mehr).",
     ),
     (
+        re.compile(r"^No application with id"),
+        lambda m: "Diese Bewerbung gibt es nicht (mehr).",
+    ),
+    (
+        re.compile(r"^The application is (?P<status>\w+); it was decided already\.$"),
+        lambda m: (
+            "Über diese Bewerbung ist schon entschieden: Sie ist "
+            f"{_DECISIONS.get(m['status'], m['status'])}."
+        ),
+    ),
+    (
+        re.compile(r"^(?P<name>.+) has no e-mail address to send a welcome to\.$", re.S),
+        lambda m: (
+            f"{m['name']} hat keine E-Mail-Adresse. Tragen Sie zuerst eine ein, dann "
+            "können Sie die Willkommens-E-Mail schicken."
+        ),
+    ),
+    (
         re.compile(r"^No request with id"),
         lambda m: "Diese Anfrage gibt es nicht (mehr).",
     ),
 )
 
 _GENERAL: tuple[tuple[type[DomainError], str], ...] = (
-    (NotAuthenticated, "Bitte melde dich an."),
-    (Forbidden, "Das darfst du leider nicht: Es gehört jemand anderem."),
+    (NotAuthenticated, "Bitte melden Sie sich an."),
+    (Forbidden, "Das dürfen Sie leider nicht: Es gehört jemand anderem."),
     (NotFound, "Das gibt es nicht (mehr). Vielleicht wurde es gelöscht oder der Link ist falsch."),
-    (Conflict, "Das geht gerade nicht mehr. Bitte lade die Seite neu und versuche es noch einmal."),
-    (Unprocessable, "Diese Eingabe passt nicht. Bitte prüfe sie."),
+    (
+        Conflict,
+        "Das geht gerade nicht mehr. Bitte laden Sie die Seite neu und versuchen Sie es noch "
+        "einmal.",
+    ),
+    (Unprocessable, "Diese Eingabe passt nicht. Bitte prüfen Sie sie."),
+    (
+        ServiceUnavailable,
+        "Das geht auf diesem Server nicht: Er verschickt keine E-Mails. Bitte wenden Sie sich "
+        "an die IT, die peerconsult betreibt.",
+    ),
 )
 
 
@@ -249,15 +286,25 @@ def domain_message(exc: DomainError) -> str:
     for kind, message in _GENERAL:
         if isinstance(exc, kind):
             return message
-    return "Das hat leider nicht geklappt. Bitte prüfe deine Eingaben."
+    return "Das hat leider nicht geklappt. Bitte prüfen Sie Ihre Eingaben."
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "eine Minute" if minutes == 1 else f"{minutes} Minuten"
 
 
 def too_many_attempts(seconds: int) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
-    wait = "eine Minute" if minutes == 1 else f"{minutes} Minuten"
     return (
-        "Zu viele fehlgeschlagene Anmeldeversuche von diesem Gerät. Bitte warte "
-        f"{wait} und versuche es dann noch einmal."
+        "Zu viele fehlgeschlagene Anmeldeversuche von diesem Gerät. Bitte warten Sie "
+        f"{_minutes(seconds)} und versuchen Sie es dann noch einmal."
+    )
+
+
+def too_many_submissions(seconds: int) -> str:
+    return (
+        "Von diesem Gerät kamen gerade sehr viele Anfragen. Bitte warten Sie "
+        f"{_minutes(seconds)} und senden Sie das Formular dann noch einmal."
     )
 
 

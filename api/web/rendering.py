@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -36,27 +35,34 @@ from api.web.session import (
     store_session,
 )
 from service.errors import DomainError
+from service.local_time import local
 
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = WEB_DIR.parent / "templates"
 STATIC_DIR = WEB_DIR.parent / "static"
-_BERLIN = ZoneInfo("Europe/Berlin")
 
 templates = Jinja2Templates(directory=TEMPLATE_DIR)
 
 # Notes shown after a redirect, chosen by a fixed key (nothing from the URL is echoed).
 NOTICES: dict[str, str] = {
-    "profil": "Dein Profil ist gespeichert.",
-    "eingeladen": "Deine Einladung ist verschickt. Du siehst sie unter „Meine Anfragen“.",
-    "angenommen": "Du hast die Anfrage angenommen. Unten steht, wie ihr euch erreicht.",
-    "abgelehnt": "Du hast die Anfrage abgelehnt.",
-    "zurueckgezogen": "Du hast die Anfrage zurückgezogen.",
-    "rueckmeldung": "Danke für deine Rückmeldung!",
+    "profil": "Ihr Profil ist gespeichert.",
+    "eingeladen": "Ihre Einladung ist verschickt. Sie sehen sie unter „Meine Anfragen“.",
+    "angenommen": "Sie haben die Anfrage angenommen. Unten steht, wie Sie einander erreichen.",
+    "abgelehnt": "Sie haben die Anfrage abgelehnt.",
+    "zurueckgezogen": "Sie haben die Anfrage zurückgezogen.",
+    "rueckmeldung": "Danke für Ihre Rückmeldung!",
     "gespeichert": "Das Mitglied ist gespeichert.",
     "geloescht": "Das Mitglied und alle Daten zu ihm sind gelöscht.",
-    "abgemeldet": "Du bist abgemeldet.",
+    "abgemeldet": "Sie sind abgemeldet.",
+    "ueberall-abgemeldet": "Sie sind auf allen Geräten abgemeldet.",
+    "entwurf": "Ihre Sitzung war abgelaufen. Ihre Frage ist aufbewahrt: Melden Sie sich wieder an, "
+    "dann steht sie im Formular, und Sie können sie absenden.",
+    "willkommen": "Die Willkommens-E-Mail mit dem Anmeldelink ist verschickt.",
+    "aufgenommen": "Die Bewerbung ist angenommen; die neue Kollegin oder der neue Kollege hat "
+    "eine Willkommens-E-Mail mit dem Anmeldelink bekommen.",
+    "bewerbung-abgelehnt": "Die Bewerbung ist abgelehnt; die Person ist per E-Mail informiert.",
 }
 
 SECURITY_HEADERS = {
@@ -72,11 +78,11 @@ SECURITY_HEADERS = {
 
 
 def german_date(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(_BERLIN).strftime("%d.%m.%Y")
+    return "" if value is None else local(value).strftime("%d.%m.%Y")
 
 
 def german_datetime(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(_BERLIN).strftime("%d.%m.%Y, %H:%M Uhr")
+    return "" if value is None else local(value).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
 templates.env.filters["datum"] = german_date
@@ -135,8 +141,8 @@ def error_page(
         404: "Nicht gefunden",
         409: "Das geht gerade nicht",
         413: "Zu viel auf einmal",
-        422: "Bitte prüfe deine Eingaben",
-        429: "Bitte warte kurz",
+        422: "Bitte prüfen Sie Ihre Eingaben",
+        429: "Bitte warten Sie kurz",
         503: "Gerade nicht erreichbar",
     }
     return render(
@@ -171,8 +177,8 @@ class WebRoute(APIRoute):
                 return error_page(
                     request,
                     403,
-                    "Das Formular ist abgelaufen oder kam nicht von dieser Seite. Bitte lade die "
-                    "Seite neu und sende es noch einmal.",
+                    "Das Formular ist abgelaufen oder kam nicht von dieser Seite. Bitte laden Sie "
+                    "die Seite neu und senden Sie es noch einmal.",
                     title="Formular abgelehnt",
                 )
             except DomainError as exc:
@@ -180,14 +186,14 @@ class WebRoute(APIRoute):
             except ValidationError as exc:
                 found = messages.validation_errors(exc)
                 text = " ".join(message for _, message in found.summary())
-                return error_page(request, 422, text or "Bitte prüfe deine Eingaben.")
+                return error_page(request, 422, text or "Bitte prüfen Sie Ihre Eingaben.")
             except StarletteHTTPException as exc:
                 if exc.status_code == 404:
                     return error_page(request, 404, "Diese Seite gibt es nicht.")
                 return error_page(
                     request,
                     exc.status_code if 400 <= exc.status_code < 500 else 400,
-                    "Das Formular konnte nicht gelesen werden. Bitte versuche es noch einmal.",
+                    "Das Formular konnte nicht gelesen werden. Bitte versuchen Sie es noch einmal.",
                 )
             except Exception as exc:
                 if api_errors.is_database_down(exc):
@@ -195,7 +201,7 @@ class WebRoute(APIRoute):
                     response = error_page(
                         request,
                         503,
-                        "Die Datenbank ist gerade nicht erreichbar. Bitte versuche es in ein "
+                        "Die Datenbank ist gerade nicht erreichbar. Bitte versuchen Sie es in ein "
                         "paar Sekunden noch einmal.",
                     )
                     response.headers["Retry-After"] = "5"

@@ -1,11 +1,12 @@
 """The browser session: a signed cookie, the per-session CSRF token, who is signed in.
 
 The cookie never holds the access token. It holds, signed with a server secret (itsdangerous):
-the CSRF token of the session and, once signed in, who it is with a binding to their current
-token: for a member the SHA-256 of their token (what the database stores; the token itself has
-256 random bits, so the hash reveals nothing), for the coordinator an HMAC of the admin token's
-hash under the server secret. Every request checks the binding again, so rotating a token,
-changing the admin token or erasing a member ends their browser sessions at once.
+the CSRF token of the session and, once signed in, who it is with a binding: for a member an
+HMAC, under the server secret, of their id, their token's hash and their session epoch; for the
+coordinator an HMAC of the admin token's hash. Every request checks the binding again, so
+rotating a token, ending all sessions (the epoch rises), changing the admin token or erasing a
+member ends their browser sessions at once. A member signs in with their token or with a link
+e-mailed to them; the session is the same.
 
 The server secret is ``PEERCONSULT_SESSION_SECRET``; without it, one derived from
 ``PEERCONSULT_ADMIN_TOKEN`` (so several workers agree); without either, a random secret for
@@ -30,6 +31,7 @@ from starlette.datastructures import FormData
 from api.deps import Conn, SettingsDep
 from service import auth
 from service.config import Settings
+from service.db import Connection
 from service.members import service as members_service
 
 log = logging.getLogger(__name__)
@@ -127,21 +129,33 @@ def read_session(request: Request) -> Session | None:
     return Session(csrf_token=body["c"], subject=subject, binding=binding)
 
 
+def secure_cookies(request: Request) -> bool:
+    """Whether the session cookie is marked Secure (sent back over https only). With
+    ``PEERCONSULT_COOKIE_SECURE=auto``: when this request came over https (directly, or as a
+    trusted proxy says) or the public address is https. A Secure cookie set over plain http
+    is dropped by the browser, and every sign-in would fail, as on an intranet installation."""
+    settings: Settings = request.app.state.settings
+    if settings.cookie_secure != "auto":
+        return settings.cookie_secure == "true"
+    public = settings.public_url or ""
+    return request.url.scheme == "https" or public.startswith("https://")
+
+
 def store_session(request: Request, response: Response, session: Session) -> None:
-    # Secure: browsers treat http://localhost and http://127.0.0.1 as secure too, so local
-    # development works; everywhere else the interface belongs behind HTTPS.
     response.set_cookie(
         COOKIE_NAME,
         _serializer(request).dumps(session.payload()),
         httponly=True,
-        secure=True,
+        secure=secure_cookies(request),
         samesite="lax",
         path="/",
     )
 
 
-def clear_session(response: Response) -> None:
-    response.delete_cookie(COOKIE_NAME, path="/", secure=True, httponly=True, samesite="lax")
+def clear_session(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        COOKIE_NAME, path="/", secure=secure_cookies(request), httponly=True, samesite="lax"
+    )
 
 
 def _coordinator_binding(request: Request, admin_token: str) -> str:
@@ -149,12 +163,27 @@ def _coordinator_binding(request: Request, admin_token: str) -> str:
     return hmac.new(key, auth.hash_token(admin_token), hashlib.sha256).hexdigest()
 
 
-def signed_in_session(request: Request, principal: auth.Principal, token: str) -> Session:
-    """A fresh session (new CSRF token) for someone who has just shown a valid token."""
+def coordinator_session(request: Request, admin_token: str) -> Session:
+    """A fresh session (new CSRF token) for the coordinator, who has just shown their token."""
     fresh = new_session()
-    if isinstance(principal, auth.CoordinatorPrincipal):
-        return Session(fresh.csrf_token, COORDINATOR_SUBJECT, _coordinator_binding(request, token))
-    return Session(fresh.csrf_token, str(principal.member_id), auth.hash_token(token).hex())
+    return Session(
+        fresh.csrf_token, COORDINATOR_SUBJECT, _coordinator_binding(request, admin_token)
+    )
+
+
+def _member_binding(request: Request, member_id: UUID, keys: tuple[bytes, int]) -> str:
+    token_hash, epoch = keys
+    key = _serializer(request).secret_key
+    text = f"{member_id}:{token_hash.hex()}:{epoch}".encode()
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
+
+
+async def member_session(request: Request, conn: Connection, member_id: UUID) -> Session:
+    """A fresh session (new CSRF token) for a member who has just shown who they are (with
+    their token or a sign-in link); the sign-in is recorded."""
+    keys = await members_service.sign_in(conn, member_id)
+    fresh = new_session()
+    return Session(fresh.csrf_token, str(member_id), _member_binding(request, member_id, keys))
 
 
 async def principal_of(
@@ -171,13 +200,15 @@ async def principal_of(
         return auth.COORDINATOR if hmac.compare_digest(expected, session.binding) else None
     try:
         member_id = UUID(session.subject)
-        token_hash = bytes.fromhex(session.binding)
     except ValueError:
         return None
-    principal = await members_service.authenticate_hash(conn, token_hash)
-    if principal is None or principal.member_id != member_id:
+    keys = await members_service.session_keys(conn, member_id)
+    if keys is None:
         return None
-    return principal
+    expected = _member_binding(request, member_id, keys)
+    if not hmac.compare_digest(expected, session.binding):
+        return None
+    return auth.MemberPrincipal(member_id=member_id)
 
 
 async def current_session(request: Request) -> Session | None:
@@ -211,8 +242,8 @@ SignedIn = Annotated[Visitor[auth.Principal], Depends(signed_in)]
 async def member_visitor(visitor: SignedIn) -> Visitor[auth.MemberPrincipal]:
     if not isinstance(visitor.principal, auth.MemberPrincipal):
         raise WebForbidden(
-            "Diese Seite ist für Mitglieder des Netzwerks. Als Koordination hast du kein "
-            "eigenes Profil; du findest alles unter „Koordination“."
+            "Diese Seite ist für Mitglieder des Netzwerks. Als Koordination haben Sie kein "
+            "eigenes Profil; Sie finden alles unter „Koordination“."
         )
     return Visitor(principal=visitor.principal, session=visitor.session)
 
@@ -223,7 +254,20 @@ async def coordinator_visitor(visitor: SignedIn) -> Visitor[auth.CoordinatorPrin
     return Visitor(principal=visitor.principal, session=visitor.session)
 
 
+async def member_or_nobody(
+    request: Request, conn: Conn, settings: SettingsDep, session: MaybeSession
+) -> Visitor[auth.MemberPrincipal] | None:
+    """The signed-in member, or None when the session has ended (for a page that keeps what
+    was sent until the member has signed in again)."""
+    try:
+        visitor = await signed_in(request, conn, settings, session)
+    except SignInRequired:
+        return None
+    return await member_visitor(visitor)
+
+
 MemberVisitor = Annotated[Visitor[auth.MemberPrincipal], Depends(member_visitor)]
+MemberOrNobody = Annotated[Visitor[auth.MemberPrincipal] | None, Depends(member_or_nobody)]
 CoordinatorVisitor = Annotated[Visitor[auth.CoordinatorPrincipal], Depends(coordinator_visitor)]
 
 
@@ -241,3 +285,26 @@ async def checked_form(request: Request, session: MaybeSession) -> FormData:
 
 
 CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+async def form_of_ended_session(request: Request) -> FormData | None:
+    """A form sent from a page of this browser's session though the session has expired: its
+    CSRF token matches the cookie's, whose signature holds whatever its age. None otherwise.
+    Only good for keeping what the person wrote until they have signed in again."""
+    raw = request.cookies.get(COOKIE_NAME)
+    if not raw:
+        return None
+    try:
+        body = _serializer(request).loads(raw)
+    except BadSignature:
+        return None
+    csrf_token = body.get("c") if isinstance(body, dict) else None
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    if not (
+        isinstance(csrf_token, str)
+        and isinstance(sent, str)
+        and hmac.compare_digest(sent.encode("utf-8"), csrf_token.encode("utf-8"))
+    ):
+        return None
+    return form

@@ -69,12 +69,16 @@ class ImportFileError(ValueError):
 
 @dataclass
 class ImportReport:
-    created: int = 0
+    created_ids: list[UUID] = field(default_factory=list)
     updated: int = 0
     passages: int = 0
     errors: list[str] = field(default_factory=list)
     # Seconds spent building the vector indexes at the end of a bulk load (0 otherwise).
     index_build_s: float = 0.0
+
+    @property
+    def created(self) -> int:
+        return len(self.created_ids)
 
 
 def _split_list(value: str) -> list[str]:
@@ -141,8 +145,8 @@ async def _write_batch(
     passage_lists: Sequence[list[str]],
     vectors: Any,
     model: str,
-) -> int:
-    """Insert or update a batch of members in a few statements; returns how many were new."""
+) -> list[UUID]:
+    """Insert or update a batch of members in a few statements; returns the new members' ids."""
     places = await repository.upsert_municipalities(
         conn, [(m.municipality, m.state, m.municipality_type) for m in members]
     )
@@ -184,7 +188,7 @@ async def _write_batch(
     await repository.replace_passages_of_many(
         conn, _passages_by_member(member_ids, passage_lists, vectors), model=model
     )
-    return len(new)
+    return [member.id for member in new]
 
 
 def _passages_by_member(
@@ -250,8 +254,8 @@ async def import_members(
         ):
             async with pool.acquire() as conn, conn.transaction():
                 created = await _write_batch(conn, batch, passage_lists, vectors, embedder.name)
-            report.created += created
-            report.updated += len(batch) - created
+            report.created_ids.extend(created)
+            report.updated += len(batch) - len(created)
             report.passages += sum(len(texts) for texts in passage_lists)
             if progress is not None:
                 progress(len(batch))

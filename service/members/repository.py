@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -18,7 +19,7 @@ from service.text import fold
 
 _MEMBER_SELECT = """
     SELECT m.id, m.name, m.email, m.role, m.expertise, m.languages, m.accepting_requests,
-           m.max_open_requests, m.created_at, m.updated_at,
+           m.max_open_requests, m.created_at, m.updated_at, m.welcomed_at, m.signed_in_at,
            mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
            coalesce(
                (SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
@@ -53,6 +54,8 @@ def member_from_record(record: asyncpg.Record) -> Member:
         max_open_requests=record["max_open_requests"],
         created_at=record["created_at"],
         updated_at=record["updated_at"],
+        welcomed_at=record["welcomed_at"],
+        signed_in_at=record["signed_in_at"],
     )
 
 
@@ -450,3 +453,45 @@ async def members_without_passages(conn: Connection, model: str) -> list[UUID]:
         model,
     )
     return [record["id"] for record in records]
+
+
+class Addressee(NamedTuple):
+    id: UUID
+    name: str
+    email: str
+
+
+async def member_by_email(conn: Connection, email: str) -> Addressee | None:
+    """The member with this e-mail address (as the unique index compares it), with the
+    address as they gave it."""
+    record = await conn.fetchrow(
+        "SELECT id, name, email FROM member WHERE lower(email) = lower($1)", email
+    )
+    return None if record is None else Addressee(record["id"], record["name"], record["email"])
+
+
+async def session_keys(conn: Connection, member_id: UUID) -> tuple[bytes, int] | None:
+    """What a member's browser sessions are bound to: their token's hash (a new token ends
+    them) and their session epoch (raised to end them all)."""
+    record = await conn.fetchrow(
+        "SELECT token_hash, session_epoch FROM member WHERE id = $1", member_id
+    )
+    return None if record is None else (bytes(record["token_hash"]), record["session_epoch"])
+
+
+async def record_sign_in(conn: Connection, member_id: UUID) -> None:
+    await conn.execute("UPDATE member SET signed_in_at = now() WHERE id = $1", member_id)
+
+
+async def record_welcome(conn: Connection, member_id: UUID) -> datetime:
+    welcomed_at: datetime = await conn.fetchval(
+        "UPDATE member SET welcomed_at = now() WHERE id = $1 RETURNING welcomed_at", member_id
+    )
+    return welcomed_at
+
+
+async def end_sessions(conn: Connection, member_id: UUID) -> None:
+    """Every browser session of the member ends (they are bound to the epoch)."""
+    await conn.execute(
+        "UPDATE member SET session_epoch = session_epoch + 1 WHERE id = $1", member_id
+    )

@@ -17,6 +17,7 @@ from service.errors import Conflict, Forbidden, NotFound
 from service.matching.passages import embed_passages
 from service.matching.tags import clean_tag, normalize_tag
 from service.members import repository
+from service.signin import repository as signin_repository
 
 
 def parse_member_id(raw: str) -> UUID:
@@ -94,10 +95,11 @@ async def _get_existing(conn: Connection, member_id: UUID, *, for_update: bool =
 
 
 def visible_to(member: Member, principal: auth.Principal) -> Member:
-    """E-mail addresses are shown only to the member themselves and the coordinator."""
+    """E-mail addresses, and when a member was welcomed and signed in, are shown only to the
+    member themselves and the coordinator."""
     if principal.may_act_for(UUID(member.id)):
         return member
-    return member.model_copy(update={"email": None})
+    return member.model_copy(update={"email": None, "welcomed_at": None, "signed_in_at": None})
 
 
 async def get_member(conn: Connection, principal: auth.Principal, member_id: UUID) -> Member:
@@ -182,6 +184,8 @@ async def rotate_token(conn: Connection, principal: auth.Principal, member_id: U
     await _get_existing(conn, member_id, for_update=True)
     token = auth.new_token()
     await repository.set_token_hash(conn, member_id, auth.hash_token(token))
+    # The member's sign-in links end with the old token; their sessions, bound to it, too.
+    await signin_repository.end_links(conn, member_id)
     return token
 
 
@@ -196,6 +200,28 @@ async def authenticate(
     if admin_token is not None and auth.tokens_equal(token, admin_token.get_secret_value()):
         return auth.COORDINATOR
     return await authenticate_hash(conn, auth.hash_token(token))
+
+
+async def session_keys(conn: Connection, member_id: UUID) -> tuple[bytes, int] | None:
+    """What the member's browser sessions are bound to (``members.repository``); None for no
+    member."""
+    return await repository.session_keys(conn, member_id)
+
+
+async def sign_in(conn: Connection, member_id: UUID) -> tuple[bytes, int]:
+    """Record that the member signs in to the web interface; their session keys."""
+    keys = await repository.session_keys(conn, member_id)
+    if keys is None:
+        raise NotFound(f"No member with id {member_id}.")
+    await repository.record_sign_in(conn, member_id)
+    return keys
+
+
+async def end_sessions(conn: Connection, member_id: UUID) -> None:
+    """Every browser session of the member ends, this one included, and so does every sign-in
+    link not used yet."""
+    await repository.end_sessions(conn, member_id)
+    await signin_repository.end_links(conn, member_id)
 
 
 async def authenticate_hash(conn: Connection, token_hash: bytes) -> auth.MemberPrincipal | None:

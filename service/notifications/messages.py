@@ -1,27 +1,33 @@
-"""The texts of the e-mail notifications, in German: pure functions, one per message.
+"""The texts of the e-mails, in German: pure functions, one per message.
 
-The network addresses each other informally ("du"), so the messages do too. Question titles
-and names come from members: they are put into the subject only after folding every kind of
-line break and whitespace into single spaces (no header injection), and the subject is kept
-short. Bodies are plain text.
+The network's letters address people as "Sie", plainly and friendly, and every message ends
+with the link to the page where its reader acts. Question titles and names come from members:
+they are put into the subject only after folding every kind of line break and whitespace into
+single spaces (no header injection), and the subject is kept short. Bodies are plain text.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+
+from service.local_time import local
 
 # The ``kind`` stored with each outbox row.
 INVITED = "invited"
 ACCEPTED = "accepted"
 DECLINED = "declined"
+WELCOME = "welcome"
+SIGN_IN = "sign-in"
+APPLICATION_CONFIRM = "application-confirm"
+APPLICATION_DECLINED = "application-declined"
 
 SUBJECT_TITLE_MAX = 100
 
 _WHITESPACE = re.compile(r"\s+", re.UNICODE)
 _SIGNATURE = (
-    "Viele Grüße\n"
+    "Mit freundlichen Grüßen\n"
     "peerconsult – Netzwerk Kommunale Partizipationsbeauftragte\n"
     "\n"
     "Diese Nachricht hat peerconsult automatisch verschickt."
@@ -56,16 +62,26 @@ def _compose(*parts: str) -> str:
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
+def _hello(name: str) -> str:
+    return f"Guten Tag {one_line(name)},"
+
+
+def _until(moment: datetime) -> str:
+    """A link's end, as a person in the network reads it: "bis zum 12.12.2026, 14:05 Uhr"."""
+    return f"bis zum {local(moment):%d.%m.%Y, %H:%M} Uhr"
+
+
 def invited(
     *,
     peer_name: str,
     asker_name: str,
     asker_municipality: str,
     question_title: str,
+    link: str,
     message: str | None = None,
     expires_on: date | None = None,
 ) -> Message:
-    """To the invited peer: who asks, about what, and that they may accept or decline.
+    """To the invited colleague: who asks, about what, and where to accept or decline.
 
     Deliberately no e-mail address of the asker: contact details are shared only on acceptance.
     """
@@ -81,13 +97,13 @@ def invited(
     return Message(
         subject=f"Anfrage zur kollegialen Beratung: {_short(question_title)}",
         body=_compose(
-            f"Hallo {one_line(peer_name)},",
-            f"{asker} bittet dich um eine kollegiale Beratung zur Frage:",
+            _hello(peer_name),
+            f"{asker} bittet Sie um eine kollegiale Beratung zur Frage:",
             f"„{one_line(question_title)}“",
             note,
-            "Du kannst die Anfrage in peerconsult annehmen oder ablehnen. Erst wenn du annimmst, "
-            "bekommt ihr beide die E-Mail-Adresse der anderen Seite und könnt euch direkt "
-            "verabreden.",
+            "Sie können die Anfrage hier annehmen oder ablehnen:\n" + link,
+            "Erst wenn Sie annehmen, bekommen Sie beide die E-Mail-Adresse der anderen Seite "
+            "und können sich direkt verabreden.",
             deadline,
             _SIGNATURE,
         ),
@@ -101,20 +117,21 @@ def accepted(
     peer_municipality: str,
     peer_email: str,
     question_title: str,
+    link: str,
 ) -> Message:
-    """To the asker: the peer accepted; here is how to reach them."""
+    """To the asker: the colleague accepted; here is how to reach them."""
     peer = one_line(peer_name)
     return Message(
         subject=f"Zusage zur kollegialen Beratung: {_short(question_title)}",
         body=_compose(
-            f"Hallo {one_line(asker_name)},",
-            f"{peer} ({one_line(peer_municipality)}) hat deine Anfrage zur kollegialen "
+            _hello(asker_name),
+            f"{peer} ({one_line(peer_municipality)}) hat Ihre Anfrage zur kollegialen "
             "Beratung angenommen:",
             f"„{one_line(question_title)}“",
-            f"So erreichst du {peer}:\nE-Mail: {one_line(peer_email)}",
-            f"Am besten meldest du dich direkt bei {peer} und ihr verabredet einen Termin. "
-            "Nach dem Gespräch freuen wir uns über eine kurze Rückmeldung in peerconsult, "
-            "ob die Beratung geholfen hat.",
+            f"So erreichen Sie {peer}:\nE-Mail: {one_line(peer_email)}",
+            f"Am besten melden Sie sich direkt bei {peer} und verabreden einen Termin. Nach "
+            "dem Gespräch freuen wir uns über eine kurze Rückmeldung, ob die Beratung "
+            "geholfen hat:\n" + link,
             _SIGNATURE,
         ),
     )
@@ -127,34 +144,108 @@ def accepted_copy(
     asker_municipality: str,
     asker_email: str,
     question_title: str,
+    link: str,
 ) -> Message:
-    """To the peer who accepted: a copy with the asker's contact details."""
+    """To the colleague who accepted: a copy with the asker's contact details."""
     asker = one_line(asker_name)
     return Message(
-        subject=f"Du hast zugesagt: {_short(question_title)}",
+        subject=f"Sie haben zugesagt: {_short(question_title)}",
         body=_compose(
-            f"Hallo {one_line(peer_name)},",
-            f"danke, dass du die Anfrage von {asker} ({one_line(asker_municipality)}) "
-            "angenommen hast:",
+            _hello(peer_name),
+            f"danke, dass Sie die Anfrage von {asker} ({one_line(asker_municipality)}) "
+            "angenommen haben:",
             f"„{one_line(question_title)}“",
-            f"So erreichst du {asker}:\nE-Mail: {one_line(asker_email)}",
-            f"{asker} hat deine E-Mail-Adresse ebenfalls bekommen und meldet sich bei dir, "
-            "um einen Termin zu verabreden.",
+            f"So erreichen Sie {asker}:\nE-Mail: {one_line(asker_email)}",
+            f"{asker} hat Ihre E-Mail-Adresse ebenfalls bekommen und meldet sich bei Ihnen, "
+            "um einen Termin zu verabreden. Die Anfrage finden Sie hier:\n" + link,
             _SIGNATURE,
         ),
     )
 
 
-def declined(*, asker_name: str, peer_name: str, question_title: str) -> Message:
-    """To the asker: the peer declined (no reason given); invite someone else."""
+def declined(*, asker_name: str, peer_name: str, question_title: str, link: str) -> Message:
+    """To the asker: the colleague declined (no reason given); invite someone else."""
     return Message(
         subject=f"Absage zur kollegialen Beratung: {_short(question_title)}",
         body=_compose(
-            f"Hallo {one_line(asker_name)},",
-            f"{one_line(peer_name)} kann deine Anfrage zur Frage "
+            _hello(asker_name),
+            f"{one_line(peer_name)} kann Ihre Anfrage zur Frage "
             f"„{one_line(question_title)}“ leider nicht übernehmen.",
-            "In peerconsult findest du zu deiner Frage weitere passende Vorschläge. "
-            "Lade gern eine andere Kollegin oder einen anderen Kollegen ein.",
+            "Zu Ihrer Frage gibt es weitere passende Vorschläge. Laden Sie gern eine andere "
+            "Kollegin oder einen anderen Kollegen ein:\n" + link,
+            _SIGNATURE,
+        ),
+    )
+
+
+def welcome(*, name: str, link: str, valid_until: datetime) -> Message:
+    """To a new member: what peerconsult is, and a link that signs them in."""
+    return Message(
+        subject="Willkommen bei peerconsult, der kollegialen Beratung im Netzwerk",
+        body=_compose(
+            _hello(name),
+            "willkommen bei peerconsult! Hier finden Mitglieder des Netzwerks Kommunale "
+            "Partizipationsbeauftragte Kolleginnen und Kollegen aus anderen Kommunen, die "
+            "schon gemacht haben, was sie gerade vorhaben, und beraten sich gegenseitig.",
+            "Mit diesem Link melden Sie sich an, ohne Passwort:\n" + link,
+            f"Der Link gilt {_until(valid_until)} und nur einmal. Danach fordern Sie auf der "
+            "Anmeldeseite jederzeit einen neuen an, mit dieser E-Mail-Adresse.",
+            "Bitte sehen Sie sich nach der Anmeldung Ihr Profil an: Je genauer Sie Ihre "
+            "Erfahrungen beschreiben, desto besser finden Sie die anderen.",
+            _SIGNATURE,
+        ),
+    )
+
+
+def sign_in_link(*, name: str, link: str, valid_minutes: int, valid_until: datetime) -> Message:
+    """To a member who asked for it: a link that signs them in once."""
+    return Message(
+        subject="Ihr Anmeldelink für peerconsult",
+        body=_compose(
+            _hello(name),
+            "mit diesem Link melden Sie sich bei peerconsult an:\n" + link,
+            f"Der Link gilt {valid_minutes} Minuten lang ({_until(valid_until)}) und nur "
+            "einmal. Haben Sie keinen "
+            "Anmeldelink angefordert, können Sie diese Nachricht löschen: Ohne den Link "
+            "meldet sich niemand an.",
+            _SIGNATURE,
+        ),
+    )
+
+
+def application_confirm(*, name: str, link: str, valid_until: datetime) -> Message:
+    """To an applicant: confirm the address, so that the application reaches the coordinator."""
+    return Message(
+        subject="Bitte bestätigen Sie Ihre Bewerbung bei peerconsult",
+        body=_compose(
+            _hello(name),
+            "vielen Dank für Ihre Bewerbung um die Mitgliedschaft im Netzwerk Kommunale "
+            "Partizipationsbeauftragte. Bitte bestätigen Sie mit diesem Link, dass die "
+            "E-Mail-Adresse Ihnen gehört:\n" + link,
+            f"Erst dann sieht die Koordination Ihre Bewerbung. Ohne Bestätigung löschen wir "
+            f"sie {_until(valid_until)} mit allen Angaben.",
+            "Haben Sie sich nicht beworben, können Sie diese Nachricht löschen.",
+            _SIGNATURE,
+        ),
+    )
+
+
+def application_declined(*, name: str, reason: str | None) -> Message:
+    """To an applicant: the coordinator declined, with their reason if they gave one."""
+    because = (
+        _compose("Die Koordination schreibt dazu:", _paragraphs(reason)).rstrip("\n")
+        if reason and reason.strip()
+        else ""
+    )
+    return Message(
+        subject="Ihre Bewerbung bei peerconsult",
+        body=_compose(
+            _hello(name),
+            "vielen Dank für Ihr Interesse am Netzwerk Kommunale Partizipationsbeauftragte. "
+            "Die Koordination hat Ihre Bewerbung geprüft und kann sie leider nicht annehmen.",
+            because,
+            "Bei Fragen antworten Sie gern der Koordination des Netzwerks. Ihre Angaben "
+            "löschen wir in 30 Tagen.",
             _SIGNATURE,
         ),
     )

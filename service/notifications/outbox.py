@@ -45,25 +45,31 @@ def check_recipient(recipient: str) -> str:
 async def enqueue(
     conn: Connection,
     *,
-    member_id: UUID,
     recipient: str,
     message: Message,
     kind: str,
+    member_id: UUID | None = None,
     request_id: UUID | None = None,
+    application_id: UUID | None = None,
 ) -> None:
-    """Queue ``message`` for ``recipient`` in the caller's transaction.
+    """Queue ``message`` for ``recipient`` in the caller's transaction: to a member, or to an
+    applicant who is not one yet (``application_id``); erasing either erases their mail.
 
     Callers skip members without an e-mail address (imported members may have none).
     """
     if not kind.strip():
         raise ValueError("kind must not be empty")
+    if member_id is None and application_id is None:
+        raise ValueError("a message goes to a member or to an applicant")
     await conn.execute(
         """
-        INSERT INTO outbox (member_id, request_id, kind, recipient, subject, body)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO outbox (member_id, request_id, application_id, kind, recipient, subject,
+                            body)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         """,
         member_id,
         request_id,
+        application_id,
         kind,
         check_recipient(recipient),
         one_line(message.subject),

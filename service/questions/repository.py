@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -559,3 +559,29 @@ async def count_recent(conn: Connection, *, days: int) -> int:
         "SELECT count(*) FROM question WHERE created_at > now() - make_interval(days => $1)", days
     )
     return count
+
+
+async def save_draft(conn: Connection, *, title: str, body: str, tags: Sequence[str]) -> UUID:
+    """Keep a question whose author's session ended while they wrote it."""
+    draft_id: UUID = await conn.fetchval(
+        "INSERT INTO question_draft (title, body, tags) VALUES ($1, $2, $3) RETURNING id",
+        title,
+        body,
+        list(tags),
+    )
+    return draft_id
+
+
+async def take_draft(conn: Connection, draft_id: UUID) -> tuple[str, str, list[str]] | None:
+    """A kept question (title, body, tags), which is then deleted."""
+    record = await conn.fetchrow(
+        "DELETE FROM question_draft WHERE id = $1 RETURNING title, body, tags", draft_id
+    )
+    return None if record is None else (record["title"], record["body"], list(record["tags"]))
+
+
+async def purge_drafts(conn: Connection, *, older_than: timedelta) -> int:
+    result = await conn.execute(
+        "DELETE FROM question_draft WHERE created_at < now() - $1::interval", older_than
+    )
+    return int(result.split()[-1])

@@ -186,3 +186,15 @@ async def own_questions(
 ) -> list[repository.StoredQuestion]:
     """The calling member's questions, oldest first."""
     return await repository.questions_of(conn, principal.member_id)
+
+
+async def keep_draft(conn: Connection, title: str, body: str, tags: list[str]) -> UUID:
+    """Keep a question as written when its author's session ended before they sent it; the
+    id brings it back after signing in (``take_draft``). Drafts are deleted after
+    ``housekeeping.DRAFTS_KEPT``."""
+    return await repository.save_draft(conn, title=title, body=body, tags=tags)
+
+
+async def take_draft(conn: Connection, draft_id: UUID) -> tuple[str, str, list[str]] | None:
+    """The kept question (title, body, tags), which is then deleted; None when it is gone."""
+    return await repository.take_draft(conn, draft_id)

@@ -1,5 +1,6 @@
 """E-mail notifications of the workflow, written to the outbox in the same transaction as the
-state change (so a notification is never lost nor sent for a change that rolled back)."""
+state change (so a notification is never lost nor sent for a change that rolled back). Each
+links to the page where its reader acts."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any, Literal
 
 from service.db import Connection
 from service.notifications import messages, outbox
+from service.notifications.mailing import Mailing
 
 Party = Literal["asker", "peer"]
 
@@ -26,29 +28,36 @@ async def _send(
         )
 
 
-async def invited(conn: Connection, record: dict[str, Any]) -> None:
+def _request_link(mailing: Mailing, record: dict[str, Any]) -> str:
+    return mailing.link(f"/anfragen#anfrage-{record['id']}")
+
+
+async def invited(conn: Connection, record: dict[str, Any], mailing: Mailing) -> None:
     """Tell the invited colleague (no contact details of the asker before acceptance)."""
     message = messages.invited(
         peer_name=record["peer_name"],
         asker_name=record["asker_name"],
         asker_municipality=record["asker_municipality_name"],
         question_title=record["question_title"],
+        link=_request_link(mailing, record),
         message=record["message"],
         expires_on=record["expires_at"].date(),
     )
     await _send(conn, record, "peer", message, messages.INVITED)
 
 
-async def accepted(conn: Connection, record: dict[str, Any]) -> None:
+async def accepted(conn: Connection, record: dict[str, Any], mailing: Mailing) -> None:
     """Both parties get the other's contact (only when both have an address to share)."""
     if not (record["asker_email"] and record["peer_email"]):
         return
+    link = _request_link(mailing, record)
     for_asker = messages.accepted(
         asker_name=record["asker_name"],
         peer_name=record["peer_name"],
         peer_municipality=record["peer_municipality_name"],
         peer_email=record["peer_email"],
         question_title=record["question_title"],
+        link=link,
     )
     for_peer = messages.accepted_copy(
         peer_name=record["peer_name"],
@@ -56,15 +65,17 @@ async def accepted(conn: Connection, record: dict[str, Any]) -> None:
         asker_municipality=record["asker_municipality_name"],
         asker_email=record["asker_email"],
         question_title=record["question_title"],
+        link=link,
     )
     await _send(conn, record, "asker", for_asker, messages.ACCEPTED)
     await _send(conn, record, "peer", for_peer, messages.ACCEPTED)
 
 
-async def declined(conn: Connection, record: dict[str, Any]) -> None:
+async def declined(conn: Connection, record: dict[str, Any], mailing: Mailing) -> None:
     message = messages.declined(
         asker_name=record["asker_name"],
         peer_name=record["peer_name"],
         question_title=record["question_title"],
+        link=mailing.link(f"/fragen/{record['question_id']}"),
     )
     await _send(conn, record, "asker", message, messages.DECLINED)

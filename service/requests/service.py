@@ -33,6 +33,7 @@ from models.requests import (
 from service import auth, ids
 from service.db import Connection
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from service.notifications.mailing import Mailing
 from service.questions import repository as questions_repository
 from service.requests import notify, repository
 
@@ -102,7 +103,7 @@ async def invite(
     data: RequestCreate,
     *,
     expiry_days: int,
-    notifications: bool,
+    mailing: Mailing | None,
 ) -> list[ConsultationRequest]:
     """Invite colleagues to a question. All or nothing: if one of them may not be invited,
     nobody is, and the answer says why."""
@@ -144,8 +145,8 @@ async def invite(
         )
         record = await repository.get_request(conn, request_id)
         assert record is not None
-        if notifications:
-            await notify.invited(conn, record)
+        if mailing is not None:
+            await notify.invited(conn, record, mailing)
         created.append(request_schema(record, principal))
     return created
 
@@ -207,21 +208,21 @@ def to_verb(status: RequestStatus) -> str:
 
 
 async def accept(
-    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID, *, notifications: bool
+    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID, *, mailing: Mailing | None
 ) -> ConsultationRequest:
     """The invited colleague accepts; both parties now see each other's contact."""
     record = await _transition(conn, principal, request_id, actor="peer", to=RequestStatus.accepted)
-    if notifications:
-        await notify.accepted(conn, record)
+    if mailing is not None:
+        await notify.accepted(conn, record, mailing)
     return request_schema(record, principal)
 
 
 async def decline(
-    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID, *, notifications: bool
+    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID, *, mailing: Mailing | None
 ) -> ConsultationRequest:
     record = await _transition(conn, principal, request_id, actor="peer", to=RequestStatus.declined)
-    if notifications:
-        await notify.declined(conn, record)
+    if mailing is not None:
+        await notify.declined(conn, record, mailing)
     return request_schema(record, principal)
 
 

@@ -4,23 +4,49 @@ The table is checked against the app's route table, so a new route cannot be for
 it here with its expected statuses. "member" is the legitimate actor of the route (the
 profile's owner, the asker, the invited colleague); "other" is an unrelated member of a third
 municipality. Each call runs on a network that no earlier successful call has changed, so the
-order of calls does not matter.
+order of calls does not matter. The app sends e-mail (to a real SMTP server on loopback), so
+the routes that exist to send some answer as in use; its throttle is out of the way.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest_asyncio
 from fastapi import FastAPI
 
-from tests.helpers.api import EXPERTISE, QUESTION, CreatedMember, ask, create_member
+from service.embedding import Embedder
+from tests.helpers.api import (
+    EXPERTISE,
+    QUESTION,
+    CreatedMember,
+    application_payload,
+    ask,
+    create_member,
+)
 from tests.helpers.app import ADMIN_TOKEN
+from tests.helpers.database import TransactionPool
+from tests.helpers.mail import api_client, confirmed_application, mailing_app
 
 ROLES = ("anonymous", "member", "other", "coordinator")
 _worlds = itertools.count(1)
+
+
+@pytest_asyncio.fixture
+async def client(
+    db_pool: TransactionPool, fake_embedder: Embedder
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app that sends e-mail (the routes that mail answer 503 otherwise) and
+    never throttles (every case makes failed attempts on purpose)."""
+    async with (
+        mailing_app(db_pool, fake_embedder, auth_failure_limit=10_000) as (app, _),
+        api_client(app) as http,
+    ):
+        yield http
 
 
 @dataclass
@@ -31,9 +57,16 @@ class World:
     other: CreatedMember
     question: dict[str, Any]
     request: dict[str, Any]
+    application: str | None
 
 
-async def build_world(client: httpx.AsyncClient, *, accepted: bool = False) -> World:
+async def build_world(
+    client: httpx.AsyncClient,
+    pool: TransactionPool,
+    *,
+    accepted: bool = False,
+    application: bool = False,
+) -> World:
     n = next(_worlds)
     asker = await create_member(client, municipality=f"Fragestadt {n}")
     peer = await create_member(client, municipality=f"Antwortstadt {n}", expertise=EXPERTISE)
@@ -48,7 +81,8 @@ async def build_world(client: httpx.AsyncClient, *, accepted: bool = False) -> W
     request = response.json()[0]
     if accepted:
         await client.post(f"/v1/requests/{request['id']}/accept", headers=peer.headers)
-    return World(asker, peer, spare, other, question, request)
+    applied = await confirmed_application(client, pool) if application else None
+    return World(asker, peer, spare, other, question, request, applied)
 
 
 @dataclass(frozen=True)
@@ -60,6 +94,7 @@ class Case:
     expected: tuple[int, int, int, int]  # anonymous, member, other, coordinator
     body: dict[str, Any] | None = None
     accepted: bool = False
+    application: bool = False
 
 
 NEW_MEMBER = {
@@ -123,6 +158,29 @@ CASES: dict[tuple[str, str], Case] = {
         {"helpful": 4},
         accepted=True,
     ),
+    ("POST", "/v1/members/{member_id}/welcome"): Case(
+        "/v1/members/{asker}/welcome", "asker", (401, 403, 403, 202)
+    ),
+    ("POST", "/v1/auth/email-link"): Case(
+        "/v1/auth/email-link", "asker", (202, 202, 202, 202), {"email": "jemand-{n}@example.org"}
+    ),
+    ("POST", "/v1/applications"): Case(
+        "/v1/applications",
+        "asker",
+        (202, 202, 202, 202),
+        application_payload(email="bewerbung-{n}@example.org"),
+    ),
+    ("GET", "/v1/applications"): Case("/v1/applications", "asker", (401, 403, 403, 200)),
+    ("POST", "/v1/applications/{application_id}/approve"): Case(
+        "/v1/applications/{application}/approve", "asker", (401, 403, 403, 201), application=True
+    ),
+    ("POST", "/v1/applications/{application_id}/decline"): Case(
+        "/v1/applications/{application}/decline",
+        "asker",
+        (401, 403, 403, 200),
+        {"reason": "Das Netzwerk ist für Beschäftigte von Kommunen."},
+        application=True,
+    ),
 }
 
 
@@ -142,6 +200,7 @@ def fill(value: Any, world: World, n: int) -> Any:
         "{spare}": world.spare.id,
         "{question}": world.question["id"],
         "{request}": world.request["id"],
+        "{application}": world.application or "",
         "{n}": str(n),
     }
     if isinstance(value, str):
@@ -159,7 +218,9 @@ class TestAuthorizationMatrix:
     def test_every_route_has_expectations(self, app: FastAPI) -> None:
         assert app_routes(app) == set(CASES), "add new routes to CASES with their statuses"
 
-    async def test_every_route_for_every_role(self, client: httpx.AsyncClient) -> None:
+    async def test_every_route_for_every_role(
+        self, client: httpx.AsyncClient, db_pool: TransactionPool
+    ) -> None:
         failures = []
         for (method, template), case in CASES.items():
             world: World | None = None
@@ -167,7 +228,9 @@ class TestAuthorizationMatrix:
                 # A refused call changes nothing (its transaction rolls back), so the network is
                 # rebuilt only after a call that succeeded.
                 if world is None:
-                    world = await build_world(client, accepted=case.accepted)
+                    world = await build_world(
+                        client, db_pool, accepted=case.accepted, application=case.application
+                    )
                 n = next(_worlds)
                 headers = {
                     "anonymous": {},

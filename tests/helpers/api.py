@@ -94,3 +94,11 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
     assert body["status"] == status
     assert {"type", "title", "status"} <= body.keys()
     return body
+
+
+def application_payload(
+    *, name: str | None = None, email: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The body of ``POST /v1/applications``: a member's profile, and the consent."""
+    profile = member_payload(name=name, email=email)
+    return {**profile, "message": "Ich würde gern mitmachen.", "consent": True, **extra}

@@ -33,12 +33,13 @@ def text_of(page: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(without_tags))
 
 
-async def sign_in(browser: httpx.AsyncClient, token: str) -> httpx.Response:
-    form = await browser.get("/anmelden")
+async def sign_in(
+    browser: httpx.AsyncClient, token: str, page: str = "/anmelden"
+) -> httpx.Response:
+    """Sign in with the token on the sign-in ``page`` (which may say where to go next)."""
+    form = await browser.get(page)
     assert form.status_code == 200
-    return await browser.post(
-        "/anmelden", data={CSRF_FIELD: csrf_of(form.text), "token": token, "weiter": ""}
-    )
+    return await press_button(browser, form, "/anmelden", token=token)
 
 
 async def post_form(
@@ -48,6 +49,23 @@ async def post_form(
     shown = await browser.get(page)
     assert shown.status_code == 200, shown.text
     return await browser.post(action, data={CSRF_FIELD: csrf_of(shown.text), **data})
+
+
+_FORM = re.compile(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', re.DOTALL)
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+async def press_button(
+    browser: httpx.AsyncClient, page: httpx.Response, action: str | None = None, **typed: str
+) -> httpx.Response:
+    """Submit a form of ``page`` (the one posting to ``action``, or the only one) with its
+    hidden fields and what was ``typed`` into it, as pressing its button does."""
+    forms = [(html.unescape(found.group(1)), found.group(2)) for found in _FORM.finditer(page.text)]
+    chosen = [form for form in forms if action is None or form[0] == action]
+    assert len(chosen) == 1, f"forms on the page: {[form[0] for form in forms]}"
+    target, content = chosen[0]
+    fields = {name: html.unescape(value) for name, value in _HIDDEN.findall(content)}
+    return await browser.post(target, data={**fields, **typed})
 
 
 def session_cookie(browser: httpx.AsyncClient) -> str | None:

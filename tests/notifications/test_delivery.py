@@ -23,6 +23,7 @@ MESSAGE = invited(
     asker_name="Ülkü Weiß",
     asker_municipality="Gießen",
     question_title="Bürgerrat für die Straßenplanung – wie habt ihr gelost?",
+    link="https://peerconsult.example.org/anfragen#anfrage-1",
     message="Grüße aus Gießen!\nWir planen einen Bürgerrat zur Verkehrsführung.",
 )
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 
 import asyncpg
 import pytest
 
-from service.notifications import accepted, accepted_copy, declined, enqueue, invited
+from service.notifications import accepted, accepted_copy, declined, enqueue, invited, messages
 from service.notifications.messages import INVITED, Message
 from tests.helpers.database import insert_member
 
 TITLE = "Wie bringt man Leitlinien\r\nfür Bürgerbeteiligung durch den Rat?"
+LINK = "https://peerconsult.example.org/anfragen#anfrage-7"
 
 
 def test_invitation_says_who_asks_and_what_without_contact_details() -> None:
@@ -20,6 +22,7 @@ def test_invitation_says_who_asks_and_what_without_contact_details() -> None:
         asker_name="Ülkü Weiß",
         asker_municipality="Gießen",
         question_title=TITLE,
+        link=LINK,
         message="Hallo Jörg,\nwir stecken gerade mittendrin.\n\nHast du Zeit?",
         expires_on=date(2026, 12, 5),
     )
@@ -27,10 +30,10 @@ def test_invitation_says_who_asks_and_what_without_contact_details() -> None:
         "Anfrage zur kollegialen Beratung: Wie bringt man Leitlinien für Bürgerbeteiligung "
         "durch den Rat?"
     )
-    assert message.body.startswith("Hallo Jörg Müller,\n\nÜlkü Weiß (Gießen) bittet dich")
+    assert message.body.startswith("Guten Tag Jörg Müller,\n\nÜlkü Weiß (Gießen) bittet Sie")
     assert "„Wie bringt man Leitlinien für Bürgerbeteiligung durch den Rat?“" in message.body
     assert "> wir stecken gerade mittendrin.\n>\n> Hast du Zeit?" in message.body
-    assert "annehmen oder ablehnen" in message.body
+    assert f"annehmen oder ablehnen:\n{LINK}" in message.body
     assert "05.12.2026" in message.body
     assert "@" not in message.body
 
@@ -41,6 +44,7 @@ def test_invitation_without_a_message_has_no_empty_quote() -> None:
         asker_name="Ülkü Weiß",
         asker_municipality="Gießen",
         question_title="Bürgerrat",
+        link=LINK,
         message="   ",
     )
     assert "Die Nachricht dazu" not in message.body
@@ -55,9 +59,11 @@ def test_acceptance_gives_each_side_the_other_contact() -> None:
         peer_municipality="Kassel",
         peer_email="joerg.mueller@kassel.example",
         question_title=TITLE,
+        link=LINK,
     )
     assert to_asker.subject.startswith("Zusage zur kollegialen Beratung: ")
-    assert "Jörg Müller (Kassel) hat deine Anfrage" in to_asker.body
+    assert "Jörg Müller (Kassel) hat Ihre Anfrage" in to_asker.body
+    assert to_asker.body.count(LINK) == 1
     assert "E-Mail: joerg.mueller@kassel.example" in to_asker.body
 
     to_peer = accepted_copy(
@@ -66,23 +72,28 @@ def test_acceptance_gives_each_side_the_other_contact() -> None:
         asker_municipality="Gießen",
         asker_email="uelkue.weiss@giessen.example",
         question_title=TITLE,
+        link=LINK,
     )
-    assert to_peer.body.startswith("Hallo Jörg Müller,")
+    assert to_peer.body.startswith("Guten Tag Jörg Müller,")
+    assert LINK in to_peer.body
     assert "E-Mail: uelkue.weiss@giessen.example" in to_peer.body
     assert "\n" not in to_peer.subject
 
 
 def test_decline_suggests_inviting_someone_else() -> None:
-    message = declined(asker_name="Ülkü Weiß", peer_name="Jörg Müller", question_title=TITLE)
+    message = declined(
+        asker_name="Ülkü Weiß", peer_name="Jörg Müller", question_title=TITLE, link=LINK
+    )
     assert message.subject.startswith("Absage zur kollegialen Beratung: Wie bringt man")
-    assert "Jörg Müller kann deine Anfrage" in message.body
+    assert "Jörg Müller kann Ihre Anfrage" in message.body
+    assert LINK in message.body
     assert "andere Kollegin oder einen anderen Kollegen ein" in message.body
     assert "@" not in message.body
 
 
 def test_long_titles_are_shortened_in_the_subject_only() -> None:
     title = "Beteiligung " * 30
-    message = declined(asker_name="A", peer_name="B", question_title=title)
+    message = declined(asker_name="A", peer_name="B", question_title=title, link=LINK)
     assert len(message.subject) < 140
     assert message.subject.endswith("…")
     assert title.strip() in message.body
@@ -141,3 +152,27 @@ async def test_enqueue_is_part_of_the_callers_transaction(pool: asyncpg.Pool) ->
         "attempts": 0,
         "sent_at": None,
     }
+
+
+def test_every_letter_addresses_its_reader_as_sie() -> None:
+    """The network's letters say "Sie"; a member's own words (quoted) may say anything."""
+    moment = datetime(2026, 12, 12, 14, 5, tzinfo=UTC)
+    letters = [
+        invited(peer_name="A", asker_name="B", asker_municipality="C", question_title="T",
+                link=LINK),
+        accepted(asker_name="A", peer_name="B", peer_municipality="C", peer_email="b@x.de",
+                 question_title="T", link=LINK),
+        accepted_copy(peer_name="A", asker_name="B", asker_municipality="C",
+                      asker_email="b@x.de", question_title="T", link=LINK),
+        declined(asker_name="A", peer_name="B", question_title="T", link=LINK),
+        messages.welcome(name="A", link=LINK, valid_until=moment),
+        messages.sign_in_link(name="A", link=LINK, valid_minutes=15, valid_until=moment),
+        messages.application_confirm(name="A", link=LINK, valid_until=moment),
+        messages.application_declined(name="A", reason=None),
+    ]  # fmt: skip
+    # 14:05 UTC in December is 15:05 in Germany.
+    assert "bis zum 12.12.2026, 15:05 Uhr" in letters[4].body
+    informal = re.compile(r"\b([Dd]u|[Dd]ich|[Dd]ir|[Dd]ein\w*|[Ee]uch|[Ee]ure?\w*)\b")
+    for letter in letters:
+        assert not informal.search(letter.subject + "\n" + letter.body), letter.subject
+        assert "Sie" in letter.body or "Ihre" in letter.body, letter.subject

@@ -1,7 +1,7 @@
 """End to end in a real browser: Debian's Chromium driven by Playwright against a real server.
 
-Skipped, with the reason shown, where /usr/bin/chromium or the playwright package is missing
-(the browser download of ``playwright install`` is not used). One browser per module; each test
+Skipped, with the reason shown, where Chromium or Playwright is missing
+(tests/helpers/browser.py). One browser per module; each test
 gets its own database and its own server (uvicorn in a thread, sharing the session's model).
 """
 
@@ -22,26 +22,14 @@ from api.app import create_app
 from service.embedding import Embedder
 from tests.helpers.api import member_payload
 from tests.helpers.app import ADMIN_TOKEN, make_settings
+from tests.helpers.browser import chromium as launch_chromium
+from tests.helpers.browser import require_chromium
 from tests.helpers.processes import free_port
 
-try:
-    from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
-except ImportError:  # pragma: no cover - depends on the machine
-    pytest.skip(
-        "end-to-end browser tests need the playwright package (pip install playwright)",
-        allow_module_level=True,
-    )
+require_chromium()
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from playwright.async_api import Browser, Page, ViewportSize, expect  # noqa: E402
+
 # The README's screenshots are taken on the way (the flow a member sees); they are written into
 # the repository only on request (`make screenshots`), elsewhere into the test's temporary
 # directory, so that a test run leaves the working tree as it was.
@@ -57,11 +45,6 @@ def _screenshots(tmp_path: Path) -> Path:
 
 PHONE: ViewportSize = {"width": 412, "height": 915}
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"end-to-end browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
-        allow_module_level=True,
-    )
 
 EXPERT = (
     "Wir haben 2023 einen Bürgerrat per Los in unserer Kleinstadt durchgeführt. Die Auslosung "
@@ -72,12 +55,8 @@ EXPERT = (
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+    async with launch_chromium() as browser:
         yield browser
-        await browser.close()
 
 
 @pytest.fixture
@@ -101,7 +80,7 @@ def server(own_database_url: str, fake_embedder: Embedder) -> Iterator[str]:
 
 async def _sign_in(page: Page, base: str, token: str) -> None:
     await page.goto(f"{base}/anmelden")
-    await page.get_by_label("Zugangsschlüssel").fill(token)
+    await page.get_by_label("Zugangsschlüssel", exact=True).fill(token)
     await page.get_by_role("button", name="Anmelden").click()
 
 
@@ -163,13 +142,13 @@ class TestInTheBrowser:
             await expect(page.get_by_label("Schlagwort 5", exact=True)).to_be_focused()
             await page.get_by_label("Schlagwort 2", exact=True).fill("Bürgerrat")
             await page.get_by_role("button", name="Profil speichern").click()
-            await expect(page.get_by_role("status")).to_have_text("Dein Profil ist gespeichert.")
+            await expect(page.get_by_role("status")).to_have_text("Ihr Profil ist gespeichert.")
             await expect(page.get_by_label("Schlagwort 2", exact=True)).to_have_value("Bürgerrat")
 
             # She asks and sees Bernd with the reasons.
             await page.get_by_role("link", name="Frage stellen").click()
             await page.get_by_label("Titel").fill("Bürgerrat per Los in einer Kleinstadt")
-            await page.get_by_label("Deine Frage").fill(
+            await page.get_by_label("Ihre Frage").fill(
                 "Wir wollen einen Bürgerrat auslosen. Wie habt ihr die Teilnehmenden über das "
                 "Melderegister ausgelost, und wer hat moderiert?"
             )
@@ -177,7 +156,7 @@ class TestInTheBrowser:
             await page.get_by_role(
                 "button", name="Passende Kolleginnen und Kollegen finden"
             ).click()
-            await expect(page.get_by_role("heading", name="Vorschläge für dich")).to_be_visible()
+            await expect(page.get_by_role("heading", name="Vorschläge für Sie")).to_be_visible()
             card = page.locator(".card", has_text="Bernd Berater")
             await expect(card).to_contain_text("Bonn (Nordrhein-Westfalen, Kleinstadt)")
             await expect(card.locator("mark").first).to_be_visible()
@@ -218,8 +197,8 @@ class TestInTheBrowser:
             await page.get_by_label("5 – sehr hilfreich").check()
             await page.get_by_label("Kommentar").fill("Danke, das hat sehr geholfen.")
             await page.get_by_role("button", name="Rückmeldung senden").click()
-            await expect(page.get_by_role("status")).to_have_text("Danke für deine Rückmeldung!")
-            await expect(page.get_by_text("Deine Rückmeldung: 5 von 5")).to_be_visible()
+            await expect(page.get_by_role("status")).to_have_text("Danke für Ihre Rückmeldung!")
+            await expect(page.get_by_text("Ihre Rückmeldung: 5 von 5")).to_be_visible()
         finally:
             await coordination.close()
             await anna.close()
@@ -238,7 +217,7 @@ class TestInTheBrowser:
             await expect(skip).to_be_in_viewport()
             await page.keyboard.press("Enter")
             await page.keyboard.press("Tab")
-            await expect(page.get_by_label("Zugangsschlüssel")).to_be_focused()
+            await expect(page.get_by_label("Zugangsschlüssel", exact=True)).to_be_focused()
             await page.keyboard.type("pc_falsch")
             await page.keyboard.press("Enter")
             # A wrong token: the error summary takes the focus and names the problem.
@@ -248,7 +227,7 @@ class TestInTheBrowser:
             await page.keyboard.press("Tab")
             await expect(page.get_by_role("link", name=re.compile("stimmt nicht"))).to_be_focused()
             await page.keyboard.press("Enter")
-            await expect(page.get_by_label("Zugangsschlüssel")).to_be_focused()
+            await expect(page.get_by_label("Zugangsschlüssel", exact=True)).to_be_focused()
             await page.keyboard.type(ADMIN_TOKEN)
             await page.keyboard.press("Enter")
             await expect(page).to_have_url(re.compile(r"/koordination$"))

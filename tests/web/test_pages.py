@@ -107,7 +107,7 @@ class TestSignIn:
     async def test_empty_token_asks_for_one(self, browser: httpx.AsyncClient) -> None:
         response = await sign_in(browser, "  ")
         assert response.status_code == 422
-        assert "Bitte gib deinen Zugangsschlüssel ein." in text_of(response.text)
+        assert "Bitte geben Sie Ihren Zugangsschlüssel ein." in text_of(response.text)
 
     async def test_repeated_failures_are_throttled(self, browser: httpx.AsyncClient) -> None:
         statuses = [(await sign_in(browser, f"pc_wrong-{n}")).status_code for n in range(11)]
@@ -157,7 +157,7 @@ class TestSignIn:
         assert response.headers["location"] == "/anmelden?hinweis=abgemeldet"
         assert session_cookie(browser) is None
         page = await browser.get(response.headers["location"])
-        assert "Du bist abgemeldet." in page.text
+        assert "Sie sind abgemeldet." in page.text
         assert (await browser.get("/profil")).status_code == 303
 
     async def test_a_new_token_ends_old_sessions(
@@ -266,7 +266,7 @@ class TestRoles:
         await sign_in(browser, ADMIN_TOKEN)
         response = await browser.get(path)
         assert response.status_code == 403
-        assert "Als Koordination hast du kein eigenes Profil" in text_of(response.text)
+        assert "Als Koordination haben Sie kein eigenes Profil" in text_of(response.text)
         assert 'href="/koordination"' in response.text
 
     async def test_someone_elses_question_is_forbidden(
@@ -278,7 +278,7 @@ class TestRoles:
         await sign_in(browser, expert.token)
         response = await browser.get(question_page)
         assert response.status_code == 403
-        assert "Das darfst du leider nicht" in text_of(response.text)
+        assert "Das dürfen Sie leider nicht" in text_of(response.text)
 
     async def test_unknown_ids_are_a_german_404(
         self, client: httpx.AsyncClient, browser: httpx.AsyncClient
@@ -337,7 +337,7 @@ class TestProfile:
         assert profile["accepting_requests"] is False  # the unchecked pause switch
         assert profile["max_open_requests"] == 5
         page = await browser.get(response.headers["location"])
-        assert "Dein Profil ist gespeichert." in page.text
+        assert "Ihr Profil ist gespeichert." in page.text
 
     async def test_german_validation_messages_next_to_the_fields(
         self, client: httpx.AsyncClient, browser: httpx.AsyncClient
@@ -360,12 +360,12 @@ class TestProfile:
         )
         assert response.status_code == 422
         text = text_of(response.text)
-        assert "Bitte prüfe deine Eingaben" in text
-        assert "Bitte gib eine gültige E-Mail-Adresse an" in text
-        assert "Bitte fülle dieses Feld aus." in text
+        assert "Bitte prüfen Sie Ihre Eingaben" in text
+        assert "Bitte geben Sie eine gültige E-Mail-Adresse an" in text
+        assert "Bitte füllen Sie dieses Feld aus." in text
         assert "„deutsch“ ist kein Sprachkürzel" in text
-        assert "Bitte gib mindestens 0 an." in text
-        assert "Schlagwort 1: Bitte fasse dich kürzer: höchstens 60 Zeichen." in text
+        assert "Bitte geben Sie mindestens 0 an." in text
+        assert "Schlagwort 1: Bitte fassen Sie sich kürzer: höchstens 60 Zeichen." in text
         assert 'id="expertise-fehler"' in response.text
         assert 'aria-describedby="expertise-hinweis expertise-fehler" aria-invalid="true"' in (
             response.text
@@ -405,7 +405,7 @@ class TestQuestions:
         await sign_in(browser, member.token)
         response = await post_form(browser, "/fragen", "/fragen", {"title": "", "body": "Hallo"})
         assert response.status_code == 422
-        assert 'href="#title">Titel: Bitte fülle dieses Feld aus.' in response.text
+        assert 'href="#title">Titel: Bitte füllen Sie dieses Feld aus.' in response.text
         assert 'value="Hallo"' not in response.text  # the body is a textarea
         assert ">Hallo</textarea>" in response.text
 
@@ -436,7 +436,9 @@ class TestQuestions:
             browser, question_page, f"{question_page}/einladen", {"message": "Hallo"}
         )
         assert response.status_code == 422
-        assert "Wähle mindestens eine Kollegin oder einen Kollegen aus." in text_of(response.text)
+        assert "Bitte wählen Sie mindestens eine Kollegin oder einen Kollegen aus." in text_of(
+            response.text
+        )
         assert ">Hallo</textarea>" in response.text
 
     async def test_paused_colleague_is_a_friendly_409(
@@ -503,7 +505,7 @@ class TestRequests:
         )
         assert response.status_code == 303
         page = await browser.get(response.headers["location"])
-        assert "Du hast die Anfrage zurückgezogen." in page.text
+        assert "Sie haben die Anfrage zurückgezogen." in page.text
         assert "zurückgezogen" in text_of(page.text)
         again = await post_form(browser, "/anfragen", f"/anfragen/{request_id}/zurueckziehen", {})
         assert again.status_code == 409
@@ -534,7 +536,7 @@ class TestRequests:
         _, _, request_id = await self._invited(client, browser)
         response = await post_form(browser, "/anfragen", f"/anfragen/{request_id}/annehmen", {})
         assert response.status_code == 403
-        assert "Das darfst du leider nicht" in text_of(response.text)
+        assert "Das dürfen Sie leider nicht" in text_of(response.text)
 
     async def test_feedback_needs_a_rating(
         self,
@@ -549,13 +551,13 @@ class TestRequests:
             browser, "/anfragen", f"/anfragen/{request_id}/rueckmeldung", {"comment": "gut"}
         )
         assert response.status_code == 422
-        assert "Bitte wähle aus, wie hilfreich die Beratung war." in text_of(response.text)
+        assert "Bitte wählen Sie aus, wie hilfreich die Beratung war." in text_of(response.text)
         assert ">gut</textarea>" in response.text
         out_of_range = await post_form(
             browser, "/anfragen", f"/anfragen/{request_id}/rueckmeldung", {"helpful": "9"}
         )
         assert out_of_range.status_code == 422
-        assert "Bitte wähle einen Wert von 1 bis 5." in text_of(out_of_range.text)
+        assert "Bitte wählen Sie einen Wert von 1 bis 5." in text_of(out_of_range.text)
 
 
 class TestCoordination:
@@ -622,10 +624,13 @@ class TestCoordination:
             {"name": "X", "email": "x@example.org", "expertise": "E", "languages": "de"},
         )
         assert missing.status_code == 422
-        assert 'href="#municipality_name">Name der Kommune: Bitte fülle dieses Feld aus.' in (
+        assert 'href="#municipality_name">Name der Kommune: Bitte füllen Sie dieses Feld aus.' in (
             missing.text
         )
-        assert "Höchstens so viele offene Anfragen: Bitte gib eine ganze Zahl an." in missing.text
+        assert (
+            "Höchstens so viele offene Anfragen: Bitte geben Sie eine ganze Zahl an."
+            in missing.text
+        )
         taken = await post_form(
             browser,
             "/koordination/mitglieder/neu",
@@ -759,8 +764,8 @@ class TestFullFlow:
         )
         assert given.status_code == 303
         done = await browser.get(given.headers["location"])
-        assert "Danke für deine Rückmeldung!" in done.text
-        assert "Deine Rückmeldung: 5 von 5 – sehr hilfreich" in text_of(done.text)
+        assert "Danke für Ihre Rückmeldung!" in done.text
+        assert "Ihre Rückmeldung: 5 von 5 – sehr hilfreich" in text_of(done.text)
         assert 'action="/anfragen/' not in done.text.split('id="ausgehend"')[1]
         # The API sees the same state: the web used the same service functions.
         listed = (await client.get("/v1/requests", headers=asker.headers)).json()

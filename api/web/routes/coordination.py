@@ -8,38 +8,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.deps import Conn, EmbedderDep
+from api.deps import Conn, EmbedderDep, Sending, get_mailing
 from api.web import forms, messages
+from api.web.choices import MUNICIPALITY_KINDS, STATES
 from api.web.rendering import WebRoute, redirect, render
 from api.web.routes.profile import payload as profile_payload
 from api.web.routes.profile import profile_values, submitted_values
 from api.web.session import CheckedForm, CoordinatorVisitor
+from models.applications import ApplicationStatus
 from models.members import DEFAULT_MAX_OPEN_REQUESTS, Member, MemberCreate, MemberUpdate
+from service.applications import service as applications_service
 from service.errors import Conflict
 from service.members import service as members_service
 from service.overview import network_overview
+from service.signin import service as signin_service
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-MUNICIPALITY_KINDS = ("Großstadt", "Mittelstadt", "Kleinstadt", "Gemeinde", "Landkreis")
-STATES = (
-    "Baden-Württemberg",
-    "Bayern",
-    "Berlin",
-    "Brandenburg",
-    "Bremen",
-    "Hamburg",
-    "Hessen",
-    "Mecklenburg-Vorpommern",
-    "Niedersachsen",
-    "Nordrhein-Westfalen",
-    "Rheinland-Pfalz",
-    "Saarland",
-    "Sachsen",
-    "Sachsen-Anhalt",
-    "Schleswig-Holstein",
-    "Thüringen",
-)
 EMPTY_TAG_FIELDS = 3
 
 
@@ -108,6 +93,7 @@ async def _form_page(
             "kinds": MUNICIPALITY_KINDS,
             "states": STATES,
             "empty_tag_fields": EMPTY_TAG_FIELDS,
+            "mailing": await get_mailing(request) is not None,
         },
         status_code=status_code,
     )
@@ -120,7 +106,14 @@ async def coordination(request: Request, conn: Conn, visitor: CoordinatorVisitor
     vocabulary = await members_service.tag_vocabulary(conn)
     overview = await network_overview(conn, visitor.principal, members, vocabulary)
     ordered = sorted(members, key=lambda member: (member.name.casefold(), member.id))
-    return render(request, "coordination.html", {"members": ordered, "overview": overview})
+    waiting = await applications_service.list_applications(
+        conn, visitor.principal, ApplicationStatus.pending
+    )
+    return render(
+        request,
+        "coordination.html",
+        {"members": ordered, "overview": overview, "applications_waiting": len(waiting)},
+    )
 
 
 @router.get("/koordination/mitglieder/neu")
@@ -221,6 +214,20 @@ async def new_token(
         conn, visitor.principal, members_service.parse_member_id(member_id)
     )
     return render(request, "member_token.html", {"member": member, "token": token})
+
+
+@router.post("/koordination/mitglieder/{member_id}/willkommen")
+async def welcome(
+    member_id: str,
+    conn: Conn,
+    visitor: CoordinatorVisitor,
+    form: CheckedForm,
+    sending: Sending,
+) -> Response:
+    """E-mail the member a welcome with a sign-in link (as POST /v1/members/{id}/welcome)."""
+    parsed = members_service.parse_member_id(member_id)
+    await signin_service.send_welcome(conn, sending, parsed)
+    return redirect(f"/koordination/mitglieder/{parsed}", notice="willkommen")
 
 
 @router.get("/koordination/mitglieder/{member_id}/loeschen")

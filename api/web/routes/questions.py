@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
-from api.deps import Conn, EmbedderDep, SettingsDep
+from api.deps import Conn, EmbedderDep, MailingDep, SettingsDep
 from api.web import forms, messages
 from api.web.highlight import highlight
 from api.web.rendering import WebRoute, redirect, render
-from api.web.session import CheckedForm, MemberVisitor, Visitor
+from api.web.session import (
+    CheckedForm,
+    MemberOrNobody,
+    MemberVisitor,
+    SignInRequired,
+    Visitor,
+    checked_form,
+    form_of_ended_session,
+)
 from models.questions import Question, QuestionCreate
 from models.requests import Direction, RequestCreate
-from service import auth
+from service import auth, ids
 from service.errors import DomainError
 from service.members import service as members_service
 from service.questions import service as questions_service
@@ -23,6 +32,10 @@ from service.requests import service as requests_service
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 QUESTION_TAG_FIELDS = 3
+DRAFT_RESTORED = (
+    "Ihre Frage ist wiederhergestellt, so wie Sie sie geschrieben hatten. Prüfen Sie sie und "
+    "senden Sie sie ab."
+)
 
 
 async def _ask_page(
@@ -32,6 +45,7 @@ async def _ask_page(
     *,
     values: dict[str, Any] | None = None,
     errors: messages.FormErrors | None = None,
+    notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
     asked = await questions_service.own_questions(conn, visitor.principal)
@@ -44,6 +58,7 @@ async def _ask_page(
             "questions": list(reversed(asked)),
             "vocabulary": await members_service.tag_vocabulary(conn),
             "empty_tag_fields": QUESTION_TAG_FIELDS,
+            **({"notice": notice} if notice else {}),
         },
         status_code=status_code,
     )
@@ -51,8 +66,18 @@ async def _ask_page(
 
 @router.get("/fragen")
 async def ask_form(request: Request, conn: Conn, visitor: MemberVisitor) -> Response:
-    """The question form and the list of your questions."""
-    return await _ask_page(request, conn, visitor)
+    """The question form and the list of your questions; with ``?entwurf=<id>`` the form holds
+    the question kept when the session ended before it was sent."""
+    values = None
+    notice = None
+    draft_id = request.query_params.get("entwurf", "")
+    if draft_id:
+        kept = await questions_service.take_draft(conn, ids.parse(draft_id, "draft"))
+        if kept is not None:
+            title, body, tags = kept
+            values = {"title": title, "body": body, "tags": tags}
+            notice = DRAFT_RESTORED
+    return await _ask_page(request, conn, visitor, values=values, notice=notice)
 
 
 @router.post("/fragen")
@@ -60,10 +85,24 @@ async def ask(
     request: Request,
     conn: Conn,
     embedder: EmbedderDep,
-    visitor: MemberVisitor,
-    form: CheckedForm,
+    visitor: MemberOrNobody,
 ) -> Response:
-    """Ask through the same service call as POST /v1/questions, then show the suggestions."""
+    """Ask through the same service call as POST /v1/questions, then show the suggestions.
+    When the session ended while the question was written, it is kept, and comes back in the
+    form once the member has signed in again."""
+    if visitor is None:
+        ended = await form_of_ended_session(request)
+        if ended is None:
+            raise SignInRequired
+        draft_id = await questions_service.keep_draft(
+            conn, forms.text(ended, "title"), forms.text(ended, "body"), forms.texts(ended, "tags")
+        )
+        return RedirectResponse(
+            "/anmelden?"
+            + urlencode({"weiter": f"/fragen?entwurf={draft_id}", "hinweis": "entwurf"}),
+            status_code=303,
+        )
+    form = await checked_form(request, visitor.session)
     values = {
         "title": forms.text(form, "title"),
         "body": forms.text(form, "body"),
@@ -143,6 +182,7 @@ async def invite(
     request: Request,
     conn: Conn,
     settings: SettingsDep,
+    mailing: MailingDep,
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
@@ -161,7 +201,7 @@ async def invite(
                 {"member_ids": chosen, "message": message.strip() or None}, strict=False
             ),
             expiry_days=settings.request_expiry_days,
-            notifications=settings.smtp_url is not None,
+            mailing=mailing,
         ),
         field="member_ids",
         refusals=(DomainError,),

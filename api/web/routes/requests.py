@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from api.deps import Conn, SettingsDep
+from api.deps import Conn, MailingDep
 from api.web import forms, messages
 from api.web.rendering import WebRoute, redirect, render
 from api.web.session import CheckedForm, MemberVisitor, Visitor
@@ -64,23 +64,18 @@ async def requests_page(request: Request, conn: Conn, visitor: MemberVisitor) ->
 async def _answer(
     request: Request,
     conn: Conn,
-    settings: SettingsDep,
+    mailing: MailingDep,
     visitor: Visitor[auth.MemberPrincipal],
     request_id: str,
     action: str,
 ) -> Response:
     parsed = requests_service.parse_request_id(request_id)
-    notifications = settings.smtp_url is not None
     try:
         async with conn.transaction():
             if action == "accept":
-                await requests_service.accept(
-                    conn, visitor.principal, parsed, notifications=notifications
-                )
+                await requests_service.accept(conn, visitor.principal, parsed, mailing=mailing)
             elif action == "decline":
-                await requests_service.decline(
-                    conn, visitor.principal, parsed, notifications=notifications
-                )
+                await requests_service.decline(conn, visitor.principal, parsed, mailing=mailing)
             else:
                 await requests_service.withdraw(conn, visitor.principal, parsed)
     except DomainError as exc:
@@ -98,12 +93,12 @@ async def accept(
     request_id: str,
     request: Request,
     conn: Conn,
-    settings: SettingsDep,
+    mailing: MailingDep,
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
     """Accept an invitation; both of you then see each other's e-mail address."""
-    return await _answer(request, conn, settings, visitor, request_id, "accept")
+    return await _answer(request, conn, mailing, visitor, request_id, "accept")
 
 
 @router.post("/anfragen/{request_id}/ablehnen")
@@ -111,12 +106,12 @@ async def decline(
     request_id: str,
     request: Request,
     conn: Conn,
-    settings: SettingsDep,
+    mailing: MailingDep,
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
     """Decline an invitation."""
-    return await _answer(request, conn, settings, visitor, request_id, "decline")
+    return await _answer(request, conn, mailing, visitor, request_id, "decline")
 
 
 @router.post("/anfragen/{request_id}/zurueckziehen")
@@ -124,12 +119,12 @@ async def withdraw(
     request_id: str,
     request: Request,
     conn: Conn,
-    settings: SettingsDep,
+    mailing: MailingDep,
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
     """Withdraw your own pending invitation."""
-    return await _answer(request, conn, settings, visitor, request_id, "withdraw")
+    return await _answer(request, conn, mailing, visitor, request_id, "withdraw")
 
 
 @router.post("/anfragen/{request_id}/rueckmeldung")

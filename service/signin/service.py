@@ -1,0 +1,132 @@
+"""Signing in by a link e-mailed to the member, and the welcome e-mail that carries the first.
+
+A link is a random secret, stored only as its hash, bound to one member, good once and for a
+short time (15 minutes; a welcome's 7 days). A newer link, a new token and the member's erasure
+end it. Opening it shows a page with one button, and only pressing that signs in, so that mail
+scanners which fetch every link do not use it up. Whether an address belongs to a member is
+never told: asking for a link answers the same either way, and sends nothing to an address
+that is no member's, nor more than ``LINKS_PER_HOUR`` to one that is.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+from uuid import UUID
+
+import asyncpg
+
+from service import auth
+from service.db import Connection
+from service.errors import NotFound, Unprocessable
+from service.members import repository as members_repository
+from service.notifications import messages, outbox
+from service.notifications.mailing import Mailing
+from service.signin import repository
+
+SIGN_IN = "sign-in"
+WELCOME = "welcome"
+SIGN_IN_VALIDITY = timedelta(minutes=15)
+WELCOME_VALIDITY = timedelta(days=7)
+LINKS_PER_HOUR = 5
+# Links are kept a day after they were made (for the hourly count), then deleted.
+KEPT_FOR = timedelta(days=1)
+
+
+def link_path(secret: str, weiter: str | None = None) -> str:
+    """The page a link opens, and where it leads after signing in."""
+    query = f"?{urlencode({'weiter': weiter})}" if weiter else ""
+    return f"/anmelden/link/{secret}{query}"
+
+
+async def _new_link(
+    conn: Connection, member_id: UUID, *, purpose: str, valid_for: timedelta
+) -> tuple[str, datetime]:
+    secret = secrets.token_urlsafe(32)
+    expires_at = await repository.insert_link(
+        conn,
+        member_id=member_id,
+        secret_hash=auth.hash_token(secret),
+        purpose=purpose,
+        valid_for=valid_for,
+    )
+    return secret, expires_at
+
+
+async def send_sign_in_link(
+    conn: Connection, mailing: Mailing, email: str, *, weiter: str | None = None
+) -> None:
+    """E-mail a sign-in link to the member with this address, if there is one and they have
+    had fewer than ``LINKS_PER_HOUR`` this hour; otherwise nothing, and nobody can tell."""
+    found = await members_repository.member_by_email(conn, email)
+    if found is None:
+        return
+    member_id, name, address = found
+    sent = await repository.links_sent_since(
+        conn, member_id, purpose=SIGN_IN, within=timedelta(hours=1)
+    )
+    if sent >= LINKS_PER_HOUR:
+        return
+    secret, expires_at = await _new_link(
+        conn, member_id, purpose=SIGN_IN, valid_for=SIGN_IN_VALIDITY
+    )
+    message = messages.sign_in_link(
+        name=name,
+        link=mailing.link(link_path(secret, weiter)),
+        valid_minutes=int(SIGN_IN_VALIDITY.total_seconds() // 60),
+        valid_until=expires_at,
+    )
+    await outbox.enqueue(
+        conn, member_id=member_id, recipient=address, message=message, kind=messages.SIGN_IN
+    )
+
+
+async def send_welcome(conn: Connection, mailing: Mailing, member_id: UUID) -> datetime:
+    """E-mail the member a welcome with a sign-in link good for ``WELCOME_VALIDITY``; when
+    it was sent."""
+    member = await members_repository.get_member(conn, member_id)
+    if member is None:
+        raise NotFound(f"No member with id {member_id}.")
+    if not member.email:
+        raise Unprocessable(f"{member.name} has no e-mail address to send a welcome to.")
+    secret, expires_at = await _new_link(
+        conn, member_id, purpose=WELCOME, valid_for=WELCOME_VALIDITY
+    )
+    message = messages.welcome(
+        name=member.name,
+        link=mailing.link(link_path(secret, "/profil")),
+        valid_until=expires_at,
+    )
+    await outbox.enqueue(
+        conn, member_id=member_id, recipient=member.email, message=message, kind=messages.WELCOME
+    )
+    return await members_repository.record_welcome(conn, member_id)
+
+
+async def send_welcomes(
+    pool: asyncpg.Pool, mailing: Mailing, member_ids: Sequence[UUID]
+) -> tuple[int, int]:
+    """Welcome each of these members, each in a transaction of its own (so a failure half-way
+    leaves the welcomes before it sent); (welcomed, without an e-mail address)."""
+    welcomed = without_email = 0
+    for member_id in member_ids:
+        async with pool.acquire() as conn, conn.transaction():
+            try:
+                await send_welcome(conn, mailing, member_id)
+            except Unprocessable:
+                without_email += 1
+            else:
+                welcomed += 1
+    return welcomed, without_email
+
+
+async def usable(conn: Connection, secret: str) -> bool:
+    return await repository.usable(conn, auth.hash_token(secret))
+
+
+async def redeem(conn: Connection, secret: str) -> auth.MemberPrincipal | None:
+    """The member a link signs in, ending the link; None when it does not (any more)."""
+    member_id = await repository.redeem(conn, auth.hash_token(secret))
+    return None if member_id is None else auth.MemberPrincipal(member_id=member_id)
