@@ -146,7 +146,7 @@ def serve(
         console.print(
             f"[yellow]Warning: serving plain http on {host}:{port}: traffic, access tokens and "
             "sign-in links cross the network unencrypted. Put a reverse proxy with TLS in "
-            "front (docs: README, Configuration) and set PEERCONSULT_PUBLIC_URL=https://… "
+            "front (README: Intranet and TLS) and set PEERCONSULT_PUBLIC_URL=https://… "
             "and PEERCONSULT_TRUSTED_PROXIES.[/yellow]"
         )
     elif settings.admin_token is None:
@@ -159,12 +159,18 @@ def serve(
         f"peerconsult ({workers} worker{'s' if workers > 1 else ''}), API documentation at "
         f"{public_url}/docs. The web interface: [bold]{public_url}/[/bold]"
     )
-    console.print(
-        "Sign in there with a token above."
-        if demo_lines
-        else "Sign in there with an access token (the coordinator's: PEERCONSULT_ADMIN_TOKEN)"
-        " or, where e-mail is configured, a sign-in link."
-    )
+    if demo_lines:
+        console.print("Sign in there with a token above.")
+    elif settings.smtp_url is not None:
+        console.print(
+            "Members sign in there with a link by e-mail or their access token; the "
+            "coordinator with PEERCONSULT_ADMIN_TOKEN."
+        )
+    else:
+        console.print(
+            "Sign in there with an access token (the coordinator's: PEERCONSULT_ADMIN_TOKEN). "
+            "With PEERCONSULT_SMTP_URL set, members can ask for a sign-in link by e-mail."
+        )
     if workers > 1 and worker_processes.supported():
         # Each worker on a socket of its own, so connections spread over all of them.
         try:
