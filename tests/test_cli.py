@@ -21,7 +21,7 @@ from service.evaluation.dataset import load_dataset
 from service.questions import service as questions_service
 from tests.helpers.app import ADMIN_TOKEN
 from tests.helpers.data import DEV_SET, needs_dev_set
-from tests.helpers.processes import free_port, run_cli, serve, wait_until_healthy
+from tests.helpers.processes import CLI, free_port, run_cli, serve, wait_until_healthy
 
 
 @needs_dev_set
@@ -181,6 +181,36 @@ class TestServe:
         process.wait(timeout=60)
         # pg_ctl stop removes postmaster.pid once the server has shut down.
         assert not (data_dir / "postmaster.pid").exists()
+
+    def test_start_says_a_few_lines_and_warns_about_plain_http(self, own_database_url: str) -> None:
+        """On an intranet address over plain http: one warning, then where the service answers
+        and how to sign in; the database's and Uvicorn's chatter stays out."""
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": own_database_url,
+            "PEERCONSULT_ADMIN_TOKEN": ADMIN_TOKEN,
+        }
+        env.pop("PEERCONSULT_PUBLIC_URL", None)
+        process = subprocess.Popen(
+            [*CLI, "serve", "--host", "0.0.0.0", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            wait_until_healthy(process, f"http://127.0.0.1:{port}")
+        finally:
+            process.send_signal(signal.SIGINT)
+            output, _ = process.communicate(timeout=60)
+        lines = [line for line in output.splitlines() if line.strip()]
+        start = lines[: lines.index(next(line for line in lines if line.startswith("Sign in")))]
+        said = " ".join(" ".join(start).split())
+        assert said.count("unencrypted") == 1
+        assert "README: Intranet and TLS" in said
+        assert f":{port}/" in start[-1]
+        assert len(start) <= 6, start
 
 
 def listening_workers(process: subprocess.Popen[bytes], port: int) -> list[psutil.Process]:

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -40,7 +41,7 @@ def free_port() -> int:
         return port
 
 
-def wait_until_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
+def wait_until_healthy(process: subprocess.Popen[Any], base_url: str) -> None:
     """Until /healthz answers 200; fails the test if the server exits or never gets there."""
     for _ in range(600):
         try:
