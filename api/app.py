@@ -124,7 +124,9 @@ def create_app(
     )
     app.state.embedder = None
     app.state.pool = None
-    errors.install(app)
+    # Browsers outside the API get German pages for errors; API clients problem+json.
+    pages = web.GermanErrorPages()
+    errors.install(app, pages)
     app.include_router(health.router)
     app.include_router(members.router)
     app.include_router(questions.router)
@@ -136,7 +138,7 @@ def create_app(
     # Added innermost first: retries of aborted transactions, the body read whole, HEAD and
     # OPTIONS, the access log.
     app.add_middleware(RetryAbortedTransactions)
-    app.add_middleware(WholeBody, max_bytes=settings.max_body_bytes)
+    app.add_middleware(WholeBody, max_bytes=settings.max_body_bytes, pages=pages)
     app.add_middleware(MethodsOfPath)
     app.add_middleware(AccessLog)
     return app

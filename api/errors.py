@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.paths import allow_header, allowed_methods
@@ -93,7 +94,31 @@ def database_unavailable() -> JSONResponse:
     )
 
 
-def install(app: FastAPI) -> None:
+class Pages(Protocol):
+    """Error pages for people in a browser (the web interface's, in German), where API
+    clients get problem+json."""
+
+    def wanted(self, request: Request) -> bool:
+        """Whether this request is a browser's, outside the API."""
+
+    def page(
+        self,
+        request: Request,
+        status: int,
+        *,
+        headers: dict[str, str] | None = None,
+        reference: str | None = None,
+    ) -> Response:
+        """The page for ``status``; ``reference`` names a 500's entry in the log."""
+
+
+def install(app: FastAPI, pages: Pages | None = None) -> None:
+    """The error handlers: problem+json, or with ``pages`` a page for a browser's request
+    outside the API."""
+
+    def for_browser(request: Request) -> bool:
+        return pages is not None and pages.wanted(request)
+
     @app.exception_handler(InvalidToken)
     async def invalid_token(request: Request, exc: InvalidToken) -> JSONResponse:
         settings = request.app.state.settings
@@ -130,17 +155,21 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = dict(exc.headers) if exc.headers else {}
         if exc.status_code == 405:
             # Every method of the path, not only the one route the framework tried.
             headers["Allow"] = allow_header(allowed_methods(request.scope))
+        if pages is not None and for_browser(request):
+            return pages.page(request, exc.status_code, headers=headers or None)
         return problem_response(
             exc.status_code, str(exc.detail) if exc.detail else None, headers=headers or None
         )
 
-    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+    async def database_down(request: Request, exc: Exception) -> Response:
         log.warning("database unavailable: %s", type(exc).__name__)
+        if pages is not None and for_browser(request):
+            return pages.page(request, 503, headers={"Retry-After": "5"})
         return database_unavailable()
 
     # Handled like the expected errors (not by the last-resort handler, which re-raises).
@@ -148,10 +177,14 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(kind, database_down)
 
     @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
         if is_database_down(exc):
             return await database_down(request, exc)
-        # The route template, never the concrete path (it holds ids).
+        # A reference the person who met the error can give the coordinator, to find this
+        # entry in the log; the route template, never the concrete path (it holds ids).
+        reference = secrets.token_hex(4)
         route = getattr(request.scope.get("route"), "path", "(no route)")
-        log.exception("unexpected error on %s %s", request.method, route)
-        return problem_response(500, "An unexpected error occurred.")
+        log.exception("unexpected error %s on %s %s", reference, request.method, route)
+        if pages is not None and for_browser(request):
+            return pages.page(request, 500, reference=reference)
+        return problem_response(500, f"An unexpected error occurred (reference {reference}).")

@@ -23,6 +23,7 @@ import random
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -68,9 +69,10 @@ def _undecodable(body: bytes) -> str | None:
 
 
 class WholeBody:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, pages: errors.Pages | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,8 +81,13 @@ class WholeBody:
         try:
             body = await self._read(scope, receive)
         except _TooLarge:
-            response = errors.problem_response(
-                413, f"The request body is larger than {self.max_bytes:,} bytes."
+            request = Request(scope)
+            response = (
+                self.pages.page(request, 413)
+                if self.pages is not None and self.pages.wanted(request)
+                else errors.problem_response(
+                    413, f"The request body is larger than {self.max_bytes:,} bytes."
+                )
             )
             await response(scope, receive, send)
             return

@@ -1,13 +1,15 @@
 """The German web interface for members and the coordinator, served by the same application.
 
 Server-rendered pages (Jinja2) that call the same service functions as the JSON API, so the
-API's rules apply unchanged. ``router`` holds every page; ``STATIC_DIR`` the stylesheet.
+API's rules apply unchanged. ``router`` holds every page; ``STATIC_DIR`` the stylesheet;
+``GermanErrorPages`` the error pages a browser gets outside the API.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.web.errors import GermanErrorPages
 from api.web.rendering import STATIC_DIR
 from api.web.routes import (
     applications,
@@ -23,4 +25,4 @@ router = APIRouter(include_in_schema=False)
 for _pages in (signin, joining, profile, questions, requests, coordination, applications):
     router.include_router(_pages.router)
 
-__all__ = ["STATIC_DIR", "router"]
+__all__ = ["STATIC_DIR", "GermanErrorPages", "router"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -132,25 +133,49 @@ def redirect(path: str, *, notice: str | None = None) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
+ERROR_TITLES = {
+    400: "Das hat nicht geklappt",
+    403: "Kein Zugriff",
+    404: "Seite nicht gefunden",
+    405: "Hier steht kein Formular",
+    409: "Das geht gerade nicht",
+    413: "Zu viel auf einmal",
+    422: "Bitte prüfen Sie Ihre Eingaben",
+    429: "Bitte warten Sie kurz",
+    500: "Da ist etwas schiefgegangen",
+    503: "peerconsult ist kurz nicht erreichbar",
+}
+
+
+@dataclass(frozen=True)
+class WayOn:
+    """A link out of an error page, to where the person can go on."""
+
+    href: str
+    label: str
+
+
 def error_page(
-    request: Request, status_code: int, message: str, *, title: str | None = None
+    request: Request,
+    status_code: int,
+    message: str,
+    *,
+    title: str | None = None,
+    way_on: WayOn | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    default_titles = {
-        400: "Das hat nicht geklappt",
-        403: "Kein Zugriff",
-        404: "Nicht gefunden",
-        409: "Das geht gerade nicht",
-        413: "Zu viel auf einmal",
-        422: "Bitte prüfen Sie Ihre Eingaben",
-        429: "Bitte warten Sie kurz",
-        503: "Gerade nicht erreichbar",
-    }
-    return render(
+    response = render(
         request,
         "error.html",
-        {"title": title or default_titles.get(status_code, "Fehler"), "message": message},
+        {
+            "title": title or ERROR_TITLES.get(status_code, "Fehler"),
+            "message": message,
+            "way_on": way_on,
+        },
         status_code=status_code,
     )
+    response.headers.update(headers or {})
+    return response
 
 
 def _sign_in_redirect(request: Request) -> RedirectResponse:
@@ -158,6 +183,18 @@ def _sign_in_redirect(request: Request) -> RedirectResponse:
     if request.method == "GET":
         query = "?" + urlencode({"weiter": request.url.path})
     return RedirectResponse(f"/anmelden{query}", status_code=303)
+
+
+def _way_on(request: Request, refused: WebForbidden) -> WayOn:
+    """Where someone signed in with the wrong role goes on: the coordinator signs in again and
+    comes back to the page; a coordinator on a member's page goes to Koordination."""
+    if refused.for_role == "coordinator":
+        back = urlencode({"weiter": request.url.path}) if request.method == "GET" else ""
+        return WayOn(
+            f"/anmelden?{back}" if back else "/anmelden",
+            "Mit dem Zugang der Koordination anmelden",
+        )
+    return WayOn("/koordination", "Zur Koordination")
 
 
 class WebRoute(APIRoute):
@@ -172,7 +209,7 @@ class WebRoute(APIRoute):
             except SignInRequired:
                 return _sign_in_redirect(request)
             except WebForbidden as exc:
-                return error_page(request, 403, exc.message)
+                return error_page(request, 403, exc.message, way_on=_way_on(request, exc))
             except CsrfRejected:
                 return error_page(
                     request,

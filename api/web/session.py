@@ -52,11 +52,13 @@ class SignInRequired(Exception):
 
 
 class WebForbidden(Exception):
-    """Signed in, but this page is for another role."""
+    """Signed in, but this page is for another role (``for_role``: "member" or
+    "coordinator")."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, for_role: str) -> None:
         super().__init__(message)
         self.message = message
+        self.for_role = for_role
 
 
 class CsrfRejected(Exception):
@@ -243,14 +245,19 @@ async def member_visitor(visitor: SignedIn) -> Visitor[auth.MemberPrincipal]:
     if not isinstance(visitor.principal, auth.MemberPrincipal):
         raise WebForbidden(
             "Diese Seite ist für Mitglieder des Netzwerks. Als Koordination haben Sie kein "
-            "eigenes Profil; Sie finden alles unter „Koordination“."
+            "eigenes Profil; Sie finden alles unter „Koordination“.",
+            for_role="member",
         )
     return Visitor(principal=visitor.principal, session=visitor.session)
 
 
 async def coordinator_visitor(visitor: SignedIn) -> Visitor[auth.CoordinatorPrincipal]:
     if not isinstance(visitor.principal, auth.CoordinatorPrincipal):
-        raise WebForbidden("Diese Seite ist nur für die Koordination des Netzwerks.")
+        raise WebForbidden(
+            "Diese Seite ist nur für die Koordination des Netzwerks. Sind Sie die "
+            "Koordination, melden Sie sich mit deren Zugang an; Sie kommen dann hierher zurück.",
+            for_role="coordinator",
+        )
     return Visitor(principal=visitor.principal, session=visitor.session)
 
 

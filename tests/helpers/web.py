@@ -11,6 +11,10 @@ from fastapi import FastAPI
 
 from api.web.session import COOKIE_NAME, CSRF_FIELD
 
+# What Chromium sends when it opens a page or submits a form.
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+)
 _CSRF = re.compile(rf'name="{CSRF_FIELD}" value="([^"]+)"')
 
 
@@ -18,7 +22,9 @@ def browser_of(app: FastAPI) -> httpx.AsyncClient:
     """A client that keeps cookies like a browser and does not follow redirects (over HTTPS:
     the session cookie is Secure)."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="https://peerconsult")
+    return httpx.AsyncClient(
+        transport=transport, base_url="https://peerconsult", headers={"Accept": BROWSER_ACCEPT}
+    )
 
 
 def csrf_of(page: str) -> str:
