@@ -384,7 +384,17 @@ async def replace_passages_of_many(
 
 
 async def delete_member(conn: Connection, member_id: UUID) -> bool:
-    """Erase a member; passages, tags, questions and suggestions go with them (cascade)."""
+    """Erase a member; passages, tags, questions, suggestions and sign-in links go with them
+    (cascade), and so does every application made with their address (the one they came in
+    by, and any other), with the e-mail queued for it."""
+    await conn.execute(
+        """
+        DELETE FROM application a
+        USING member m
+        WHERE m.id = $1 AND (a.member_id = m.id OR lower(a.email) = lower(m.email))
+        """,
+        member_id,
+    )
     municipality_id = await conn.fetchval(
         "DELETE FROM member WHERE id = $1 RETURNING municipality_id", member_id
     )

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from tests.helpers.api import application_payload, assert_problem, create_member, member_payload
 from tests.helpers.app import COORDINATOR
-from tests.helpers.database import TransactionPool
+from tests.helpers.database import TransactionPool, rows_mentioning
 from tests.helpers.mail import (
     CONFIRM_LINK,
     SIGN_IN_LINK,
@@ -196,3 +196,23 @@ class TestApplications:
         payload["consent"] = False
         assert_problem(await client.post("/v1/applications", json=payload), 422)
         assert await db_pool.fetchval("SELECT count(*) FROM application") == 0
+
+
+class TestErasureOfAnApplicant:
+    async def test_a_member_who_applied_leaves_nothing_behind(
+        self, mailed: Mailed, db_pool: TransactionPool
+    ) -> None:
+        _, client, mailbox = mailed
+        application_id = await confirmed_application(
+            client, db_pool, name="Gerda Gegangen", email="gerda.gegangen@example.org"
+        )
+        approved = await client.post(
+            f"/v1/applications/{application_id}/approve", headers=COORDINATOR
+        )
+        member_id = approved.json()["id"]
+        await wait_for_mail(mailbox, 2)
+        needles = [member_id, application_id, "Gerda Gegangen", "gerda.gegangen"]
+        assert "application" in await rows_mentioning(db_pool, needles)
+        erased = await client.delete(f"/v1/members/{member_id}", headers=COORDINATOR)
+        assert erased.status_code == 204
+        assert await rows_mentioning(db_pool, needles) == {}

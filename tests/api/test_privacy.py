@@ -5,37 +5,8 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from service.db import Connection
 from tests.helpers.api import EXPERTISE, QUESTION, ask, assert_problem, create_member, invite
-from tests.helpers.database import TransactionPool
-
-
-async def tables(conn: Connection) -> list[str]:
-    records = await conn.fetch(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
-        "AND table_name <> 'alembic_version'"
-    )
-    return [record["table_name"] for record in records]
-
-
-async def rows_mentioning(db_pool: TransactionPool, needles: list[str]) -> dict[str, int]:
-    """For every table, how many rows mention any needle in any column (as text)."""
-    async with db_pool.acquire() as conn:
-        return await _rows_mentioning(conn, needles)
-
-
-async def _rows_mentioning(conn: Connection, needles: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for table in await tables(conn):
-        count = await conn.fetchval(
-            f"SELECT count(*) FROM {table} t WHERE "  # table names come from the catalog
-            + " OR ".join(f"t::text ILIKE ${i}" for i in range(1, len(needles) + 1)),
-            *[f"%{needle}%" for needle in needles],
-        )
-        if count:
-            found[table] = count
-    return found
+from tests.helpers.database import TransactionPool, rows_mentioning
 
 
 class TestErasure:
