@@ -15,6 +15,7 @@ from api.web.routes import (
     applications,
     coordination,
     joining,
+    own_data,
     profile,
     questions,
     requests,
@@ -22,7 +23,16 @@ from api.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _pages in (signin, joining, profile, questions, requests, coordination, applications):
+for _pages in (
+    signin,
+    joining,
+    profile,
+    own_data,
+    questions,
+    requests,
+    coordination,
+    applications,
+):
     router.include_router(_pages.router)
 
 __all__ = ["STATIC_DIR", "GermanErrorPages", "router"]

@@ -58,6 +58,7 @@ NOTICES: dict[str, str] = {
     "geloescht": "Das Mitglied und alle Daten zu ihm sind gelöscht.",
     "abgemeldet": "Sie sind abgemeldet.",
     "ueberall-abgemeldet": "Sie sind auf allen Geräten abgemeldet.",
+    "konto-geloescht": "Ihr Konto und alle Daten dazu sind gelöscht. Danke, dass Sie dabei waren.",
     "entwurf": "Ihre Sitzung war abgelaufen. Ihre Frage ist aufbewahrt: Melden Sie sich wieder an, "
     "dann steht sie im Formular, und Sie können sie absenden.",
     "willkommen": "Die Willkommens-E-Mail mit dem Anmeldelink ist verschickt.",
@@ -78,16 +79,27 @@ SECURITY_HEADERS = {
 }
 
 
-def german_date(value: datetime | None) -> str:
-    return "" if value is None else local(value).strftime("%d.%m.%Y")
+def _moment(value: datetime | str) -> datetime:
+    """A time as the service keeps it, or as an export writes it (ISO 8601)."""
+    return local(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
-def german_datetime(value: datetime | None) -> str:
-    return "" if value is None else local(value).strftime("%d.%m.%Y, %H:%M Uhr")
+def german_date(value: datetime | str | None) -> str:
+    return "" if value is None else _moment(value).strftime("%d.%m.%Y")
+
+
+def german_datetime(value: datetime | str | None) -> str:
+    return "" if value is None else _moment(value).strftime("%d.%m.%Y, %H:%M Uhr")
+
+
+def german_number(value: int) -> str:
+    """10000 as a German reads it: 10.000."""
+    return f"{value:,}".replace(",", ".")
 
 
 templates.env.filters["datum"] = german_date
 templates.env.filters["zeitpunkt"] = german_datetime
+templates.env.filters["zahl"] = german_number
 templates.env.globals["STATUS_LABELS"] = messages.STATUS_LABELS
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 

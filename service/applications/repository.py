@@ -110,6 +110,19 @@ async def get(
     return None if record is None else _application(record)
 
 
+async def of_member(conn: Connection, member_id: UUID) -> list[Application]:
+    """The applications the member came in by, or made with their address (for their
+    export)."""
+    records = await conn.fetch(
+        _SELECT
+        + """ a WHERE a.member_id = $1
+              OR lower(a.email) = (SELECT lower(email) FROM member WHERE id = $1)
+            ORDER BY a.created_at""",
+        member_id,
+    )
+    return [_application(record) for record in records]
+
+
 async def confirmed(conn: Connection, status: ApplicationStatus | None) -> list[Application]:
     """The confirmed applications (of one status, or all), oldest first."""
     records = await conn.fetch(

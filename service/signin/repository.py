@@ -75,6 +75,26 @@ async def usable(conn: Connection, secret_hash: bytes) -> bool:
     return found
 
 
+async def links_of(conn: Connection, member_id: UUID) -> list[dict[str, str | None]]:
+    """The member's sign-in links as their export shows them (never the secret's hash)."""
+    records = await conn.fetch(
+        """
+        SELECT purpose, created_at, expires_at, ended_at FROM sign_in_link
+        WHERE member_id = $1 ORDER BY created_at
+        """,
+        member_id,
+    )
+    return [
+        {
+            "purpose": record["purpose"],
+            "created_at": record["created_at"].isoformat(),
+            "expires_at": record["expires_at"].isoformat(),
+            "ended_at": record["ended_at"].isoformat() if record["ended_at"] else None,
+        }
+        for record in records
+    ]
+
+
 async def purge_old(conn: Connection, *, older_than: timedelta) -> int:
     """Delete links created longer ago than ``older_than`` (they are long over); how many."""
     result = await conn.execute(
