@@ -79,9 +79,16 @@ def visible(value: str) -> str:
     return value
 
 
+# The longest texts: a name or title, a message, a question or a description of expertise.
+MAX_SHORT_TEXT = 200
+MAX_MESSAGE = 2_000
+MAX_LONG_TEXT = 10_000
+
 ShortText = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_SHORT_TEXT, pattern=NO_NUL
+    ),
     AfterValidator(visible),
 ]
 Tag = Annotated[

@@ -18,6 +18,8 @@ from pydantic import (
 
 from models.common import (
     MAX_LANGUAGES,
+    MAX_LONG_TEXT,
+    MAX_SHORT_TEXT,
     MAX_TAGS,
     NO_NUL,
     Input,
@@ -31,10 +33,14 @@ from models.common import (
 
 Expertise = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000, pattern=NO_NUL),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_LONG_TEXT, pattern=NO_NUL
+    ),
     AfterValidator(visible),
 ]
-Role = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=NO_NUL)]
+Role = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_SHORT_TEXT, pattern=NO_NUL)
+]
 # How many open requests (pending invitations, accepted consultations without feedback) a
 # member takes at most, unless they say otherwise: the database's default too.
 DEFAULT_MAX_OPEN_REQUESTS = 3

@@ -7,12 +7,24 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from models.common import MAX_QUESTION_TAGS, NO_NUL, Input, Integer, Output, ShortText, Tag, visible
+from models.common import (
+    MAX_LONG_TEXT,
+    MAX_QUESTION_TAGS,
+    NO_NUL,
+    Input,
+    Integer,
+    Output,
+    ShortText,
+    Tag,
+    visible,
+)
 from models.members import Municipality, _unique
 
 QuestionBody = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000, pattern=NO_NUL),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_LONG_TEXT, pattern=NO_NUL
+    ),
     AfterValidator(visible),
 ]
 DEFAULT_LIMIT = 5

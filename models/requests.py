@@ -8,12 +8,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from models.common import NO_NUL, Input, Integer, Output
+from models.common import MAX_MESSAGE, NO_NUL, Input, Integer, Output
 from models.members import Municipality, _unique
 
 MAX_INVITES = 10
 
-Message = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=NO_NUL)]
+Message = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_MESSAGE, pattern=NO_NUL)
+]
 
 
 class RequestStatus(StrEnum):

@@ -24,3 +24,20 @@ document.querySelectorAll("[data-tag-fields]").forEach((fieldset) => {
   });
   fieldset.append(button);
 });
+
+// A long text field says how many characters are left; screen readers hear it only when
+// few are left (the limit itself is in the hint, and maxlength stops typing past it).
+const germanNumber = new Intl.NumberFormat("de-DE");
+document.querySelectorAll("textarea[maxlength]").forEach((field) => {
+  const counter = document.getElementById(field.id + "-zaehler");
+  if (!counter) return;
+  const limit = Number(field.getAttribute("maxlength"));
+  const update = () => {
+    const left = limit - field.value.length;
+    counter.textContent = "Noch " + germanNumber.format(left) + " von " +
+      germanNumber.format(limit) + " Zeichen.";
+    counter.setAttribute("aria-live", left < limit / 10 ? "polite" : "off");
+  };
+  field.addEventListener("input", update);
+  update();
+});

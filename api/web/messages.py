@@ -28,6 +28,16 @@ from service.errors import (
     Unprocessable,
 )
 
+
+def german_number(value: int) -> str:
+    """10000 as a German reads it: 10.000."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _number(value: object) -> str:
+    return german_number(value) if isinstance(value, int) else str(value)
+
+
 STATUS_LABELS: dict[str, str] = {
     RequestStatus.pending: "ausstehend",
     RequestStatus.accepted: "angenommen",
@@ -125,11 +135,16 @@ def _validation_message(field: str, error: Mapping[str, Any]) -> str:
             "helpful": "Bitte wählen Sie aus, wie hilfreich die Beratung war.",
         }.get(field, "Bitte füllen Sie dieses Feld aus.")
     if kind == "string_too_long":
-        return f"Bitte fassen Sie sich kürzer: höchstens {context.get('max_length')} Zeichen."
+        return (
+            f"Bitte fassen Sie sich kürzer: höchstens {_number(context.get('max_length'))} Zeichen."
+        )
     if kind == "too_long":
         if field == "member_ids":
-            return f"Sie können höchstens {context.get('max_length')} Personen auf einmal einladen."
-        return f"Höchstens {context.get('max_length')} Einträge."
+            return (
+                f"Sie können höchstens {_number(context.get('max_length'))} Personen auf einmal "
+                "einladen."
+            )
+        return f"Höchstens {_number(context.get('max_length'))} Einträge."
     if kind == "too_short" and field == "member_ids":
         return "Bitte wählen Sie mindestens eine Kollegin oder einen Kollegen aus."
     if kind == "string_pattern_mismatch" and field == "languages":

@@ -35,6 +35,7 @@ from api.web.session import (
     read_session,
     store_session,
 )
+from models.common import MAX_LONG_TEXT, MAX_MESSAGE, MAX_SHORT_TEXT
 from service.errors import DomainError
 from service.local_time import local
 
@@ -92,14 +93,15 @@ def german_datetime(value: datetime | str | None) -> str:
     return "" if value is None else _moment(value).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
-def german_number(value: int) -> str:
-    """10000 as a German reads it: 10.000."""
-    return f"{value:,}".replace(",", ".")
-
-
 templates.env.filters["datum"] = german_date
 templates.env.filters["zeitpunkt"] = german_datetime
-templates.env.filters["zahl"] = german_number
+templates.env.filters["zahl"] = messages.german_number
+# The longest texts the forms take (maxlength, and the counter beside a long text).
+templates.env.globals["LIMITS"] = {
+    "short": MAX_SHORT_TEXT,
+    "message": MAX_MESSAGE,
+    "long": MAX_LONG_TEXT,
+}
 templates.env.globals["STATUS_LABELS"] = messages.STATUS_LABELS
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 

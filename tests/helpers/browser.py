@@ -7,15 +7,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from tests.helpers.processes import free_port
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser
+    from playwright.async_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -57,3 +62,53 @@ async def chromium(*extra_args: str) -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` served by Uvicorn in a thread on a free port of 127.0.0.1; its address."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, name="uvicorn-e2e", daemon=True)
+    thread.start()
+    for _ in range(300):
+        if instance.started or not thread.is_alive():
+            break
+        threading.Event().wait(0.05)
+    assert instance.started, "the test server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=15)
+
+
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """What axe-core (WCAG 2.1 A and AA rules and best practices) finds wrong on the page."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    await page.evaluate(AXE_SCRIPT)
+    results: dict[str, Any] = await page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']})"
+    )
+    violations: list[dict[str, Any]] = results["violations"]
+    return violations
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    """The violations as lines a person can act on: rule, impact, the first elements."""
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + "; ".join(node["target"][0] for node in v["nodes"][:3])
+        for v in violations
+    )
+
+
+async def scrolls_sideways(page: Page) -> bool:
+    """Whether the page as a whole is wider than the window (a table may scroll in a box of
+    its own, with a visible cue; the page may not)."""
+    wider: bool = await page.evaluate(
+        "document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"
+    )
+    return wider

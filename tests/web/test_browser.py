@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 
 from api.app import create_app
 from service.embedding import Embedder
 from tests.helpers.api import member_payload
 from tests.helpers.app import ADMIN_TOKEN, make_settings
 from tests.helpers.browser import chromium as launch_chromium
-from tests.helpers.browser import require_chromium
-from tests.helpers.processes import free_port
+from tests.helpers.browser import require_chromium, serving
 
 require_chromium()
 
@@ -62,20 +59,8 @@ async def chromium() -> AsyncIterator[Browser]:
 @pytest.fixture
 def server(own_database_url: str, fake_embedder: Embedder) -> Iterator[str]:
     """The application on a free port of 127.0.0.1, against this test's database."""
-    app = create_app(make_settings(own_database_url), embedder=fake_embedder)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, name="uvicorn-e2e", daemon=True)
-    thread.start()
-    for _ in range(300):
-        if instance.started or not thread.is_alive():
-            break
-        threading.Event().wait(0.05)
-    assert instance.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=15)
+    with serving(create_app(make_settings(own_database_url), embedder=fake_embedder)) as url:
+        yield url
 
 
 async def _sign_in(page: Page, base: str, token: str) -> None:

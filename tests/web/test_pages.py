@@ -367,9 +367,8 @@ class TestProfile:
         assert "Bitte geben Sie mindestens 0 an." in text
         assert "Schlagwort 1: Bitte fassen Sie sich kürzer: höchstens 60 Zeichen." in text
         assert 'id="expertise-fehler"' in response.text
-        assert 'aria-describedby="expertise-hinweis expertise-fehler" aria-invalid="true"' in (
-            response.text
-        )
+        described = "expertise-hinweis expertise-zaehler expertise-fehler"
+        assert f'aria-describedby="{described}" aria-invalid="true"' in response.text
         # What was typed is kept.
         assert 'value="keine-adresse"' in response.text
         profile = (await client.get("/v1/members/me", headers=member.headers)).json()
@@ -408,6 +407,21 @@ class TestQuestions:
         assert 'href="#title">Titel: Bitte füllen Sie dieses Feld aus.' in response.text
         assert 'value="Hallo"' not in response.text  # the body is a textarea
         assert ">Hallo</textarea>" in response.text
+
+    async def test_the_length_limit_reads_in_german_and_is_counted(
+        self, client: httpx.AsyncClient, browser: httpx.AsyncClient
+    ) -> None:
+        member = await create_member(client)
+        await sign_in(browser, member.token)
+        form = await browser.get("/fragen")
+        assert 'maxlength="10000"' in form.text
+        assert "Höchstens 10.000 Zeichen." in text_of(form.text)
+        assert 'aria-describedby="body-hinweis body-zaehler"' in form.text
+        too_long = await post_form(
+            browser, "/fragen", "/fragen", {"title": "Lang", "body": "x" * 10_001}
+        )
+        assert too_long.status_code == 422
+        assert "höchstens 10.000 Zeichen" in text_of(too_long.text)
 
     async def test_suggestions_with_reasons_and_highlighted_passage(
         self, client: httpx.AsyncClient, browser: httpx.AsyncClient

@@ -1,0 +1,202 @@
+"""Every page, in Chromium: axe-core finds nothing wrong (WCAG 2.1 A and AA, best practices),
+on a desktop window and on a 390 px phone, where no page scrolls sideways. The pages are
+visited as the people who see them: a visitor, a member, the coordinator; with a form that
+needs fixing, and the error pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from api.app import create_app
+from service.embedding import Embedder
+from tests.helpers.api import EXPERTISE, QUESTION, ask, create_member, invite
+from tests.helpers.app import ADMIN_TOKEN, make_settings
+from tests.helpers.browser import (
+    axe_violations,
+    describe,
+    require_chromium,
+    scrolls_sideways,
+    serving,
+)
+from tests.helpers.database import TEMPLATE, own_database
+from tests.helpers.mail import PUBLIC_URL
+from tests.helpers.processes import free_port
+from tests.helpers.smtp import FROM_QUERY, Mailbox, SmtpServer
+
+require_chromium()
+
+from playwright.async_api import Browser, Page, ViewportSize  # noqa: E402
+
+from tests.helpers.browser import chromium as launch_chromium  # noqa: E402
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+
+
+@dataclass(frozen=True)
+class Network:
+    url: str
+    member_token: str
+    member_id: str
+    question_path: str
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def network(
+    server_url: str, template_url: str, fake_embedder: Embedder
+) -> AsyncIterator[Network]:
+    """A served network with e-mail, in a database of this module's own: three members, a
+    question with an invitation, and an application waiting for the coordinator."""
+    smtp = SmtpServer(free_port())
+    smtp.start(Mailbox())
+    try:
+        async with own_database(server_url, template=TEMPLATE) as database_url:
+            settings = make_settings(
+                database_url,
+                smtp_url=f"smtp://127.0.0.1:{smtp.port}?{FROM_QUERY}",
+                public_url=PUBLIC_URL,
+            )
+            with serving(create_app(settings, embedder=fake_embedder)) as url:
+                async with httpx.AsyncClient(base_url=url) as http:
+                    yield await _populate(http, url)
+    finally:
+        smtp.stop()
+
+
+async def _populate(http: httpx.AsyncClient, url: str) -> Network:
+    asker = await create_member(
+        http, name="Anna Asker", email="anna@aachen.example", municipality="Aachen"
+    )
+    expert = await create_member(
+        http,
+        name="Bernd Berater",
+        email="bernd@bonn.example",
+        municipality="Bonn",
+        expertise=EXPERTISE,
+        tags=["Bürgerrat", "Losverfahren"],
+    )
+    await create_member(
+        http,
+        name="Carla Kollegin",
+        email="carla@celle.example",
+        municipality="Celle",
+        expertise=EXPERTISE,
+        tags=["Bürgerrat"],
+    )
+    question = await ask(http, asker, **QUESTION)
+    await invite(http, asker, question, expert.id)
+    applied = await http.post(
+        "/v1/applications",
+        json={
+            "name": "Clara Bewerberin",
+            "email": "clara@celle.example",
+            "municipality": {"name": "Celle", "state": "Niedersachsen"},
+            "expertise": "Ich habe einen Seniorenbeirat aufgebaut.",
+            "consent": True,
+        },
+    )
+    assert applied.status_code == 202, applied.text
+    return Network(url, asker.token, asker.id, f"/fragen/{question['id']}")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    async with launch_chromium() as browser:
+        yield browser
+
+
+async def signed_in(
+    browser: Browser, network: Network, token: str | None, size: ViewportSize
+) -> Page:
+    context = await browser.new_context(viewport=size)
+    page = await context.new_page()
+    if token is not None:
+        await page.goto(f"{network.url}/anmelden")
+        await page.get_by_label("Zugangsschlüssel", exact=True).fill(token)
+        await page.get_by_role("button", name="Anmelden").click()
+        await page.wait_for_load_state()
+    return page
+
+
+VISITOR_PAGES = [
+    "/anmelden",
+    "/mitglied-werden",
+    "/mitglied-werden/bestaetigen/abgelaufen",
+    "/anmelden/link/abgelaufen",
+    "/gibt-es-nicht",
+    "/abmelden",
+]
+MEMBER_PAGES = [
+    "/profil",
+    "/profil/daten",
+    "/profil/loeschen",
+    "/fragen",
+    "{question}",
+    "/anfragen",
+    "/koordination",
+]
+COORDINATOR_PAGES = [
+    "/koordination",
+    "/koordination/mitglieder/neu",
+    "/koordination/mitglieder/{member}",
+    "/koordination/mitglieder/{member}/daten",
+    "/koordination/mitglieder/{member}/loeschen",
+    "/koordination/bewerbungen",
+    "/profil",
+]
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize(
+    ("who", "paths"),
+    [("visitor", VISITOR_PAGES), ("member", MEMBER_PAGES), ("coordinator", COORDINATOR_PAGES)],
+)
+async def test_every_page_passes_axe_and_fits_a_phone(
+    chromium: Browser, network: Network, who: str, paths: list[str], size: ViewportSize
+) -> None:
+    token = {"visitor": None, "member": network.member_token, "coordinator": ADMIN_TOKEN}[who]
+    page = await signed_in(chromium, network, token, size)
+    problems: list[str] = []
+    try:
+        for template in paths:
+            path = template.format(question=network.question_path, member=network.member_id)
+            await page.goto(f"{network.url}{path}")
+            found = await axe_violations(page)
+            if found:
+                problems.append(f"{path}:\n{describe(found)}")
+            if size == PHONE and await scrolls_sideways(page):
+                problems.append(f"{path}: the page scrolls sideways at 390 px")
+    finally:
+        await page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+async def test_forms_with_errors_pass_axe(chromium: Browser, network: Network) -> None:
+    page = await signed_in(chromium, network, network.member_token, DESKTOP)
+    try:
+        await page.goto(f"{network.url}/profil")
+        await page.get_by_label("Name", exact=True).fill("")
+        await page.get_by_role("button", name="Profil speichern").click()
+        await page.wait_for_load_state()
+        assert await page.locator("[aria-invalid=true]").count() >= 1
+        border = await page.locator("#name").evaluate("e => getComputedStyle(e).borderTopWidth")
+        assert border == "3px"  # the invalid field keeps its red border
+        found = await axe_violations(page)
+        assert not found, describe(found)
+        await page.goto(f"{network.url}{network.question_path}")
+        await page.get_by_role("button", name="Einladen").click()
+        await page.wait_for_load_state()
+        link = page.locator(".error-summary a").first
+        target = (await link.get_attribute("href")) or ""
+        assert re.fullmatch(r"#[\w-]+", target)
+        assert await page.locator(target).count() == 1
+        found = await axe_violations(page)
+        assert not found, describe(found)
+    finally:
+        await page.context.close()
