@@ -63,8 +63,15 @@ class ScoreComponents(Output):
 class Reasons(Output):
     """Why a colleague is suggested, in terms a person can check."""
 
-    matched_tags: list[str] = Field(description="The colleague's tags that match the question")
-    passage: str | None = Field(description="The sentence of their expertise that matches best")
+    matched_tags: list[str] = Field(
+        description="The colleague's tags that the question names, or that stand in its text"
+    )
+    passage: str | None = Field(
+        description=(
+            "The sentence of their expertise that matches best, with the sentence before it "
+            "when it leans on that one (a pronoun, 'dabei', 'dort')"
+        )
+    )
     same_state: bool = Field(False, description="In the asker's Bundesland")
     similar_size: bool = Field(False, description="A municipality of similar size")
     context: list[str] = Field(default_factory=list, description="Which context counted")

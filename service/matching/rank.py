@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from models.members import Municipality
 from models.questions import Reasons, ScoreComponents, SuggestedMember, Suggestion
-from service.matching import context, lexical
+from service.matching import context, explain, lexical
 from service.matching.passages import sentence_flags
 from service.matching.tags import clean_tag, normalize_tag, tag_in_text, text_tag_keys
 from service.matching.types import Candidate, Passage, Query
@@ -248,7 +248,13 @@ def _tags(
             coverage[index] = damping * len(by_tag | role_hits[index]) / len(known)
         if display:
             in_text[index] = damping * min(1.0, len(by_text) / max(len(display), 4))
-        matched.append(tuple(tag for key, tag in display.items() if key in by_tag | by_text))
+        # Shown: the tags the question names, and those that stand in its text as words and
+        # say something particular (a tag found only inside a compound, or a generic one
+        # such as "Gemeinde", counts for the score but reads as unrelated).
+        shown = by_tag | {
+            key for key in by_text if key in text_keys and not explain.is_generic(display[key])
+        }
+        matched.append(tuple(tag for key, tag in display.items() if key in shown))
     return coverage, in_text, matched
 
 
@@ -432,7 +438,7 @@ def rank(
                 score=round(shown, 6),
                 reasons=Reasons(
                     matched_tags=list(parts.matched_tags[index]),
-                    passage=parts.best_passage[index],
+                    passage=_standalone(candidate, parts.best_passage[index]),
                     same_state=parts.same_state[index],
                     similar_size=parts.similar_size[index],
                     context=_context_phrases(parts, index),
@@ -450,6 +456,17 @@ def rank(
             )
         )
     return suggestions
+
+
+def _standalone(candidate: Candidate, sentence: str | None) -> str | None:
+    """The best sentence as shown: with the sentence before it when it leans on that one
+    ("Sie regelt …"; ``explain.standalone``)."""
+    if sentence is None or not explain.leans_on_previous(sentence):
+        return sentence
+    sentences = [candidate.passages[index].text for index in _atomic(candidate.passages)]
+    if sentence not in sentences:
+        return sentence
+    return explain.standalone(sentences, sentences.index(sentence))
 
 
 def _suggested_member(candidate: Candidate) -> SuggestedMember:

@@ -444,6 +444,32 @@ async def passages_of(conn: Connection, member_id: UUID) -> list[dict[str, Any]]
     return [dict(record) for record in records]
 
 
+async def frequent_words(conn: Connection, words: Sequence[str], *, share: float) -> list[str]:
+    """Of ``words``, those that more than ``share`` of the members' profiles use (compared as
+    PostgreSQL's German full-text lexemes, as ``member_term`` holds them), and those that its
+    German dictionary treats as stop words. Each word's count stops at the threshold."""
+    records = await conn.fetch(
+        """
+        WITH network AS (SELECT ceil($2::float8 * count(*))::int AS threshold FROM member),
+             word AS (
+                 SELECT w, tsvector_to_array(to_tsvector('german', w)) AS terms
+                 FROM unnest($1::text[]) AS w
+             )
+        SELECT w
+        FROM word, network
+        WHERE cardinality(word.terms) = 0
+           OR (SELECT count(*) FROM (
+                   SELECT DISTINCT t.member_id FROM member_term t
+                   WHERE t.term = ANY(word.terms)
+                   LIMIT network.threshold + 1
+               ) AS holder) > network.threshold
+        """,
+        list(words),
+        share,
+    )
+    return [record["w"] for record in records]
+
+
 async def terms_of(conn: Connection, member_id: UUID) -> list[str]:
     """The words of the member's expertise as the lexical channel searches them."""
     records = await conn.fetch(

@@ -14,6 +14,7 @@ from service import auth, ids
 from service.db import Connection
 from service.embedding import Embedder
 from service.errors import Conflict, Forbidden, NotFound
+from service.matching import explain
 from service.matching.passages import embed_passages
 from service.matching.tags import clean_tag, normalize_tag
 from service.members import repository
@@ -187,6 +188,16 @@ async def rotate_token(conn: Connection, principal: auth.Principal, member_id: U
     # The member's sign-in links end with the old token; their sessions, bound to it, too.
     await signin_repository.end_links(conn, member_id)
     return token
+
+
+async def frequent_words(conn: Connection, text: str) -> set[str]:
+    """The folded words of ``text`` that too many profiles of this network use to mark them
+    in an explanation (``service/matching/explain.py``)."""
+    words = explain.question_words(text)
+    frequent = await repository.frequent_words(
+        conn, list(words.values()), share=explain.FREQUENT_SHARE
+    )
+    return {explain.key(word) for word in frequent}
 
 
 async def tag_vocabulary(conn: Connection) -> list[TagCount]:

@@ -333,3 +333,43 @@ class TestDenseAggregation:
         chosen, moved = select([a, twin, same_place, d], scores, limit=5)
         assert chosen == [0, 3, 1]
         assert moved == {1}
+
+
+class TestShownReasons:
+    def test_shared_tags_are_the_questions_tags_and_particular_words(
+        self, embedder: Embedder
+    ) -> None:
+        colleague = member(
+            embedder,
+            "fachwerk",
+            "Ich habe Leitlinien für die Fachwerkaltstadt mit den Bewohnern erarbeitet.",
+            ["Gemeinde", "Leitlinien", "Altstadt", "Vorhabenliste"],
+        )
+        query = question(
+            embedder,
+            "Leitlinien für unsere Fachwerkaltstadt",
+            "Unsere Gemeinde möchte Leitlinien. Wer hat das schon gemacht?",
+            ["Vorhabenliste"],
+        )
+        [suggestion] = rank(query, [colleague], limit=1)
+        # "Gemeinde" stands in the text but says nothing particular; "Altstadt" stands only
+        # inside a compound. Both still count for the score.
+        assert suggestion.reasons.matched_tags == ["Leitlinien", "Vorhabenliste"]
+        assert suggestion.reasons.components.tags_in_text > 0
+
+    def test_the_passage_shown_stands_on_its_own(self, embedder: Embedder) -> None:
+        colleague = member(
+            embedder,
+            "satzung",
+            "Ich leite die Stabsstelle Bürgerbeteiligung. Wir haben eine Beteiligungssatzung "
+            "erarbeitet. Sie schreibt eine Vorhabenliste und ein Initiativrecht vor. Ich "
+            "berate gern zur rechtlichen Ausgestaltung.",
+        )
+        query = question(
+            embedder, "Initiativrecht in der Satzung", "Wer schreibt ein Initiativrecht vor?"
+        )
+        [suggestion] = rank(query, [colleague], limit=1)
+        passage = suggestion.reasons.passage or ""
+        # The best sentence, after the one that says what "Sie" is.
+        assert passage.endswith("Sie schreibt eine Vorhabenliste und ein Initiativrecht vor.")
+        assert "Wir haben eine Beteiligungssatzung erarbeitet." in passage

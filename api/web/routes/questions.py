@@ -144,8 +144,9 @@ async def _question_page(
         if request_.question_id == question.id
     }
     text = f"{question.title}\n{question.body}"
+    frequent = await members_service.frequent_words(conn, text)
     passages = {
-        suggestion.member.id: highlight(suggestion.reasons.passage, text)
+        suggestion.member.id: highlight(suggestion.reasons.passage, text, frequent)
         for suggestion in question.suggestions
         if suggestion.reasons.passage
     }
