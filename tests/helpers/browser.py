@@ -2,11 +2,13 @@
 
 ``require_chromium()`` at the top of a module skips it, with the reason shown, where
 /usr/bin/chromium or the playwright package is missing (the browser download of
-``playwright install`` is not used).
+``playwright install`` is not used); with ``PEERCONSULT_BROWSER_TESTS=required`` (as CI sets
+it) a missing browser fails the module instead, so the browser tests never silently skip.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -34,19 +36,22 @@ CHROMIUM_ARGS = [
 ]
 
 
+REQUIRED = "PEERCONSULT_BROWSER_TESTS"
+
+
 def require_chromium() -> None:
+    missing = None
     try:
         import playwright.async_api  # noqa: F401
     except ImportError:  # pragma: no cover - depends on the machine
-        pytest.skip(
-            "end-to-end browser tests need the playwright package (pip install playwright)",
-            allow_module_level=True,
-        )
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"end-to-end browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
-            allow_module_level=True,
-        )
+        missing = "end-to-end browser tests need the playwright package (pip install playwright)"
+    if missing is None and not CHROMIUM.exists():
+        missing = f"end-to-end browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+    if missing is None:
+        return
+    if os.environ.get(REQUIRED) == "required":
+        pytest.fail(f"{missing}; {REQUIRED}=required", pytrace=False)
+    pytest.skip(missing, allow_module_level=True)
 
 
 @asynccontextmanager

@@ -134,7 +134,7 @@ class TestInTheBrowser:
             await page.get_by_role("link", name="Frage stellen").click()
             await page.get_by_label("Titel").fill("Bürgerrat per Los in einer Kleinstadt")
             await page.get_by_label("Ihre Frage").fill(
-                "Wir wollen einen Bürgerrat auslosen. Wie habt ihr die Teilnehmenden über das "
+                "Wir wollen einen Bürgerrat auslosen. Wie haben Sie die Teilnehmenden über das "
                 "Melderegister ausgelost, und wer hat moderiert?"
             )
             await page.get_by_label("Schlagwort 1", exact=True).fill("Bürgerrat")
@@ -153,7 +153,7 @@ class TestInTheBrowser:
             # She invites him with a message.
             await page.get_by_label("Auswählen: Bernd Berater").check()
             await page.get_by_label("Nachricht an die Eingeladenen").fill(
-                "Magst du mir von eurem Bürgerrat erzählen?"
+                "Mögen Sie mir von Ihrem Bürgerrat erzählen?"
             )
             await page.get_by_role("button", name="Einladen").click()
             await expect(page).to_have_url(re.compile(r"/anfragen\?hinweis=eingeladen$"))
@@ -164,7 +164,7 @@ class TestInTheBrowser:
             await _sign_in(other, server, bernd_token)
             await other.get_by_role("link", name="Meine Anfragen").click()
             await expect(
-                other.get_by_text("Magst du mir von eurem Bürgerrat erzählen?")
+                other.get_by_text("Mögen Sie mir von Ihrem Bürgerrat erzählen?")
             ).to_be_visible()
             await other.get_by_role("button", name=re.compile("^Annehmen")).click()
             await expect(other.get_by_role("link", name="anna@aachen.example")).to_have_attribute(
