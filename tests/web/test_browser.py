@@ -7,6 +7,7 @@ gets its own database and its own server (uvicorn in a thread, sharing the sessi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -222,3 +223,42 @@ class TestInTheBrowser:
             assert outline == "solid"
         finally:
             await context.close()
+
+    async def test_a_member_takes_their_data_and_leaves(
+        self, chromium: Browser, server: str, tmp_path: Path
+    ) -> None:
+        """From Mein Profil: the data as a readable page and a JSON file, then the account
+        erased; afterwards the token answers 401."""
+        async with httpx.AsyncClient(base_url=server) as http:
+            created = await http.post(
+                "/v1/members",
+                json=member_payload(name="Dora Daten", email="dora@daten.example"),
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
+            token = created.json()["token"]
+        context = await chromium.new_context(accept_downloads=True)
+        try:
+            page = await context.new_page()
+            await _sign_in(page, server, token)
+            await page.get_by_role("link", name="Mein Profil").click()
+            await page.get_by_role("link", name="Meine Daten ansehen").click()
+            await expect(page.get_by_role("heading", name="Meine Daten")).to_be_visible()
+            await expect(page.get_by_text("dora@daten.example")).to_be_visible()
+            async with page.expect_download() as waiting:
+                await page.get_by_role("link", name="Alle Daten herunterladen (JSON)").click()
+            download = await waiting.value
+            saved = tmp_path / download.suggested_filename
+            await download.save_as(saved)
+            assert saved.name.startswith("peerconsult-daten-")
+            assert json.loads(saved.read_text(encoding="utf-8"))["member"]["name"] == "Dora Daten"
+            await page.get_by_role("link", name="Konto löschen …").click()
+            await expect(page.get_by_text("Gelöscht werden, sofort und endgültig")).to_be_visible()
+            await page.get_by_role("button", name="Ja, mein Konto endgültig löschen").click()
+            await expect(page.get_by_role("status")).to_have_text(
+                "Ihr Konto und alle Daten dazu sind gelöscht. Danke, dass Sie dabei waren."
+            )
+        finally:
+            await context.close()
+        async with httpx.AsyncClient(base_url=server) as http:
+            me = await http.get("/v1/members/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 401
