@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import asyncpg
+import psutil
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
@@ -67,6 +69,11 @@ def create_app(
             load_embedder, settings.embedding_model, threads=threads
         )
         await _warn_about_other_models(app)
+        log.info(
+            "worker %d ready: %.0f MB of memory (the model and the connection pool)",
+            os.getpid(),
+            psutil.Process().memory_info().rss / 2**20,
+        )
         # Indexes an interrupted bulk import set aside are built in the background (one worker
         # builds each; retrieval is exact, and slower, until then).
         restoring = asyncio.create_task(_restore_indexes(app), name="restore-indexes")

@@ -91,13 +91,17 @@ def _exit_on_sigterm() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes")] = 1,
+    workers: Annotated[
+        str, typer.Option(help="Worker processes: a number, or auto (one per core)")
+    ] = "auto",
     demo: Annotated[
         bool, typer.Option("--demo", help="Load the demo network into an empty database")
     ] = False,
 ) -> None:
     """Run the web interface and the HTTP API (migrating the database first)."""
     import uvicorn
+
+    count = _worker_count(workers)
 
     # The service's own lines; the embedded server, the migrations and Uvicorn speak only when
     # something is wrong.
@@ -120,7 +124,7 @@ def serve(
     os.environ["DATABASE_URL"] = url
     os.environ["PEERCONSULT_MIGRATE_ON_START"] = "0"
     if settings.embedding_threads is None:
-        os.environ["PEERCONSULT_EMBEDDING_THREADS"] = str(max(1, cpu_count() // workers))
+        os.environ["PEERCONSULT_EMBEDDING_THREADS"] = str(max(1, cpu_count() // count))
     # Worker processes configure logging from this, so the service's own loggers (the access
     # log among them) print there too.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
@@ -156,7 +160,8 @@ def serve(
     for line in demo_lines:
         console.print(line, soft_wrap=True)
     console.print(
-        f"peerconsult ({workers} worker{'s' if workers > 1 else ''}), API documentation at "
+        f"peerconsult ({count} worker{'s' if count > 1 else ''}; each says its memory when "
+        f"ready), API documentation at "
         f"{public_url}/docs. The web interface: [bold]{public_url}/[/bold]"
     )
     if demo_lines:
@@ -171,15 +176,25 @@ def serve(
             "Sign in there with an access token (the coordinator's: PEERCONSULT_ADMIN_TOKEN). "
             "With PEERCONSULT_SMTP_URL set, members can ask for a sign-in link by e-mail."
         )
-    if workers > 1 and worker_processes.supported():
+    if count > 1 and worker_processes.supported():
         # Each worker on a socket of its own, so connections spread over all of them.
         try:
-            status = worker_processes.run(config, host=host, port=port, workers=workers)
+            status = worker_processes.run(config, host=host, port=port, workers=count)
         except OSError as error:  # the address is taken, or not this machine's
             console.print(f"[red]Cannot listen on {host}:{port}: {error.strerror}[/red]")
             raise typer.Exit(1) from None
         raise typer.Exit(status)
-    uvicorn.run(**config, workers=workers)
+    uvicorn.run(**config, workers=count)
+
+
+def _worker_count(workers: str) -> int:
+    """``--workers``: a number from 1 to 64, or ``auto``, one per core this process may use."""
+    if workers == "auto":
+        return cpu_count()
+    if workers.isdigit() and 1 <= int(workers) <= 64:
+        return int(workers)
+    console.print(f"[red]--workers takes a number from 1 to 64, or auto; not {workers!r}.[/red]")
+    raise typer.Exit(2)
 
 
 # The loggers whose INFO lines an operator sees: the service's own.
@@ -461,7 +476,9 @@ def bench(
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Also 100,000 members")] = False,
     requests: Annotated[int, typer.Option(min=20, help="Questions per measurement")] = 200,
-    workers: Annotated[int, typer.Option(min=1, help="Server worker processes")] = 2,
+    workers: Annotated[
+        str, typer.Option(help="Server worker processes: a number, or auto (as serve)")
+    ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Latency, throughput, import speed and index recall on synthetic networks, each as a

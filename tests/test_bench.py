@@ -119,7 +119,7 @@ async def test_a_run_measures_each_size_and_compares_the_larger_with_the_referen
         model=embedder.name,
         database_url=server_url,
         requests=20,
-        workers=1,
+        workers="1",
         say=said.append,
         measured=told.append,
         reference=30,

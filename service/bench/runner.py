@@ -112,7 +112,7 @@ def _free_port() -> int:
 class Server:
     """``peerconsult serve`` as a separate process on the benchmark database."""
 
-    def __init__(self, database_url: str, model: str, workers: int) -> None:
+    def __init__(self, database_url: str, model: str, workers: str) -> None:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.admin_token = secrets.token_urlsafe(24)
@@ -382,7 +382,7 @@ def _flatness(
     reference: _Network,
     *,
     model: str,
-    workers: int,
+    workers: str,
     payloads: Sequence[dict[str, object]],
     rounds: int = FLATNESS_ROUNDS,
 ) -> tuple[float, float, float]:
@@ -418,7 +418,7 @@ async def run(
     model: str,
     database_url: str | None,
     requests: int,
-    workers: int,
+    workers: str,
     say: Callable[[str], None],
     measured: Callable[[SizeResult], None],
     reference: int = FLATNESS_REFERENCE,
@@ -475,7 +475,7 @@ async def run_size(
     embedder: Embedder,
     model: str,
     requests: int,
-    workers: int,
+    workers: str,
     say: Callable[[str], None],
 ) -> tuple[SizeResult, str]:
     """Build a network of ``members`` in the empty database at ``url``, load it, start a
