@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api import workers as worker_processes
 from service import db
 from service.config import Settings
-from service.embedding import Embedder, cpu_count, load_embedder
+from service.embedding import Embedder, cpu_count, load_embedder, model_name
 from service.notifications.mailing import Mailing
 
 app = typer.Typer(
@@ -346,6 +346,64 @@ def _welcome_mailing(settings: Settings) -> Mailing:
         raise typer.Exit(2)
     assert settings.public_url is not None
     return Mailing(public_url=settings.public_url)
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write the backup")],
+) -> None:
+    """Write a consistent backup of the whole network while the service runs (pg_dump,
+    custom format)."""
+    from service import backup as backups
+
+    settings = _settings()
+    url = _database_url(settings)
+    try:
+        held = _run(backups.backup(url, file))
+    except backups.BackupError as error:
+        console.print(f"[red]No backup was written:[/red] {error}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    size = file.stat().st_size / 2**20
+    what = (
+        f"{held.members} members, {held.questions} questions, {held.requests} requests"
+        if held is not None
+        else "no members yet"
+    )
+    console.print(f"Backed up the network ({what}) to {file} ({size:.1f} MB).", soft_wrap=True)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A backup file")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite the network this database holds")
+    ] = False,
+) -> None:
+    """Restore a backup into an installation that holds no network yet (or, with --replace,
+    over the one it holds); stop the service first."""
+    from service import backup as backups
+
+    settings = _settings()
+    url = _database_url(settings)
+    try:
+        restored = _run(backups.restore(url, file, replace=replace))
+    except backups.BackupError as error:
+        console.print(f"[red]Nothing was restored:[/red] {error}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(
+        f"Restored {restored.members} members, {restored.questions} questions and "
+        f"{restored.requests} requests from {file}.",
+        soft_wrap=True,
+    )
+    configured = model_name(settings.embedding_model)
+    other = [model for model in restored.models if model != configured]
+    if other:
+        console.print(
+            f"[yellow]The backup's profiles were embedded with {', '.join(other)}; this "
+            f"installation uses {configured}. Run `peerconsult reindex` before starting the "
+            "service.[/yellow]",
+            soft_wrap=True,
+        )
 
 
 @app.command()

@@ -31,8 +31,20 @@ __all__ = [
     "Vector",
     "cpu_count",
     "load_embedder",
+    "model_name",
     "normalize",
 ]
+
+
+def model_name(spec: str = DEFAULT_MODEL) -> str:
+    """The name a configured model's vectors are stored under (``Embedder.name``), without
+    loading it."""
+    spec = spec.strip() or DEFAULT_MODEL
+    if spec in (DEFAULT_MODEL, "use", "usem3"):
+        return UniversalSentenceEncoder.name
+    if spec == MINILM_ALIAS:
+        return f"sentence-transformers:{MINILM_ALIAS}"
+    return "sentence-transformers:" + spec.removeprefix("sentence-transformers:").partition("?")[0]
 
 
 def load_embedder(spec: str = DEFAULT_MODEL, *, threads: int | None = None) -> Embedder:
