@@ -11,12 +11,28 @@ from __future__ import annotations
 import logging
 import time
 
+import asyncpg
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service import timing
+from service import metrics, timing
 
 log = logging.getLogger("peerconsult.access")
+
+
+def _measure(scope: Scope, route: str, status: int, seconds: float, stages: timing.Stages) -> None:
+    """The request in the metrics: its time by route template and status class, the stages
+    of a question, and this worker's database connections."""
+    metrics.REQUEST_SECONDS.labels(scope["method"], route, metrics.status_class(status)).observe(
+        seconds
+    )
+    for stage, milliseconds in stages.items():
+        metrics.STAGE_SECONDS.labels(stage).observe(milliseconds / 1000)
+    app = scope.get("app")
+    pool = getattr(getattr(app, "state", None), "pool", None)
+    if isinstance(pool, asyncpg.Pool):
+        metrics.POOL_SIZE.set(pool.get_size())
+        metrics.POOL_IN_USE.set(pool.get_size() - pool.get_idle_size())
 
 
 class AccessLog:
@@ -47,6 +63,7 @@ class AccessLog:
             # The template (/v1/members/{member_id}), never the concrete path.
             path = getattr(route, "path", None) or "(no route)"
             measured = stages.summary()
+            _measure(scope, path, status, time.perf_counter() - started, stages)
             log.info(
                 "%s %s %d %.1f ms%s",
                 scope["method"],

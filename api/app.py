@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 from api import errors, web
 from api.access_log import AccessLog
 from api.middleware import MethodsOfPath, RetryAbortedTransactions, WholeBody
-from api.routes import applications, auth, health, members, questions, requests
+from api.routes import applications, auth, health, members, metrics, questions, requests
 from service import db, housekeeping
 from service.config import Settings
 from service.embedding import Embedder, cpu_count, load_embedder
@@ -140,6 +140,8 @@ def create_app(
     app.include_router(requests.router)
     app.include_router(auth.router)
     app.include_router(applications.router)
+    if settings.metrics_token is not None:
+        app.include_router(metrics.router(settings.metrics_token))
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     # Added innermost first: retries of aborted transactions, the body read whole, HEAD and

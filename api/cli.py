@@ -4,15 +4,18 @@ evaluate``."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
 import ipaddress
 import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -109,6 +112,8 @@ def serve(
     for name in SERVICE_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
     settings = _settings()
+    if settings.metrics_token is not None:
+        _share_metrics_between_workers()
     if settings.public_url is None:
         os.environ["PEERCONSULT_PUBLIC_URL"] = _address(host, port)
         settings = _settings()
@@ -185,6 +190,23 @@ def serve(
             raise typer.Exit(1) from None
         raise typer.Exit(status)
     uvicorn.run(**config, workers=count)
+
+
+def _share_metrics_between_workers() -> None:
+    """Every worker writes its metrics to one directory, so that a scrape adds them up
+    (prometheus-client's multiprocess mode). Set before the metrics are first imported, here
+    and in the workers, which inherit it. The operator's own PROMETHEUS_MULTIPROC_DIR is
+    emptied of an earlier run's files; otherwise a fresh one is made and removed at exit."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        return
+    made = tempfile.mkdtemp(prefix="peerconsult-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    atexit.register(shutil.rmtree, made, ignore_errors=True)
 
 
 def _worker_count(workers: str) -> int:

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.paths import allow_header, allowed_methods
 from models.problems import FieldError, Problem
-from service import throttle
+from service import metrics, throttle
 from service.db import DatabaseUnavailable
 from service.errors import DomainError, InvalidToken, TooManyRequests
 
@@ -121,6 +121,7 @@ def install(app: FastAPI, pages: Pages | None = None) -> None:
 
     @app.exception_handler(InvalidToken)
     async def invalid_token(request: Request, exc: InvalidToken) -> JSONResponse:
+        metrics.FAILED_SIGN_INS.labels("api").inc()
         settings = request.app.state.settings
         until = await throttle.record_failure(
             request.app.state.pool,

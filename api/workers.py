@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -108,11 +109,20 @@ def run(config: dict[str, Any], *, host: str, port: int, workers: int) -> int:
                 log.warning(
                     "worker %s exited with %s; starting another", process.pid, process.exitcode
                 )
+                _forget_metrics_of(process.pid)
                 processes[index] = start()
     except KeyboardInterrupt:
         return 0
     finally:
         _stop(processes)
+
+
+def _forget_metrics_of(pid: int | None) -> None:
+    """A dead worker's gauges leave the sums (its counters stay counted)."""
+    if pid is not None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def _stop(processes: list[BaseProcess]) -> None:

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     data_dir: Path = Field(default=Path("var/pgdata"), validation_alias="PEERCONSULT_DATA_DIR")
     admin_token: SecretStr | None = Field(default=None, validation_alias="PEERCONSULT_ADMIN_TOKEN")
+    # Prometheus scrapes GET /metrics with this bearer token; unset, the route does not exist.
+    metrics_token: SecretStr | None = Field(
+        default=None, validation_alias="PEERCONSULT_METRICS_TOKEN"
+    )
     embedding_model: str = Field(
         default=DEFAULT_MODEL, validation_alias="PEERCONSULT_EMBEDDING_MODEL"
     )
@@ -92,7 +96,7 @@ class Settings(BaseSettings):
     def _empty_url_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("admin_token", "session_secret", mode="before")
+    @field_validator("admin_token", "session_secret", "metrics_token", mode="before")
     @classmethod
     def _secret_is_strong(cls, value: object, info: ValidationInfo) -> object:
         if value is None or value == "":
@@ -102,6 +106,7 @@ class Settings(BaseSettings):
             variable = {
                 "admin_token": "PEERCONSULT_ADMIN_TOKEN",
                 "session_secret": "PEERCONSULT_SESSION_SECRET",
+                "metrics_token": "PEERCONSULT_METRICS_TOKEN",
             }[str(info.field_name)]
             raise ValueError(f"{variable} must be at least {MIN_ADMIN_TOKEN_LENGTH} characters")
         return value

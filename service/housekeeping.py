@@ -20,12 +20,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import astuple, dataclass
+from dataclasses import asdict, astuple, dataclass
 from datetime import timedelta
 
 import asyncpg
 
-from service import throttle
+from service import metrics, throttle
 from service.applications import repository as applications_repository
 from service.applications import service as applications_service
 from service.notifications import outbox
@@ -83,6 +83,10 @@ async def run_once(
             ),
             purged_drafts=await questions_repository.purge_drafts(conn, older_than=DRAFTS_KEPT),
         )
+    metrics.HOUSEKEEPING_RUNS.inc()
+    metrics.INVITATIONS.labels("expired").inc(done.expired_requests)
+    for kind, rows in asdict(done).items():
+        metrics.HOUSEKEEPING_ROWS.labels(kind).inc(rows)
     if done:
         log.info(
             "housekeeping: %d invitations expired; deleted %d delivered e-mails, %d sign-in "

@@ -33,6 +33,10 @@ class Stages:
         """Whether any stage was measured (most requests measure none)."""
         return bool(self._milliseconds)
 
+    def items(self) -> list[tuple[str, float]]:
+        """(stage, milliseconds), in the order the stages ended."""
+        return list(self._milliseconds.items())
+
     def header(self) -> str:
         """The ``Server-Timing`` header's value (W3C Server Timing: ``name;dur=milliseconds``)."""
         return ", ".join(f"{name};dur={ms:.2f}" for name, ms in self._milliseconds.items())

@@ -137,6 +137,21 @@ async def mark_failed(
     )
 
 
+async def waiting_and_failing(conn: Connection, *, max_attempts: int) -> tuple[int, int]:
+    """Messages waiting to be sent, and of them those that failed at least once (given-up
+    ones count as failing)."""
+    record = await conn.fetchrow(
+        """
+        SELECT count(*) FILTER (WHERE attempts < $1) AS waiting,
+               count(*) FILTER (WHERE attempts > 0) AS failing
+        FROM outbox WHERE sent_at IS NULL
+        """,
+        max_attempts,
+    )
+    assert record is not None  # an aggregate always yields a row
+    return record["waiting"], record["failing"]
+
+
 async def purge_delivered(conn: Connection, *, older_than: timedelta) -> int:
     """Delete messages that were sent, or given up on, longer ago than ``older_than``: they
     hold names and addresses, and nobody reads them after delivery. Returns how many."""

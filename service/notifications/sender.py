@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import asyncpg
 
+from service import metrics
 from service.notifications import outbox
 
 log = logging.getLogger(__name__)
@@ -340,6 +341,8 @@ async def deliver_due(
         await asyncio.to_thread(client.close)
     if sent or failed:
         log.info("e-mail: %d sent, %d failed", sent, failed)
+        metrics.EMAILS.labels("sent").inc(sent)
+        metrics.EMAILS.labels("failed").inc(failed)
     return sent
 
 

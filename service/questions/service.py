@@ -8,7 +8,7 @@ from uuid import UUID
 import numpy as np
 
 from models.questions import Question, QuestionCreate, Suggestion
-from service import auth, ids, timing
+from service import auth, ids, metrics, timing
 from service.db import Connection
 from service.embedding import Embedder
 from service.errors import Forbidden, NotFound
@@ -134,6 +134,7 @@ async def ask(
             suggestions=suggestions,
             model=embedder.name,
         )
+    metrics.QUESTIONS.inc()
     return repository.question_schema(stored, suggestions)
 
 

@@ -30,7 +30,7 @@ from models.requests import (
     RequestCreate,
     RequestStatus,
 )
-from service import auth, ids
+from service import auth, ids, metrics
 from service.db import Connection
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.notifications.mailing import Mailing
@@ -148,6 +148,7 @@ async def invite(
         if mailing is not None:
             await notify.invited(conn, record, mailing)
         created.append(request_schema(record, principal))
+    metrics.INVITATIONS.labels("sent").inc(len(created))
     return created
 
 
@@ -198,6 +199,7 @@ async def _transition(
     await repository.set_status(conn, request_id, to)
     updated = await repository.get_request(conn, request_id)
     assert updated is not None
+    metrics.INVITATIONS.labels(to.value).inc()
     return updated
 
 

@@ -21,7 +21,7 @@ from api.web.session import (
     member_session,
     store_session,
 )
-from service import auth, throttle
+from service import auth, metrics, throttle
 from service.errors import TooManyRequests
 from service.members import service as members_service
 from service.signin import service as signin_service
@@ -184,6 +184,7 @@ async def sign_in(
         return again(messages.too_many_attempts(messages.seconds_until(until)), 429)
     principal = await members_service.authenticate(conn, token, admin_token=settings.admin_token)
     if principal is None:
+        metrics.FAILED_SIGN_INS.labels("web").inc()
         # This page answers without raising, so the request's transaction commits the count.
         until = await throttle.record_failure(
             conn,
