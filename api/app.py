@@ -61,6 +61,12 @@ def create_app(
             app.state.pool = await db.create_pool(url, max_size=settings.pool_size)
         else:
             app.state.pool = pool
+        # Reads that may lag go to the replica, opened on first use (it may start later).
+        app.state.replica = (
+            db.ReadReplica(settings.read_database_url, max_size=settings.pool_size)
+            if settings.read_database_url
+            else None
+        )
         threads = settings.embedding_threads or cpu_count()
         # The ranker's numpy work is small: BLAS threads beyond this process's share of the
         # cores only contend with the other workers and with PostgreSQL.
@@ -111,6 +117,8 @@ def create_app(
                 # A message cut off mid-send stays claimed by nobody and is sent again later.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(sender, timeout=smtp.timeout * 3 + 5)
+            if app.state.replica is not None:
+                await app.state.replica.close()
             if pool is None:
                 await app.state.pool.close()
 
@@ -131,6 +139,7 @@ def create_app(
     )
     app.state.embedder = None
     app.state.pool = None
+    app.state.replica = None
     # Browsers outside the API get German pages for errors; API clients problem+json.
     pages = web.GermanErrorPages()
     errors.install(app, pages)

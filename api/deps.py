@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service import auth, throttle, timing
 from service.config import Settings
-from service.db import Connection
+from service.db import Connection, ReadReplica
 from service.embedding import Embedder
 from service.errors import Forbidden, InvalidToken, NotAuthenticated, ServiceUnavailable
 from service.members import service as members_service
@@ -38,6 +38,12 @@ async def get_mailing(request: Request) -> Mailing | None:
     """How e-mail goes out, or None when the service sends none (no PEERCONSULT_SMTP_URL)."""
     mailing: Mailing | None = request.app.state.mailing
     return mailing
+
+
+async def get_replica(request: Request) -> ReadReplica | None:
+    """The read replica, where one is configured (``PEERCONSULT_READ_DATABASE_URL``)."""
+    replica: ReadReplica | None = getattr(request.app.state, "replica", None)
+    return replica
 
 
 async def get_sending(mailing: Annotated[Mailing | None, Depends(get_mailing)]) -> Mailing:
@@ -71,6 +77,7 @@ EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MailingDep = Annotated[Mailing | None, Depends(get_mailing)]
 Sending = Annotated[Mailing, Depends(get_sending)]
+ReplicaDep = Annotated[ReadReplica | None, Depends(get_replica)]
 
 
 def client_of(request: Request) -> str:

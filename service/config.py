@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
 
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    # A streaming replica of it for reads that may lag by a second (candidate retrieval).
+    read_database_url: str | None = Field(
+        default=None, validation_alias="PEERCONSULT_READ_DATABASE_URL"
+    )
     data_dir: Path = Field(default=Path("var/pgdata"), validation_alias="PEERCONSULT_DATA_DIR")
     admin_token: SecretStr | None = Field(default=None, validation_alias="PEERCONSULT_ADMIN_TOKEN")
     # Prometheus scrapes GET /metrics with this bearer token; unset, the route does not exist.
@@ -91,7 +95,7 @@ class Settings(BaseSettings):
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("database_url", "smtp_url", mode="before")
+    @field_validator("database_url", "read_database_url", "smtp_url", mode="before")
     @classmethod
     def _empty_url_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -178,6 +179,89 @@ async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
     if pool is None:  # pragma: no cover - asyncpg returns a pool when not in a context
         raise DatabaseUnavailable("could not create a connection pool")
     return pool
+
+
+# What a read replica that stopped, restarts or cannot be reached raises.
+REPLICA_DOWN: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    # A standby that must cancel a query whose rows recovery is removing.
+    asyncpg.exceptions.SerializationError,
+)
+
+
+# Opening the pool also fails when the replica refuses the connection for a while (starting).
+_OPENING_FAILS: tuple[type[Exception], ...] = (*REPLICA_DOWN, asyncpg.PostgresError)
+
+
+class ReadReplica:
+    """Read-only work that may lag by a second (``PEERCONSULT_READ_DATABASE_URL``): a pool on
+    a streaming replica, opened on first use. When the replica cannot be reached, ``reading``
+    gives None (the caller reads from the primary) and the replica is tried again after
+    ``retry_seconds``; ``failed`` is what a caller says when the replica broke mid-read."""
+
+    def __init__(self, url: str, *, max_size: int, retry_seconds: float = 5.0) -> None:
+        self.url = url
+        self.max_size = max_size
+        self.retry_seconds = retry_seconds
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+        self._down_until = 0.0
+
+    async def _pool_or_none(self) -> asyncpg.Pool | None:
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._down_until:
+            return None
+        if self._pool is not None:
+            return self._pool
+        async with self._opening:
+            if self._pool is None and loop.time() >= self._down_until:
+                try:
+                    async with asyncio.timeout(2):
+                        self._pool = await create_pool(self.url, max_size=self.max_size)
+                except _OPENING_FAILS as exc:
+                    self.failed(exc)
+        return self._pool
+
+    def failed(self, exc: BaseException) -> None:
+        """The replica broke: read from the primary until ``retry_seconds`` have passed."""
+        log.warning(
+            "read replica unavailable (%s); reading from the primary for %.0f s",
+            type(exc).__name__,
+            self.retry_seconds,
+        )
+        self._down_until = asyncio.get_running_loop().time() + self.retry_seconds
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Connection | None]:
+        """A connection to the replica in a read-only transaction, or None when it is down."""
+        pool = await self._pool_or_none()
+        if pool is None:
+            yield None
+            return
+        try:
+            async with asyncio.timeout(2):
+                conn = await pool.acquire()
+        except REPLICA_DOWN as exc:
+            self.failed(exc)
+            yield None
+            return
+        try:
+            async with conn.transaction(readonly=True):
+                yield conn
+        finally:
+            # A connection the replica dropped is discarded by the pool.
+            with contextlib.suppress(*REPLICA_DOWN):
+                await pool.release(conn)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
 
 
 async def connect(url: str) -> asyncpg.Connection:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import Conn, CurrentMember, CurrentPrincipal, EmbedderDep
+from api.deps import Conn, CurrentMember, CurrentPrincipal, EmbedderDep, ReplicaDep
 from api.errors import problem_responses
 from models.questions import (
     DEFAULT_LIMIT,
@@ -27,10 +27,14 @@ router = APIRouter(prefix="/v1/questions", tags=["questions"])
     responses=problem_responses(401, 403, 413, 422),
 )
 async def ask_question(
-    data: QuestionCreate, conn: Conn, embedder: EmbedderDep, principal: CurrentMember
+    data: QuestionCreate,
+    conn: Conn,
+    embedder: EmbedderDep,
+    principal: CurrentMember,
+    replica: ReplicaDep,
 ) -> Question:
     """Ask a question; the answer carries the suggested colleagues, best first."""
-    return await questions_service.ask(conn, embedder, principal, data)
+    return await questions_service.ask(conn, embedder, principal, data, replica=replica)
 
 
 @router.get("/{question_id}", response_model=Question, responses=problem_responses(401, 403, 404))
@@ -51,6 +55,7 @@ async def get_suggestions(
     conn: Conn,
     embedder: EmbedderDep,
     principal: CurrentPrincipal,
+    replica: ReplicaDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> SuggestionList:
     """Suggestions for the question on the network as it is now (asker or coordinator)."""
@@ -60,5 +65,6 @@ async def get_suggestions(
         principal,
         questions_service.parse_question_id(question_id),
         limit=limit,
+        replica=replica,
     )
     return SuggestionList(suggestions=suggestions)

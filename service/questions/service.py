@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from uuid import UUID
 
 import numpy as np
 
 from models.questions import Question, QuestionCreate, Suggestion
 from service import auth, ids, metrics, timing
-from service.db import Connection
-from service.embedding import Embedder
+from service.db import REPLICA_DOWN, Connection, ReadReplica
+from service.embedding import Embedder, Vector
 from service.errors import Forbidden, NotFound
 from service.matching import rank as ranking
 from service.matching.tags import normalize_tag
-from service.matching.types import Query
+from service.matching.types import Candidate, Query
 from service.questions import repository
+from service.questions.repository import AskerContext
 
 # How a question finds its candidates (docs/performance.md, "How a question is answered").
 # Networks of up to ``bounded_above`` members are ranked in full. Larger ones take bounded
@@ -50,6 +52,48 @@ def parse_question_id(raw: str) -> UUID:
     return ids.parse(raw, "question")
 
 
+async def _retrieve(
+    conn: Connection,
+    embedding: asyncio.Future[Vector],
+    *,
+    model: str,
+    asker_id: UUID,
+    text: str,
+    tag_keys: list[str],
+) -> tuple[AskerContext | None, list[Candidate]]:
+    """The asker's context and the candidates, read on ``conn`` while the question is being
+    embedded (``embedding``)."""
+    asker = await timing.timed(
+        "context",
+        repository.asker_context(
+            conn,
+            asker_id,
+            text=text,
+            tag_keys=tag_keys,
+            retrieval=RETRIEVAL,
+            breadth=SEARCH_BREADTH,
+        ),
+    )
+    if asker is None:
+        return None, []
+    vector = (await embedding)[0]
+    with timing.stage("candidates"):
+        if asker.text_members is None:
+            candidates = await repository.all_candidates(
+                conn, asker_id=asker_id, model=model, query_vector=vector
+            )
+        else:
+            candidates = await repository.retrieved_candidates(
+                conn,
+                asker_id=asker_id,
+                model=model,
+                query_vector=vector,
+                dense_passages=RETRIEVAL.dense_passages,
+                text_members=asker.text_members,
+            )
+    return asker, candidates
+
+
 async def suggest(
     conn: Connection,
     embedder: Embedder,
@@ -59,48 +103,44 @@ async def suggest(
     body: str,
     tags: list[str],
     limit: int,
+    replica: ReadReplica | None = None,
 ) -> list[Suggestion]:
-    """The best colleagues for this question, applying every hard rule of matching."""
+    """The best colleagues for this question, applying every hard rule of matching. With a
+    ``replica``, the asker's context and the candidates are read there (other members'
+    profiles may lag a second behind); when it is down, or does not know the asker yet (a
+    member created a moment ago), from the primary."""
     text = f"{title}\n{body}"
     tag_keys = sorted({key for key in (normalize_tag(tag) for tag in tags) if key})
     # The question is embedded (in a thread) while the asker's context and, in a large
     # network, the members its text brings in are read.
-    asker, vectors = await asyncio.gather(
-        timing.timed(
-            "context",
-            repository.asker_context(
-                conn,
-                asker_id,
-                text=text,
-                tag_keys=tag_keys,
-                retrieval=RETRIEVAL,
-                breadth=SEARCH_BREADTH,
-            ),
-        ),
-        timing.timed("embed", asyncio.to_thread(embedder.embed_queries, [text])),
+    embedding = asyncio.ensure_future(
+        timing.timed("embed", asyncio.to_thread(embedder.embed_queries, [text]))
     )
+    retrieve = functools.partial(
+        _retrieve, embedding=embedding, model=embedder.name, asker_id=asker_id, text=text,
+        tag_keys=tag_keys,
+    )  # fmt: skip
+    asker = None
+    try:
+        if replica is not None:
+            try:
+                async with replica.reading() as standby:
+                    if standby is not None:
+                        asker, candidates = await retrieve(standby)
+            except REPLICA_DOWN as exc:
+                replica.failed(exc)
+                asker = None
+        if asker is None:
+            asker, candidates = await retrieve(conn)
+    finally:
+        vectors = await embedding
     if asker is None:
         raise NotFound(f"No member with id {asker_id}.")
-    vector = vectors[0]
-    with timing.stage("candidates"):
-        if asker.text_members is None:
-            candidates = await repository.all_candidates(
-                conn, asker_id=asker_id, model=embedder.name, query_vector=vector
-            )
-        else:
-            candidates = await repository.retrieved_candidates(
-                conn,
-                asker_id=asker_id,
-                model=embedder.name,
-                query_vector=vector,
-                dense_passages=RETRIEVAL.dense_passages,
-                text_members=asker.text_members,
-            )
     query = Query(
         title=title,
         body=body,
         tags=tuple(tags),
-        vector=np.asarray(vector, dtype=np.float32),
+        vector=np.asarray(vectors[0], dtype=np.float32),
         asker_state=asker.state,
         asker_municipality_kind=asker.kind,
     )
@@ -113,6 +153,8 @@ async def ask(
     embedder: Embedder,
     principal: auth.MemberPrincipal,
     data: QuestionCreate,
+    *,
+    replica: ReadReplica | None = None,
 ) -> Question:
     """Post a question as the calling member and suggest colleagues for it."""
     suggestions = await suggest(
@@ -123,6 +165,7 @@ async def ask(
         body=data.body,
         tags=data.tags,
         limit=data.limit,
+        replica=replica,
     )
     with timing.stage("store"):
         stored = await repository.insert_question(
@@ -163,6 +206,7 @@ async def current_suggestions(
     question_id: UUID,
     *,
     limit: int,
+    replica: ReadReplica | None = None,
 ) -> list[Suggestion]:
     """Suggestions for an earlier question, computed on the network as it is now."""
     stored = await _own_question(conn, principal, question_id)
@@ -174,6 +218,7 @@ async def current_suggestions(
         body=stored.body,
         tags=list(stored.tags),
         limit=limit,
+        replica=replica,
     )
     with timing.stage("store"):
         await repository.store_suggestions(

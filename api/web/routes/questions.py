@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import Conn, EmbedderDep, MailingDep, SettingsDep
+from api.deps import Conn, EmbedderDep, MailingDep, SettingsDep, get_replica
 from api.web import forms, messages
 from api.web.highlight import highlight
 from api.web.rendering import WebRoute, redirect, render
@@ -108,10 +108,15 @@ async def ask(
         "body": forms.text(form, "body"),
         "tags": forms.texts(form, "tags"),
     }
+    replica = await get_replica(request)
     asked = await forms.submit(
         conn,
         lambda: questions_service.ask(
-            conn, embedder, visitor.principal, QuestionCreate.model_validate(values, strict=False)
+            conn,
+            embedder,
+            visitor.principal,
+            QuestionCreate.model_validate(values, strict=False),
+            replica=replica,
         ),
     )
     if isinstance(asked, forms.Refused):
