@@ -19,7 +19,16 @@ from threadpoolctl import threadpool_limits
 from api import errors, web
 from api.access_log import AccessLog
 from api.middleware import MethodsOfPath, RetryAbortedTransactions, WholeBody
-from api.routes import applications, auth, health, members, metrics, questions, requests
+from api.routes import (
+    applications,
+    auth,
+    health,
+    insights,
+    members,
+    metrics,
+    questions,
+    requests,
+)
 from service import db, housekeeping
 from service.config import Settings
 from service.embedding import Embedder, cpu_count, load_embedder
@@ -149,6 +158,7 @@ def create_app(
     app.include_router(requests.router)
     app.include_router(auth.router)
     app.include_router(applications.router)
+    app.include_router(insights.router)
     if settings.metrics_token is not None:
         app.include_router(metrics.router(settings.metrics_token))
     app.include_router(web.router)

@@ -1,0 +1,192 @@
+"""All SQL of the coordinator's insights. Each statement aggregates in PostgreSQL; the period
+is ``$1`` (since, inclusive) and ``$2`` (until, exclusive), either of them NULL for open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from service.db import Connection
+
+_IN_PERIOD = (
+    "($1::timestamptz IS NULL OR {column} >= $1) AND ($2::timestamptz IS NULL OR {column} < $2)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AskedQuestion:
+    id: UUID
+    title: str
+    body: str
+    tags: list[str]
+    best_relevance: float | None
+
+
+# Every question of the period with how well its best suggestion matched when it was asked
+# (the relevance before load and feedback; NULL when nobody could be suggested).
+QUESTIONS = f"""
+SELECT q.id, q.title, q.body, q.tags,
+       (SELECT max((s.reasons -> 'components' ->> 'relevance')::float8)
+        FROM suggestion s WHERE s.question_id = q.id AND s.source = 'asked') AS best_relevance
+FROM question q
+WHERE {_IN_PERIOD.format(column="q.created_at")}
+ORDER BY q.created_at, q.id
+"""
+
+
+async def questions(
+    conn: Connection, since: datetime | None, until: datetime | None
+) -> list[AskedQuestion]:
+    records = await conn.fetch(QUESTIONS, since, until)
+    return [
+        AskedQuestion(
+            id=record["id"],
+            title=record["title"],
+            body=record["body"],
+            tags=list(record["tags"]),
+            best_relevance=record["best_relevance"],
+        )
+        for record in records
+    ]
+
+
+# The members suggested most strongly for a group of questions: whom to ask to extend their
+# profile on its topic.
+CLOSEST = """
+SELECT m.id, m.name, mu.id AS municipality_id, mu.name AS municipality, mu.state, mu.kind
+FROM suggestion s
+JOIN member m ON m.id = s.member_id
+JOIN municipality mu ON mu.id = m.municipality_id
+WHERE s.question_id = ANY($1::uuid[])
+GROUP BY m.id, mu.id
+ORDER BY sum(s.score) DESC, m.name
+LIMIT $2
+"""
+
+
+async def closest(conn: Connection, question_ids: list[UUID], limit: int) -> list[Any]:
+    return list(await conn.fetch(CLOSEST, question_ids, limit))
+
+
+# Demand by raw question tag (the caller folds spellings into one topic).
+QUESTION_TAGS = f"""
+SELECT tag, count(*)::int AS questions
+FROM question q, unnest(q.tags) AS tag
+WHERE {_IN_PERIOD.format(column="q.created_at")}
+GROUP BY tag
+"""
+
+
+async def question_tags(
+    conn: Connection, since: datetime | None, until: datetime | None
+) -> list[tuple[str, int]]:
+    return [(r["tag"], r["questions"]) for r in await conn.fetch(QUESTION_TAGS, since, until)]
+
+
+# Supply by normalized tag: members holding it, and of them those who take requests now.
+TAG_SUPPLY = """
+SELECT t.tag_key,
+       count(*)::int AS members,
+       count(*) FILTER (
+           WHERE m.accepting_requests AND coalesce(o.open_requests, 0) < m.max_open_requests
+       )::int AS accepting
+FROM member_tag t
+JOIN member m ON m.id = t.member_id
+LEFT JOIN member_open_requests o ON o.member_id = m.id
+WHERE t.tag_key = ANY($1::text[])
+GROUP BY t.tag_key
+"""
+
+
+async def tag_supply(conn: Connection, keys: list[str]) -> dict[str, tuple[int, int]]:
+    records = await conn.fetch(TAG_SUPPLY, keys)
+    return {r["tag_key"]: (r["members"], r["accepting"]) for r in records}
+
+
+# How invitations of the period went.
+REQUESTS = f"""
+SELECT
+    count(*) FILTER (WHERE status = 'pending')::int AS pending,
+    count(*) FILTER (WHERE status = 'accepted')::int AS accepted,
+    count(*) FILTER (WHERE status = 'declined')::int AS declined,
+    count(*) FILTER (WHERE status = 'withdrawn')::int AS withdrawn,
+    count(*) FILTER (WHERE status = 'expired')::int AS expired,
+    percentile_cont(0.5) WITHIN GROUP (
+        ORDER BY extract(epoch FROM responded_at - created_at) / 3600
+    ) FILTER (WHERE status IN ('accepted', 'declined') AND responded_at IS NOT NULL)
+        AS median_hours_to_answer,
+    count(*) FILTER (
+        WHERE status = 'pending' AND created_at < now() - interval '3 days'
+    )::int AS open_over_3_days,
+    count(*) FILTER (
+        WHERE status = 'pending' AND created_at < now() - interval '7 days'
+    )::int AS open_over_7_days
+FROM consultation_request
+WHERE {_IN_PERIOD.format(column="created_at")}
+"""
+
+# The share of the period's invitations that went to the five most-invited members.
+TOP_FIVE_SHARE = f"""
+WITH invited AS (
+    SELECT peer_id, count(*) AS invitations FROM consultation_request
+    WHERE {_IN_PERIOD.format(column="created_at")}
+    GROUP BY peer_id
+)
+SELECT (SELECT sum(invitations) FROM (
+            SELECT invitations FROM invited ORDER BY invitations DESC LIMIT 5
+        ) AS top)::float8 / nullif(sum(invitations), 0) AS share
+FROM invited
+"""
+
+
+async def requests(conn: Connection, since: datetime | None, until: datetime | None) -> Any:
+    flow = await conn.fetchrow(REQUESTS, since, until)
+    share = await conn.fetchval(TOP_FIVE_SHARE, since, until)
+    return flow, share
+
+
+MEMBERS = """
+SELECT
+    count(*)::int AS total,
+    count(*) FILTER (
+        WHERE m.accepting_requests AND coalesce(o.open_requests, 0) < m.max_open_requests
+    )::int AS accepting,
+    count(*) FILTER (WHERE NOT m.accepting_requests)::int AS paused,
+    count(*) FILTER (
+        WHERE m.accepting_requests AND coalesce(o.open_requests, 0) >= m.max_open_requests
+    )::int AS at_capacity,
+    count(*) FILTER (WHERE m.signed_in_at IS NULL)::int AS never_signed_in,
+    count(*) FILTER (WHERE m.updated_at < now() - interval '12 months')::int AS stale
+FROM member m
+LEFT JOIN member_open_requests o ON o.member_id = m.id
+"""
+
+BY_STATE = """
+SELECT mu.state, count(*)::int AS members
+FROM member m JOIN municipality mu ON mu.id = m.municipality_id
+GROUP BY mu.state ORDER BY members DESC, mu.state
+"""
+
+BY_KIND = """
+SELECT coalesce(mu.kind, '') AS kind, count(*)::int AS members
+FROM member m JOIN municipality mu ON mu.id = m.municipality_id
+GROUP BY 1 ORDER BY members DESC, 1
+"""
+
+SINGLE_MEMBER_MUNICIPALITIES = """
+SELECT mu.id, mu.name, mu.state, mu.kind
+FROM municipality mu JOIN member m ON m.municipality_id = mu.id
+GROUP BY mu.id HAVING count(*) = 1
+ORDER BY mu.state, mu.name
+"""
+
+
+async def members(conn: Connection) -> tuple[Any, list[Any], list[Any], list[Any]]:
+    return (
+        await conn.fetchrow(MEMBERS),
+        list(await conn.fetch(BY_STATE)),
+        list(await conn.fetch(BY_KIND)),
+        list(await conn.fetch(SINGLE_MEMBER_MUNICIPALITIES)),
+    )

@@ -1,0 +1,138 @@
+"""The coordinator's insights over HTTP, on a network built from the development set: a topic
+no profile covers forms one gap, well-answered questions are in none, the request counts are
+what happened, and members may not look."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers.api import CreatedMember, assert_problem, create_member
+from tests.helpers.app import COORDINATOR
+from tests.helpers.data import DEV_SET, needs_dev_set
+
+BROADBAND = [
+    (
+        "Breitbandausbau in den Ortsteilen",
+        "Bei uns soll Glasfaser in alle Ortsteile verlegt werden. Wie habt ihr die Bürger über "
+        "die Verlegung der Glasfaserleitungen und die Baustellen informiert?",
+    ),
+    (
+        "Glasfaser: Anschlussquote erhöhen",
+        "Der Glasfaserausbau lohnt sich nur mit genug Vorverträgen. Wie habt ihr Haushalte "
+        "überzeugt, einen Glasfaseranschluss zu bestellen?",
+    ),
+    (
+        "Breitband-Förderprogramm und Bürgerinformation",
+        "Wir beantragen Fördermittel für den Breitbandausbau in weißen Flecken. Wer hat eine "
+        "Informationskampagne zum schnellen Internet und Glasfasernetz gemacht?",
+    ),
+]
+# Development questions the network answers well (best relevance near 1).
+WELL_ANSWERED = ("q003", "q021", "q024")
+
+
+async def _network(client: httpx.AsyncClient) -> dict[str, CreatedMember]:
+    members = json.loads((DEV_SET / "members.json").read_text(encoding="utf-8"))
+    created = {}
+    for member in members:
+        created[member["id"]] = await create_member(
+            client,
+            name=member["name"],
+            email=f"{member['id']}@dev.example",
+            municipality=member["municipality"],
+            state=member["state"],
+            kind=member.get("municipality_type"),
+            role=member.get("role") or "",
+            expertise=member["expertise"],
+            tags=member.get("tags") or [],
+        )
+    return created
+
+
+async def _ask(
+    client: httpx.AsyncClient, asker: CreatedMember, title: str, body: str
+) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/questions", json={"title": title, "body": body}, headers=asker.headers
+    )
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+@needs_dev_set
+@pytest.mark.real_model
+async def test_insights_over_the_development_network(client: httpx.AsyncClient) -> None:
+    members = await _network(client)
+    questions = {q["id"]: q for q in json.loads((DEV_SET / "questions.json").read_text())}
+    asker = members["m001"]
+    broadband = [await _ask(client, asker, title, body) for title, body in BROADBAND]
+    answered = {
+        key: await _ask(
+            client, members[questions[key]["asker_id"]], questions[key]["title"],
+            questions[key]["body"],
+        )
+        for key in WELL_ANSWERED
+    }  # fmt: skip
+
+    # What happened to invitations: one accepted, one declined, one withdrawn, one pending.
+    first = answered["q003"]
+    peers = [s["member"]["id"] for s in first["suggestions"][:4]]
+    owner = members[questions["q003"]["asker_id"]]
+    invited = await client.post(
+        f"/v1/questions/{first['id']}/requests", json={"member_ids": peers}, headers=owner.headers
+    )
+    assert invited.status_code == 201, invited.text
+    by_peer = {r["peer"]["id"]: r["id"] for r in invited.json()}
+    token_of = {m.id: m for m in members.values()}
+    await client.post(
+        f"/v1/requests/{by_peer[peers[0]]}/accept", headers=token_of[peers[0]].headers
+    )
+    await client.post(
+        f"/v1/requests/{by_peer[peers[1]]}/decline", headers=token_of[peers[1]].headers
+    )
+    await client.post(f"/v1/requests/{by_peer[peers[2]]}/withdraw", headers=owner.headers)
+
+    response = await client.get("/v1/insights", headers=COORDINATOR)
+    assert response.status_code == 200, response.text
+    insights = response.json()
+    in_gaps = {qid for gap in insights["gaps"] for qid in gap["question_ids"]}
+    broadband_ids = {q["id"] for q in broadband}
+    together = [gap for gap in insights["gaps"] if broadband_ids <= set(gap["question_ids"])]
+    assert len(together) == 1, insights["gaps"]
+    gap = together[0]
+    assert gap["questions"] >= 3
+    assert any(word in gap["label"] for word in ("Glasfaser", "Breitband", "Breitbandausbau"))
+    assert len(gap["closest"]) >= 1
+    assert not {q["id"] for q in answered.values()} & in_gaps
+
+    flow = insights["requests"]
+    assert (flow["accepted"], flow["declined"], flow["withdrawn"], flow["pending"]) == (1, 1, 1, 1)
+    assert flow["acceptance_rate"] == 0.5
+    assert flow["top5_share"] == 1.0
+    reach = insights["members"]
+    assert reach["total"] == 40 and reach["never_signed_in"] == 40
+    assert sum(s["members"] for s in reach["by_state"]) == 40
+    # No personal data beyond names of the closest members: no e-mail addresses.
+    assert "@dev.example" not in response.text
+
+
+async def test_only_the_coordinator_sees_insights(client: httpx.AsyncClient) -> None:
+    member = await create_member(client)
+    assert_problem(await client.get("/v1/insights"), 401)
+    assert_problem(await client.get("/v1/insights", headers=member.headers), 403)
+    empty = await client.get("/v1/insights", headers=COORDINATOR)
+    assert empty.status_code == 200
+    assert empty.json()["gaps"] == []
+    assert_problem(
+        await client.get(
+            "/v1/insights?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z",
+            headers=COORDINATOR,
+        ),
+        422,
+    )
+    assert_problem(await client.get("/v1/insights?since=gestern", headers=COORDINATOR), 422)
