@@ -14,6 +14,7 @@ from api.web.rendering import STATIC_DIR
 from api.web.routes import (
     applications,
     coordination,
+    insights,
     joining,
     own_data,
     profile,
@@ -31,6 +32,7 @@ for _pages in (
     questions,
     requests,
     coordination,
+    insights,
     applications,
 ):
     router.include_router(_pages.router)

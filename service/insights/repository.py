@@ -190,3 +190,11 @@ async def members(conn: Connection) -> tuple[Any, list[Any], list[Any], list[Any
         list(await conn.fetch(BY_KIND)),
         list(await conn.fetch(SINGLE_MEMBER_MUNICIPALITIES)),
     )
+
+
+async def question_titles(conn: Connection, question_ids: list[UUID]) -> dict[UUID, str]:
+    """The titles of these questions (for the coordinator's page)."""
+    records = await conn.fetch(
+        "SELECT id, title FROM question WHERE id = ANY($1::uuid[])", question_ids
+    )
+    return {record["id"]: record["title"] for record in records}

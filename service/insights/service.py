@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import numpy as np
 
@@ -156,3 +157,11 @@ async def insights(
         requests=await _requests(conn, since, until),
         members=await _reach(conn),
     )
+
+
+async def question_titles(
+    conn: Connection, coordinator: auth.CoordinatorPrincipal, question_ids: list[str]
+) -> dict[str, str]:
+    """The titles of the gaps' questions, for the coordinator (members never see others')."""
+    found = await repository.question_titles(conn, [UUID(qid) for qid in question_ids])
+    return {str(question_id): title for question_id, title in found.items()}

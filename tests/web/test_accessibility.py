@@ -90,6 +90,8 @@ async def _populate(http: httpx.AsyncClient, url: str) -> Network:
         tags=["Bürgerrat"],
     )
     question = await ask(http, asker, **QUESTION)
+    # Nobody covers broadband: the coordinator's insights show a gap.
+    await ask(http, asker, title="Glasfaser für alle Ortsteile", body="Wer hat Glasfaser verlegt?")
     await invite(http, asker, question, expert.id)
     applied = await http.post(
         "/v1/applications",
@@ -148,6 +150,7 @@ COORDINATOR_PAGES = [
     "/koordination/mitglieder/{member}/daten",
     "/koordination/mitglieder/{member}/loeschen",
     "/koordination/bewerbungen",
+    "/koordination/einblicke",
     "/profil",
 ]
 
@@ -198,5 +201,19 @@ async def test_forms_with_errors_pass_axe(chromium: Browser, network: Network) -
         assert await page.locator(target).count() == 1
         found = await axe_violations(page)
         assert not found, describe(found)
+    finally:
+        await page.context.close()
+
+
+async def test_the_insights_page_shows_the_gaps_first(chromium: Browser, network: Network) -> None:
+    page = await signed_in(chromium, network, ADMIN_TOKEN, PHONE)
+    try:
+        await page.get_by_role("link", name="Einblicke").click()
+        gaps = page.locator("section[aria-labelledby=luecken] article")
+        assert await gaps.count() >= 1
+        assert "Glasfaser für alle Ortsteile" in await gaps.first.inner_text()
+        headings = await page.locator("h2").all_inner_texts()
+        assert headings[0].startswith("Lücken")
+        assert not await scrolls_sideways(page)
     finally:
         await page.context.close()

@@ -1,0 +1,154 @@
+"""Koordination › Einblicke: the gaps first, then request flow, load and reach; every chart
+with its table, and every table as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.deps import Conn, EmbedderDep
+from api.web.rendering import WebRoute, render
+from api.web.session import CoordinatorVisitor
+from models.insights import Insights
+from service.errors import NotFound
+from service.insights import service as insights_service
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+STATUS_WORDS = {
+    "pending": "offen",
+    "accepted": "angenommen",
+    "declined": "abgelehnt",
+    "withdrawn": "zurückgezogen",
+    "expired": "abgelaufen",
+}
+
+
+def _day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _period(request: Request) -> tuple[date | None, date | None]:
+    """The period chosen on the page (dates, the second inclusive); unreadable dates count
+    as not chosen."""
+    return _day(request.query_params.get("von")), _day(request.query_params.get("bis"))
+
+
+async def _insights(
+    request: Request, conn: Conn, embedder: EmbedderDep, visitor: CoordinatorVisitor
+) -> Insights:
+    since, until = _period(request)
+    return await insights_service.insights(
+        conn,
+        embedder,
+        visitor.principal,
+        since=datetime.combine(since, time(), UTC) if since else None,
+        # The last day chosen counts whole.
+        until=datetime.combine(until + timedelta(days=1), time(), UTC) if until else None,
+    )
+
+
+def tables(
+    insights: Insights, titles: dict[str, str]
+) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Every table of the page: name → (header, rows); the page and the CSV downloads."""
+    flow = insights.requests
+    reach = insights.members
+    return {
+        "luecken": (
+            ["Thema", "Fragen", "Bester Treffer", "Fragen (Titel)", "Am nächsten"],
+            [
+                [
+                    gap.label,
+                    gap.questions,
+                    "" if gap.best_score is None else f"{gap.best_score:.2f}",
+                    "; ".join(titles.get(qid, "") for qid in gap.question_ids),
+                    "; ".join(f"{m.name} ({m.municipality.name})" for m in gap.closest),
+                ]
+                for gap in insights.gaps
+            ],
+        ),
+        "themen": (
+            ["Thema", "Fragen", "Mitglieder", "davon erreichbar"],
+            [[t.topic, t.questions, t.members, t.accepting] for t in insights.topics],
+        ),
+        "anfragen": (
+            ["Stand", "Anfragen"],
+            [[STATUS_WORDS[key], getattr(flow, key)] for key in STATUS_WORDS],
+        ),
+        "auslastung": (
+            ["Mitglieder", "Anzahl"],
+            [
+                ["nehmen Anfragen an", reach.accepting],
+                ["pausieren", reach.paused],
+                ["ausgelastet", reach.at_capacity],
+                ["nie angemeldet", reach.never_signed_in],
+                ["Profil seit 12 Monaten unverändert", reach.stale],
+            ],
+        ),
+        "bundeslaender": (
+            ["Bundesland", "Mitglieder"],
+            [[row.state, row.members] for row in reach.by_state],
+        ),
+        "kommunen": (
+            ["Art der Kommune", "Mitglieder"],
+            [[row.kind or "keine Angabe", row.members] for row in reach.by_kind],
+        ),
+    }
+
+
+@router.get("/koordination/einblicke")
+async def insights_page(
+    request: Request, conn: Conn, embedder: EmbedderDep, visitor: CoordinatorVisitor
+) -> Response:
+    insights = await _insights(request, conn, embedder, visitor)
+    titles = await insights_service.question_titles(
+        conn, visitor.principal, [qid for gap in insights.gaps for qid in gap.question_ids]
+    )
+    since, until = _period(request)
+    query = request.url.query
+    return render(
+        request,
+        "insights.html",
+        {
+            "insights": insights,
+            "titles": titles,
+            "tables": tables(insights, titles),
+            "since": since,
+            "until": until,
+            "query": f"?{query}" if query else "",
+        },
+    )
+
+
+@router.get("/koordination/einblicke/{name}.csv")
+async def insights_csv(
+    name: str, request: Request, conn: Conn, embedder: EmbedderDep, visitor: CoordinatorVisitor
+) -> Response:
+    """One table of the page as CSV (UTF-8 with BOM and semicolons, as spreadsheets in
+    Germany open it)."""
+    insights = await _insights(request, conn, embedder, visitor)
+    titles = await insights_service.question_titles(
+        conn, visitor.principal, [qid for gap in insights.gaps for qid in gap.question_ids]
+    )
+    found = tables(insights, titles).get(name)
+    if found is None:
+        raise NotFound(f"No table {name}.")
+    header, rows = found
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="einblicke-{name}.csv"'},
+    )

@@ -1,0 +1,48 @@
+"""Koordination › Einblicke in the browser-like client: the gaps first with their questions'
+titles, every table as CSV, and only for the coordinator."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.helpers.api import ask, create_member
+from tests.helpers.app import ADMIN_TOKEN
+from tests.helpers.web import sign_in, text_of
+
+
+async def test_the_coordinator_sees_gaps_charts_and_tables(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient
+) -> None:
+    asker = await create_member(client, name="Anna Asker", municipality="Aachen")
+    await create_member(client, name="Bernd Berater", municipality="Bonn", state="Bayern")
+    # With the test model nobody matches a question on broadband: a gap.
+    await ask(
+        client, asker, title="Glasfaser für alle Ortsteile", body="Wer hat Glasfaser verlegt?"
+    )
+    await sign_in(browser, ADMIN_TOKEN)
+    page = await browser.get("/koordination/einblicke")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert text.index("Lücken") < text.index("Wie Anfragen laufen")
+    assert "Glasfaser für alle Ortsteile" in text
+    assert "<svg" in page.text and "<table" in page.text
+    assert "Mitglieder je Bundesland" in text
+    csv = await browser.get("/koordination/einblicke/bundeslaender.csv")
+    assert csv.status_code == 200
+    assert csv.headers["content-disposition"].startswith("attachment")
+    lines = csv.text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "Bundesland;Mitglieder"
+    assert sorted(lines[1:]) == ["Bayern;1", "Hessen;1"]
+    gaps = await browser.get("/koordination/einblicke/luecken.csv")
+    assert "Glasfaser für alle Ortsteile" in gaps.text
+    assert (await browser.get("/koordination/einblicke/nichts.csv")).status_code == 404
+    # A period without questions has no gaps.
+    later = await browser.get("/koordination/einblicke?von=2099-01-01")
+    assert "Keine Lücken" in text_of(later.text)
+
+
+async def test_members_never_see_it(client: httpx.AsyncClient, browser: httpx.AsyncClient) -> None:
+    member = await create_member(client)
+    await sign_in(browser, member.token)
+    assert (await browser.get("/koordination/einblicke")).status_code == 403
+    assert (await browser.get("/koordination/einblicke/luecken.csv")).status_code == 403
