@@ -134,6 +134,7 @@ async def test_a_run_measures_each_size_and_compares_the_larger_with_the_referen
             result.stages_p50_ms
         )
         assert 0 < result.index_recall_at_50 <= 1
+        assert result.insights_s > 0 and result.insights_vs_counts > 0
     assert small.flatness is None
     assert large.flatness_reference_members == 30
     assert large.flatness is not None and large.flatness > 0

@@ -16,7 +16,9 @@ shared machines):
   both served at once and asked in alternating rounds at the end of the run (the sizes are
   built tens of minutes apart, and the machine's speed drifts in between);
 * recall@50 of the vector index against exact search;
-* the server's memory (RSS of its processes).
+* the server's memory (RSS of its processes);
+* the coordinator's insights over as many questions as members (five suggestions each, a
+  quarter of them with an invitation), against plain counts of the same tables.
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ import httpx
 import numpy as np
 import psutil
 
-from service import db, timing
+from service import auth, db, timing
 from service.bench import synthetic
 from service.embedding import Embedder
+from service.insights import service as insights_service
 from service.matching.passages import split_passages
 from service.members import importer
 from service.questions import repository as questions_repository
@@ -84,6 +87,10 @@ class SizeResult:
     concurrency_gain: float
     index_recall_at_50: float
     server_rss_mb: float
+    # The coordinator's insights over as many questions as members, and plain counts of the
+    # same tables (``_insights``), in seconds.
+    insights_s: float = 0.0
+    insights_vs_counts: float = 0.0
     # The median of each stage the server reported (Server-Timing) for the latency questions.
     stages_p50_ms: dict[str, float] = field(default_factory=dict)
     # A network larger than the reference (FLATNESS_REFERENCE members), when that was measured
@@ -538,6 +545,13 @@ async def run_size(
     finally:
         server.stop()
 
+    say(f"{members} members: insights over {members} questions")
+    pool = await db.create_pool(url, max_size=2)
+    try:
+        insights_s, counts_s = await _insights(pool, embedder, members)
+    finally:
+        await pool.close()
+
     http_p50 = percentile(latencies, 50)
     naive_p50 = percentile(naive, 50)
     result = SizeResult(
@@ -558,8 +572,76 @@ async def run_size(
         index_recall_at_50=recall,
         server_rss_mb=rss,
         stages_p50_ms=stages,
+        insights_s=insights_s,
+        insights_vs_counts=insights_s / counts_s,
     )
     return result, token
+
+
+# Synthetic questions for the insights: as many as members, on a few topics, over a year, each
+# with five suggestions of random relevance (about a third below the gap threshold) and every
+# fourth with an invitation in a random state.
+_SYNTHETIC_QUESTIONS = """
+WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM member),
+     size AS (SELECT count(*) AS members FROM member)
+INSERT INTO question (asker_id, title, body, tags, created_at)
+SELECT numbered.id, 'Frage ' || i,
+       'Wie gelingt ' || (ARRAY['Jugendbeteiligung', 'ein Bürgerrat', 'Glasfaserausbau',
+                                'ein Bürgerhaushalt', 'die Vorhabenliste'])[1 + i % 5]
+           || ' in Ort ' || i || '?',
+       ARRAY[(ARRAY['Jugend', 'Bürgerrat', 'Breitband', 'Haushalt', 'Vorhabenliste'])[1 + i % 5]],
+       now() - (i % 365) * interval '1 day'
+FROM generate_series(0, $1 - 1) AS i, size
+JOIN numbered ON true
+WHERE numbered.n = i % size.members
+"""
+_SYNTHETIC_SUGGESTIONS = """
+WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM member),
+     size AS (SELECT count(*) AS members FROM member),
+     asked AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM question)
+INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model)
+SELECT asked.id, numbered.id, r, random(),
+       jsonb_build_object('components', jsonb_build_object('relevance', random())), 'bench'
+FROM asked, size, generate_series(1, 5) AS r
+JOIN numbered ON true
+WHERE numbered.n = (asked.n * 7 + r * 13) % size.members
+ON CONFLICT DO NOTHING
+"""
+_SYNTHETIC_REQUESTS = """
+INSERT INTO consultation_request (question_id, asker_id, peer_id, status, created_at,
+                                  expires_at, responded_at)
+SELECT q.id, q.asker_id, s.member_id,
+       (ARRAY['pending', 'accepted', 'declined', 'withdrawn', 'expired'])[1 + (random() * 4)::int],
+       q.created_at, q.created_at + interval '14 days', q.created_at + interval '1 day'
+FROM question q JOIN suggestion s ON s.question_id = q.id AND s.rank = 1
+WHERE s.member_id <> q.asker_id AND random() < 0.25
+ON CONFLICT DO NOTHING
+"""
+_COUNTS = """
+SELECT (SELECT count(*) FROM question), (SELECT count(*) FROM suggestion),
+       (SELECT count(*) FROM consultation_request), (SELECT count(*) FROM member),
+       (SELECT count(*) FROM member_tag)
+"""
+
+
+async def _insights(pool: asyncpg.Pool, embedder: Embedder, members: int) -> tuple[float, float]:
+    """Seconds for the coordinator's insights over ``members`` synthetic questions (median of
+    three), and for plain counts of the same tables (median of three)."""
+    async with pool.acquire() as conn:
+        await conn.execute(_SYNTHETIC_QUESTIONS, members)
+        await conn.execute(_SYNTHETIC_SUGGESTIONS)
+        await conn.execute(_SYNTHETIC_REQUESTS)
+        await conn.execute("ANALYZE")
+        coordinator = auth.CoordinatorPrincipal()
+        insights, counts = [], []
+        for _ in range(3):
+            started = time.perf_counter()
+            await insights_service.insights(conn, embedder, coordinator)
+            insights.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await conn.fetchrow(_COUNTS)
+            counts.append(time.perf_counter() - started)
+    return statistics.median(insights), statistics.median(counts)
 
 
 def as_dict(result: SizeResult) -> dict[str, float | int]:
