@@ -78,6 +78,10 @@ DATABASE_DOWN: tuple[type[Exception], ...] = (
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
+    # Returning a connection the server dropped in the middle of a statement: the pool's reset
+    # finds the protocol still in that statement (measured: one request in 16,882 while
+    # PostgreSQL was stopped under 16 clients).
+    asyncpg.exceptions.InternalClientError,
 )
 
 
