@@ -89,6 +89,9 @@ def run(config: dict[str, Any], *, host: str, port: int, workers: int) -> int:
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         # SIGTERM's default would end this process and leave the workers running.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    # Ctrl-C stops the service even when it was started with SIGINT ignored (a shell's
+    # background job inherits that), as Uvicorn's single process does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def start() -> BaseProcess:
         process = context.Process(target=_worker, args=(config, host, port), daemon=False)

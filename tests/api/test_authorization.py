@@ -171,6 +171,7 @@ CASES: dict[tuple[str, str], Case] = {
         application_payload(email="bewerbung-{n}@example.org"),
     ),
     ("GET", "/v1/applications"): Case("/v1/applications", "asker", (401, 403, 403, 200)),
+    ("GET", "/v1/insights"): Case("/v1/insights", "asker", (401, 403, 403, 200)),
     ("POST", "/v1/applications/{application_id}/approve"): Case(
         "/v1/applications/{application}/approve", "asker", (401, 403, 403, 201), application=True
     ),
