@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import Conn, EmbedderDep
+from api.web import messages
 from api.web.rendering import WebRoute, render
 from api.web.session import CoordinatorVisitor
 from models.insights import Insights
@@ -20,13 +21,8 @@ from service.insights import service as insights_service
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-STATUS_WORDS = {
-    "pending": "offen",
-    "accepted": "angenommen",
-    "declined": "abgelehnt",
-    "withdrawn": "zurückgezogen",
-    "expired": "abgelaufen",
-}
+# The request states in the order a request goes through them.
+STATES = ("pending", "accepted", "declined", "withdrawn", "expired")
 
 
 def _day(raw: str | None) -> date | None:
@@ -82,7 +78,7 @@ def tables(
         ),
         "anfragen": (
             ["Stand", "Anfragen"],
-            [[STATUS_WORDS[key], getattr(flow, key)] for key in STATUS_WORDS],
+            [[messages.STATUS_LABELS[key], getattr(flow, key)] for key in STATES],
         ),
         "auslastung": (
             ["Mitglieder", "Anzahl"],
