@@ -7,7 +7,6 @@ import secrets
 from http import HTTPStatus
 from typing import Any, Protocol
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -16,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.paths import allow_header, allowed_methods
 from models.problems import FieldError, Problem
 from service import metrics, throttle
-from service.db import DatabaseUnavailable
+from service.db import CONNECTION_LOST, DatabaseUnavailable
 from service.errors import DomainError, InvalidToken, TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -69,20 +68,7 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
 
 # What a stopped, restarting or unreachable PostgreSQL raises (connecting, or on a pooled
 # connection that the server dropped).
-DATABASE_DOWN: tuple[type[Exception], ...] = (
-    DatabaseUnavailable,
-    OSError,  # ConnectionError, a missing socket file, …
-    TimeoutError,  # among them a pool that stays exhausted
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.CrashShutdownError,
-    # Returning a connection the server dropped in the middle of a statement: the pool's reset
-    # finds the protocol still in that statement (measured: one request in 16,882 while
-    # PostgreSQL was stopped under 16 clients).
-    asyncpg.exceptions.InternalClientError,
-)
+DATABASE_DOWN: tuple[type[Exception], ...] = (DatabaseUnavailable, *CONNECTION_LOST)
 
 
 def is_database_down(exc: BaseException) -> bool:

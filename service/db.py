@@ -181,15 +181,24 @@ async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
     return pool
 
 
-# What a read replica that stopped, restarts or cannot be reached raises.
-REPLICA_DOWN: tuple[type[Exception], ...] = (
-    OSError,
-    TimeoutError,
+# What a PostgreSQL server that stopped, restarts or cannot be reached raises, connecting or
+# on a pooled connection it dropped: for the primary an outage (503, api/errors.py), for a
+# read replica a reason to read from the primary.
+CONNECTION_LOST: tuple[type[Exception], ...] = (
+    OSError,  # ConnectionError, a missing socket file, …
+    TimeoutError,  # among them a pool that stays exhausted
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
+    # Returning a connection the server dropped in the middle of a statement: the pool's reset
+    # finds the protocol still in that statement (measured: one request in 16,882 while
+    # PostgreSQL was stopped under 16 clients).
+    asyncpg.exceptions.InternalClientError,
+)
+REPLICA_DOWN: tuple[type[Exception], ...] = (
+    *CONNECTION_LOST,
     # A standby that must cancel a query whose rows recovery is removing.
     asyncpg.exceptions.SerializationError,
 )
