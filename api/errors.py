@@ -102,12 +102,14 @@ class Pages(Protocol):
         """The page for ``status``; ``reference`` names a 500's entry in the log."""
 
 
+def pages_for(pages: Pages | None, request: Request) -> Pages | None:
+    """``pages`` when this request is a browser's outside the API, else None."""
+    return pages if pages is not None and pages.wanted(request) else None
+
+
 def install(app: FastAPI, pages: Pages | None = None) -> None:
     """The error handlers: problem+json, or with ``pages`` a page for a browser's request
     outside the API."""
-
-    def for_browser(request: Request) -> bool:
-        return pages is not None and pages.wanted(request)
 
     @app.exception_handler(InvalidToken)
     async def invalid_token(request: Request, exc: InvalidToken) -> JSONResponse:
@@ -151,16 +153,16 @@ def install(app: FastAPI, pages: Pages | None = None) -> None:
         if exc.status_code == 405:
             # Every method of the path, not only the one route the framework tried.
             headers["Allow"] = allow_header(allowed_methods(request.scope))
-        if pages is not None and for_browser(request):
-            return pages.page(request, exc.status_code, headers=headers or None)
+        if (browser := pages_for(pages, request)) is not None:
+            return browser.page(request, exc.status_code, headers=headers or None)
         return problem_response(
             exc.status_code, str(exc.detail) if exc.detail else None, headers=headers or None
         )
 
     async def database_down(request: Request, exc: Exception) -> Response:
         log.warning("database unavailable: %s", type(exc).__name__)
-        if pages is not None and for_browser(request):
-            return pages.page(request, 503, headers={"Retry-After": "5"})
+        if (browser := pages_for(pages, request)) is not None:
+            return browser.page(request, 503, headers={"Retry-After": "5"})
         return database_unavailable()
 
     # Handled like the expected errors (not by the last-resort handler, which re-raises).
@@ -176,6 +178,6 @@ def install(app: FastAPI, pages: Pages | None = None) -> None:
         reference = secrets.token_hex(4)
         route = getattr(request.scope.get("route"), "path", "(no route)")
         log.exception("unexpected error %s on %s %s", reference, request.method, route)
-        if pages is not None and for_browser(request):
-            return pages.page(request, 500, reference=reference)
+        if (browser := pages_for(pages, request)) is not None:
+            return browser.page(request, 500, reference=reference)
         return problem_response(500, f"An unexpected error occurred (reference {reference}).")

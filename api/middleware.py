@@ -82,9 +82,10 @@ class WholeBody:
             body = await self._read(scope, receive)
         except _TooLarge:
             request = Request(scope)
+            browser = errors.pages_for(self.pages, request)
             response = (
-                self.pages.page(request, 413)
-                if self.pages is not None and self.pages.wanted(request)
+                browser.page(request, 413)
+                if browser is not None
                 else errors.problem_response(
                     413, f"The request body is larger than {self.max_bytes:,} bytes."
                 )

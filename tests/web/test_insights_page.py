@@ -3,6 +3,8 @@ titles, every table as CSV, and only for the coordinator."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from tests.helpers.api import ask, create_member
@@ -36,6 +38,9 @@ async def test_the_coordinator_sees_gaps_charts_and_tables(
     gaps = await browser.get("/koordination/einblicke/luecken.csv")
     assert "Glasfaser für alle Ortsteile" in gaps.text
     assert (await browser.get("/koordination/einblicke/nichts.csv")).status_code == 404
+    # Every table the page shows downloads.
+    for link in re.findall(r'href="(/koordination/einblicke/\w+\.csv)"', page.text):
+        assert (await browser.get(link)).status_code == 200, link
     # A period without questions has no gaps.
     later = await browser.get("/koordination/einblicke?von=2099-01-01")
     assert "Keine Lücken" in text_of(later.text)

@@ -38,11 +38,12 @@ def _period(request: Request) -> tuple[date | None, date | None]:
     return _day(request.query_params.get("von")), _day(request.query_params.get("bis"))
 
 
-async def _insights(
+async def _computed(
     request: Request, conn: Conn, embedder: EmbedderDep, visitor: CoordinatorVisitor
-) -> Insights:
+) -> tuple[Insights, dict[str, str]]:
+    """The insights of the period chosen on the page, and the titles of the gaps' questions."""
     since, until = _period(request)
-    return await insights_service.insights(
+    insights = await insights_service.insights(
         conn,
         embedder,
         visitor.principal,
@@ -50,6 +51,14 @@ async def _insights(
         # The last day chosen counts whole.
         until=datetime.combine(until + timedelta(days=1), time(), UTC) if until else None,
     )
+    titles = await insights_service.question_titles(
+        conn, visitor.principal, [qid for gap in insights.gaps for qid in gap.question_ids]
+    )
+    return insights, titles
+
+
+# The page's tables, each also a CSV download.
+TABLES = ("luecken", "themen", "anfragen", "auslastung", "bundeslaender", "kommunen")
 
 
 def tables(
@@ -105,10 +114,7 @@ def tables(
 async def insights_page(
     request: Request, conn: Conn, embedder: EmbedderDep, visitor: CoordinatorVisitor
 ) -> Response:
-    insights = await _insights(request, conn, embedder, visitor)
-    titles = await insights_service.question_titles(
-        conn, visitor.principal, [qid for gap in insights.gaps for qid in gap.question_ids]
-    )
+    insights, titles = await _computed(request, conn, embedder, visitor)
     since, until = _period(request)
     query = request.url.query
     return render(
@@ -131,14 +137,10 @@ async def insights_csv(
 ) -> Response:
     """One table of the page as CSV (UTF-8 with BOM and semicolons, as spreadsheets in
     Germany open it)."""
-    insights = await _insights(request, conn, embedder, visitor)
-    titles = await insights_service.question_titles(
-        conn, visitor.principal, [qid for gap in insights.gaps for qid in gap.question_ids]
-    )
-    found = tables(insights, titles).get(name)
-    if found is None:
+    if name not in TABLES:
         raise NotFound(f"No table {name}.")
-    header, rows = found
+    insights, titles = await _computed(request, conn, embedder, visitor)
+    header, rows = tables(insights, titles)[name]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(header)
