@@ -39,7 +39,9 @@ async def test_the_coordinator_sees_gaps_charts_and_tables(
     assert "Glasfaser für alle Ortsteile" in gaps.text
     assert (await browser.get("/koordination/einblicke/nichts.csv")).status_code == 404
     # Every table the page shows downloads.
-    for link in re.findall(r'href="(/koordination/einblicke/\w+\.csv)"', page.text):
+    links = re.findall(r'href="(/koordination/einblicke/\w+\.csv)"', page.text)
+    assert len(links) == 6
+    for link in links:
         assert (await browser.get(link)).status_code == 200, link
     # A period without questions has no gaps.
     later = await browser.get("/koordination/einblicke?von=2099-01-01")
