@@ -50,10 +50,9 @@ def _candidate_directories() -> list[Path]:
         directories.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
     except ImportError:  # pragma: no cover - pgserver is a dependency
         pass
-    for name in ("pg_dump",):
-        found = shutil.which(name)
-        if found:
-            directories.append(Path(found).parent)
+    on_path = shutil.which("pg_dump")
+    if on_path:
+        directories.append(Path(on_path).parent)
     return directories
 
 
