@@ -74,6 +74,10 @@ def _count(texts: Sequence[str]) -> sp.csr_matrix:
     keys: list[npt.NDArray[np.uint64]] = []
     rolling = codes.copy()  # rolling[i]: hash of the n characters from i
     for n in range(2, NGRAM_RANGE[1] + 1):
+        if size < n:
+            # The whole padded text is shorter than an n-gram (" x " has no 4-gram): longer
+            # ones are absent too. Slicing on would take ``size - n + 1`` as a negative end.
+            break
         rolling = (rolling[: size - n + 1] * _BASE) ^ codes[n - 1 :]
         if n < NGRAM_RANGE[0]:
             continue
