@@ -15,6 +15,7 @@ import asyncpg
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.paths import route_template
 from service import metrics, timing
 
 log = logging.getLogger("peerconsult.access")
@@ -59,9 +60,7 @@ class AccessLog:
             await self.app(scope, receive, record_status)
         finally:
             timing.finish(token)
-            route = scope.get("route")
-            # The template (/v1/members/{member_id}), never the concrete path.
-            path = getattr(route, "path", None) or "(no route)"
+            path = route_template(scope)
             measured = stages.summary()
             _measure(scope, path, status, time.perf_counter() - started, stages)
             log.info(

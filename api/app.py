@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
-from api import errors, web
+from api import docs, errors, web
 from api.access_log import AccessLog
-from api.middleware import MethodsOfPath, RetryAbortedTransactions, WholeBody
+from api.middleware import ForwardedBy, MethodsOfPath, RetryAbortedTransactions, WholeBody
 from api.routes import (
     applications,
     auth,
@@ -32,6 +32,7 @@ from api.routes import (
 from service import db, housekeeping
 from service.config import Settings
 from service.embedding import Embedder, cpu_count, load_embedder
+from service.identity import links
 from service.notifications import SmtpSettings, run_sender
 from service.notifications.mailing import Mailing
 
@@ -97,7 +98,11 @@ def create_app(
         sender = (
             asyncio.create_task(
                 run_sender(
-                    app.state.pool, smtp, interval=settings.outbox_interval_seconds, stop=stop
+                    app.state.pool,
+                    smtp,
+                    interval=settings.outbox_interval_seconds,
+                    stop=stop,
+                    prepare=lambda pool: links.send_requested_links(pool, app.state.mailing),
                 ),
                 name="smtp-sender",
             )
@@ -110,7 +115,9 @@ def create_app(
                 app.state.pool,
                 stop=stop,
                 outbox_retention=timedelta(days=settings.outbox_retention_days),
-                sign_in_window_seconds=settings.auth_failure_window_seconds,
+                counts_window_seconds=max(
+                    settings.auth_failure_window_seconds, settings.email_request_window_seconds
+                ),
             ),
             name="housekeeping",
         )
@@ -141,6 +148,8 @@ def create_app(
             "with the reasons. Authenticate with `Authorization: Bearer <token>`."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.mailing = (
@@ -162,13 +171,15 @@ def create_app(
     if settings.metrics_token is not None:
         app.include_router(metrics.router(settings.metrics_token))
     app.include_router(web.router)
+    docs.install(app)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     # Added innermost first: retries of aborted transactions, the body read whole, HEAD and
-    # OPTIONS, the access log.
+    # OPTIONS, the access log, the client's address as a trusted proxy names it.
     app.add_middleware(RetryAbortedTransactions)
     app.add_middleware(WholeBody, max_bytes=settings.max_body_bytes, pages=pages)
     app.add_middleware(MethodsOfPath)
     app.add_middleware(AccessLog)
+    app.add_middleware(ForwardedBy, trusted_proxies=settings.trusted_proxies)
     return app
 
 

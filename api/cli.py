@@ -147,9 +147,9 @@ def serve(
         # Uvicorn's access log records client addresses and concrete paths (personal data);
         # api.access_log records route templates instead.
         "access_log": False,
-        # The client's address and scheme as the proxies in front say, if they are trusted.
-        "proxy_headers": bool(settings.trusted_proxies),
-        "forwarded_allow_ips": settings.trusted_proxies or None,
+        # The application believes the proxies of PEERCONSULT_TRUSTED_PROXIES itself
+        # (api.middleware.ForwardedBy), and says when an untrusted one sends their headers.
+        "proxy_headers": False,
     }
     if not _is_loopback(host) and not public_url.startswith("https://"):
         console.print(
@@ -293,8 +293,8 @@ def import_members(
     ] = False,
 ) -> None:
     """Import members from a JSON list (the schema of members.json) or a CSV file."""
+    from service.identity import links
     from service.members import importer
-    from service.signin import service as signin
 
     settings = _settings()
     mailing = _welcome_mailing(settings) if welcome else None
@@ -316,7 +316,7 @@ def import_members(
                 progress=lambda n: progress.advance(task, n),
             )
         welcomes = (
-            await signin.send_welcomes(pool, mailing, report.created_ids)
+            await links.send_welcomes(pool, mailing, report.created_ids)
             if mailing is not None
             else (0, 0)
         )

@@ -1,4 +1,5 @@
-"""Request dependencies, defined once as Annotated aliases: Conn, Principal, Coordinator, ..."""
+"""Request dependencies, defined once as Annotated aliases: Conn, SettingsDep, EmbedderDep, ...
+(who is calling: ``api/auth.py``)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,15 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from service import auth, throttle, timing
+from service import timing
 from service.config import Settings
 from service.db import Connection, ReadReplica
 from service.embedding import Embedder
-from service.errors import Forbidden, InvalidToken, NotAuthenticated, ServiceUnavailable
-from service.members import service as members_service
+from service.errors import ServiceUnavailable
 from service.notifications.mailing import Mailing
 
 POOL_TIMEOUT_SECONDS = 10
-
-_bearer = HTTPBearer(auto_error=False, description="A member's token, or the coordinator's")
 
 
 # The two lookups below are ``async`` although they await nothing: FastAPI runs a plain ``def``
@@ -78,63 +75,3 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 MailingDep = Annotated[Mailing | None, Depends(get_mailing)]
 Sending = Annotated[Mailing, Depends(get_sending)]
 ReplicaDep = Annotated[ReadReplica | None, Depends(get_replica)]
-
-
-def client_of(request: Request) -> str:
-    """The client as the throttle counts it: the address the connection comes from, or behind
-    a trusted proxy the one the proxy names (Uvicorn's proxy headers), hashed."""
-    return throttle.client_key(request.client.host if request.client else "unknown")
-
-
-async def count_attempt(request: Request, conn: Connection, settings: Settings) -> None:
-    """Count a request anyone may make but nobody should make often (asking for a sign-in
-    link, applying) against its client; 429 while the client is blocked."""
-    await throttle.count_attempt(
-        conn,
-        client_of(request),
-        limit=settings.auth_failure_limit,
-        window_seconds=settings.auth_failure_window_seconds,
-    )
-
-
-async def current_principal(
-    request: Request,
-    conn: Conn,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> auth.Principal:
-    """The coordinator or a member, from the bearer token; 401 without a valid one, 429 for a
-    client that has failed too often recently."""
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise NotAuthenticated("Send your access token as 'Authorization: Bearer <token>'.")
-    client = client_of(request)
-    with timing.stage("auth"):
-        until = await throttle.blocked_until(conn, client)
-        if until is not None:
-            raise throttle.too_many_attempts(until)
-        principal = await members_service.authenticate(
-            conn, credentials.credentials, admin_token=settings.admin_token
-        )
-    if principal is None:
-        # Counted by the error handler, once this request's connection is released.
-        raise InvalidToken("The access token is not valid.", client=client)
-    return principal
-
-
-CurrentPrincipal = Annotated[auth.Principal, Depends(current_principal)]
-
-
-async def current_member(principal: CurrentPrincipal) -> auth.MemberPrincipal:
-    if not isinstance(principal, auth.MemberPrincipal):
-        raise Forbidden("This needs a member's token; the coordinator has no member profile.")
-    return principal
-
-
-async def coordinator(principal: CurrentPrincipal) -> auth.CoordinatorPrincipal:
-    if not isinstance(principal, auth.CoordinatorPrincipal):
-        raise Forbidden("Only the network's coordinator may do this.")
-    return principal
-
-
-CurrentMember = Annotated[auth.MemberPrincipal, Depends(current_member)]
-Coordinator = Annotated[auth.CoordinatorPrincipal, Depends(coordinator)]

@@ -12,11 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.paths import allow_header, allowed_methods
+from api.paths import allow_header, allowed_methods, route_template
 from models.problems import FieldError, Problem
-from service import metrics, throttle
+from service import metrics
 from service.db import CONNECTION_LOST, DatabaseUnavailable
 from service.errors import DomainError, InvalidToken, TooManyRequests
+from service.identity import throttle
 
 log = logging.getLogger(__name__)
 
@@ -114,15 +115,10 @@ def install(app: FastAPI, pages: Pages | None = None) -> None:
     @app.exception_handler(InvalidToken)
     async def invalid_token(request: Request, exc: InvalidToken) -> JSONResponse:
         metrics.FAILED_SIGN_INS.labels("api").inc()
-        settings = request.app.state.settings
-        until = await throttle.record_failure(
-            request.app.state.pool,
-            exc.client,
-            limit=settings.auth_failure_limit,
-            window_seconds=settings.auth_failure_window_seconds,
-        )
+        budget = throttle.Budget.failed_sign_ins(request.app.state.settings)
+        until = await throttle.record_failure(request.app.state.pool, budget, exc.client)
         return await domain_error(
-            request, exc if until is None else throttle.too_many_attempts(until)
+            request, exc if until is None else throttle.too_many(until, what="wrong tokens")
         )
 
     @app.exception_handler(DomainError)
@@ -176,8 +172,13 @@ def install(app: FastAPI, pages: Pages | None = None) -> None:
         # A reference the person who met the error can give the coordinator, to find this
         # entry in the log; the route template, never the concrete path (it holds ids).
         reference = secrets.token_hex(4)
-        route = getattr(request.scope.get("route"), "path", "(no route)")
+        route = route_template(request.scope)
         log.exception("unexpected error %s on %s %s", reference, request.method, route)
+        # The server closes the connection after an error it did not expect; saying so lets a
+        # client with keep-alive open a new one rather than fail on the closed one.
+        closing = {"Connection": "close"}
         if (browser := pages_for(pages, request)) is not None:
-            return browser.page(request, 500, reference=reference)
-        return problem_response(500, f"An unexpected error occurred (reference {reference}).")
+            return browser.page(request, 500, reference=reference, headers=closing)
+        return problem_response(
+            500, f"An unexpected error occurred (reference {reference}).", headers=closing
+        )

@@ -1,12 +1,19 @@
-"""What every request passes through before a route sees it (outermost first, after the
-access log): HEAD and OPTIONS for every path, its body read whole, and its transaction tried
-again when PostgreSQL aborted it.
+"""What every request passes through before a route sees it (outermost first): the client's
+address as a trusted proxy names it, the access log, HEAD and OPTIONS for every path, its body
+read whole, and its transaction tried again when PostgreSQL aborted it.
+
+``ForwardedBy`` believes ``X-Forwarded-For`` and ``X-Forwarded-Proto`` only from the proxies
+in ``PEERCONSULT_TRUSTED_PROXIES`` (Uvicorn's proxy-header handling, inside the application so
+that every way of serving it behaves alike). Such headers from any other address are ignored,
+and the log says so once: behind a proxy that is not trusted every person seems to come from
+the proxy's address, and all of them share one budget of failed sign-ins.
 
 ``WholeBody`` reads the body as it arrives, however it is sent (with ``Content-Length`` or in
 chunks), and answers 413 as soon as it grows past the limit; a JSON body that cannot be
 decoded at all (not UTF-8, an integer of thousands of digits, nesting deeper than a parser
-goes) is a 422 problem here, where the framework would answer 400. The body is kept, so that
-``RetryAbortedTransactions`` can give it to a route again.
+goes) is a 422 problem here, where the framework would answer 400; so is a body in UTF-16 or
+UTF-32 or with a byte-order mark, which the framework would take (JSON is UTF-8, RFC 8259).
+The body is kept, so that ``RetryAbortedTransactions`` can give it to a route again.
 
 ``RetryAbortedTransactions``: under concurrent writes PostgreSQL may abort a transaction to
 break a deadlock, or for a serialization failure. Nothing of it was written (a request is one
@@ -26,9 +33,10 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import errors
-from api.paths import allow_header, allowed_methods
+from api.paths import allow_header, allowed_methods, route_template
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +46,38 @@ BODY = "peerconsult.body"
 ATTEMPTS = 4
 # The pause before the n-th retry is random up to this many seconds times 2**n.
 PAUSE_SECONDS = 0.02
+
+
+class ForwardedBy:
+    def __init__(self, app: ASGIApp, trusted_proxies: str) -> None:
+        self.app = app
+        trusted = trusted_proxies.strip()
+        self.proxied = ProxyHeadersMiddleware(app, trusted_hosts=trusted or [])  # type: ignore[arg-type]
+        self.warned = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not self.warned and _forwarded(scope):
+            client = scope.get("client")
+            host = client[0] if client else None
+            if host not in self.proxied.trusted_hosts:
+                self.warned = True
+                log.warning(
+                    "requests arrive with X-Forwarded-For from %s, which is not a trusted "
+                    "proxy: the header is ignored, so everyone behind it counts as one client. "
+                    "Name the proxy in PEERCONSULT_TRUSTED_PROXIES (README: Intranet and TLS).",
+                    host or "an unknown address",
+                )
+        await self.proxied(scope, receive, send)  # type: ignore[arg-type]
+
+
+def _forwarded(scope: Scope) -> bool:
+    return any(name == b"x-forwarded-for" for name, _ in scope.get("headers", []))
+
+
+_BYTE_ORDER_MARKS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
 class _TooLarge(Exception):
@@ -55,8 +95,14 @@ def _is_json(scope: Scope) -> bool:
 def _undecodable(body: bytes) -> str | None:
     """Why a JSON body cannot be decoded at all, or None (syntax errors are left to the
     framework, which says where they are)."""
+    if body.startswith(_BYTE_ORDER_MARKS):
+        return "The request body starts with a byte-order mark; send UTF-8 without one."
+    # UTF-8 JSON never holds a NUL byte (inside a string it is written \u0000), while UTF-16
+    # and UTF-32 text, which json.loads would accept from bytes, always does.
+    if b"\x00" in body:
+        return "The request body is not UTF-8 text."
     try:
-        json.loads(body)
+        json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         return "The request body is not UTF-8 text."
     except RecursionError:
@@ -169,7 +215,7 @@ class RetryAbortedTransactions:
                 log.warning(
                     "%s %s: transaction aborted (%s), attempt %d of %d",
                     scope["method"],
-                    _route(attempt_scope),
+                    route_template(attempt_scope),
                     type(exc).__name__,
                     attempt + 1,
                     ATTEMPTS,
@@ -188,11 +234,6 @@ class RetryAbortedTransactions:
             headers={"Retry-After": "1"},
         )
         await response(scope, receive, send)
-
-
-def _route(scope: Scope) -> str:
-    route = scope.get("route")
-    return getattr(route, "path", None) or "(no route)"
 
 
 class MethodsOfPath:

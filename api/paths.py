@@ -30,3 +30,11 @@ def allowed_methods(scope: Scope) -> set[str]:
 
 def allow_header(methods: set[str]) -> str:
     return ", ".join(sorted(methods))
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered (``/v1/members/{member_id}``), never the
+    concrete path, which holds ids; "(no route)" when none did."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return template or "(no route)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from typing import Annotated, Any
+from uuid import UUID
 
 from pydantic import (
     AfterValidator,
@@ -21,9 +22,21 @@ MAX_QUESTION_TAGS = 10
 MAX_LANGUAGES = 10
 
 
+def storable(text: str) -> bool:
+    """Whether PostgreSQL can store the text: no NUL character, and no lone surrogate (JSON's
+    ``"\\ud800"`` decodes to one, and it has no UTF-8 form)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _reject_nul(value: Any) -> Any:
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+    if isinstance(value, str) and not storable(value):
+        raise ValueError("must not contain NUL characters or lone surrogates")
     if isinstance(value, list):
         for item in value:
             _reject_nul(item)
@@ -31,7 +44,8 @@ def _reject_nul(value: Any) -> Any:
 
 
 class Text(BaseModel):
-    """Text that PostgreSQL can store: no NUL characters anywhere (a clear 422, not a 500)."""
+    """Text that PostgreSQL can store: no NUL characters or lone surrogates anywhere (a clear
+    422, not a 500)."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -98,4 +112,18 @@ Tag = Annotated[
 ]
 Language = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
+]
+
+
+def _canonical_id(value: str) -> str:
+    return str(UUID(value))
+
+
+# An id as a client sends it in a body: a UUID (any case, with or without hyphens), given back
+# in its canonical form; anything else is invalid input (422), not an unknown id (404).
+UUID_PATTERN = r"^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$"
+Id = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=UUID_PATTERN),
+    AfterValidator(_canonical_id),
 ]

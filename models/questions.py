@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from models.common import (
     MAX_LONG_TEXT,
     MAX_QUESTION_TAGS,
+    MAX_SHORT_TEXT,
     NO_NUL,
     Input,
     Integer,
@@ -38,6 +39,18 @@ class QuestionCreate(Input):
         Field(default_factory=list)
     )
     limit: Integer = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+class QuestionDraft(Input):
+    """A question as far as it was written when its author's session ended: within the
+    question's own limits, but perhaps not finished (an empty title or body)."""
+
+    title: Annotated[str, StringConstraints(max_length=MAX_SHORT_TEXT, pattern=NO_NUL)] = ""
+    body: Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT, pattern=NO_NUL)] = ""
+    tags: Annotated[
+        list[Annotated[str, StringConstraints(max_length=60, pattern=NO_NUL)]],
+        Field(max_length=MAX_QUESTION_TAGS),
+    ] = Field(default_factory=list)
 
 
 class SuggestedMember(Output):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from models.common import MAX_MESSAGE, NO_NUL, Input, Integer, Output
+from models.common import MAX_MESSAGE, NO_NUL, Id, Input, Integer, Output
 from models.members import Municipality, _unique
 
 MAX_INVITES = 10
@@ -33,9 +33,7 @@ class Direction(StrEnum):
 
 class RequestCreate(Input):
     member_ids: Annotated[
-        list[
-            Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=NO_NUL)]
-        ],
+        list[Id],
         Field(min_length=1, max_length=MAX_INVITES),
         AfterValidator(_unique),
     ] = Field(description="Members to invite; each must be one who may be suggested to you")

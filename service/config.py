@@ -66,13 +66,21 @@ class Settings(BaseSettings):
     outbox_retention_days: int = Field(
         default=30, ge=1, le=3650, validation_alias="PEERCONSULT_OUTBOX_RETENTION_DAYS"
     )
-    # Failed authentication: this many failures from one client within the window → 429 until
-    # the window has passed.
+    # Failed sign-ins (wrong tokens, links that do not work): this many from one client within
+    # the window → 429 for wrong ones until the window has passed; valid ones always work.
     auth_failure_limit: int = Field(
         default=10, ge=1, validation_alias="PEERCONSULT_AUTH_FAILURE_LIMIT"
     )
     auth_failure_window_seconds: int = Field(
         default=300, ge=1, validation_alias="PEERCONSULT_AUTH_FAILURE_WINDOW_SECONDS"
+    )
+    # Asking for sign-in links and applying: this many from one client within the window (a
+    # meeting of 60 people on one Wi-Fi asks for about as many in ten minutes).
+    email_request_limit: int = Field(
+        default=150, ge=1, validation_alias="PEERCONSULT_EMAIL_REQUEST_LIMIT"
+    )
+    email_request_window_seconds: int = Field(
+        default=600, ge=1, validation_alias="PEERCONSULT_EMAIL_REQUEST_WINDOW_SECONDS"
     )
     migrate_on_start: bool = Field(default=True, validation_alias="PEERCONSULT_MIGRATE_ON_START")
     pool_size: int = Field(default=10, ge=1, le=200, validation_alias="PEERCONSULT_POOL_SIZE")

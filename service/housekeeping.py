@@ -8,7 +8,8 @@ number of workers or machines. A round, in one transaction:
   moment they are past it);
 * e-mail that was delivered, or given up on, leaves the outbox after
   ``PEERCONSULT_OUTBOX_RETENTION_DAYS`` (it holds names and addresses);
-* failed sign-in counts whose window has passed are deleted, and sign-in links a day old;
+* counts of attempts whose window has passed are deleted, sign-in links a day old, and
+  browser sessions a day after they ended;
 * applications nobody confirmed within 48 hours are deleted, and decided ones after 30 days
   (``service.applications``); questions kept while their author signed in again, after a day.
 
@@ -25,14 +26,14 @@ from datetime import timedelta
 
 import asyncpg
 
-from service import metrics, throttle
+from service import metrics
 from service.applications import repository as applications_repository
 from service.applications import service as applications_service
+from service.identity import links, sessions, throttle
+from service.identity import repository as identity_repository
 from service.notifications import outbox
 from service.questions import repository as questions_repository
 from service.requests import repository as requests_repository
-from service.signin import repository as signin_repository
-from service.signin import service as signin_service
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,14 @@ class Round:
     purged_sign_in_links: int = 0
     purged_applications: int = 0
     purged_drafts: int = 0
+    purged_sessions: int = 0
 
     def __bool__(self) -> bool:
         return any(astuple(self))
 
 
 async def run_once(
-    pool: asyncpg.Pool, *, outbox_retention: timedelta, sign_in_window_seconds: int
+    pool: asyncpg.Pool, *, outbox_retention: timedelta, counts_window_seconds: int
 ) -> Round | None:
     """One round; None when another worker is doing one right now."""
     async with pool.acquire() as conn, conn.transaction():
@@ -71,10 +73,13 @@ async def run_once(
             expired_requests=await requests_repository.expire_overdue(conn),
             purged_messages=await outbox.purge_delivered(conn, older_than=outbox_retention),
             purged_sign_in_counts=await throttle.purge_stale(
-                conn, window_seconds=sign_in_window_seconds
+                conn, window_seconds=counts_window_seconds
             ),
-            purged_sign_in_links=await signin_repository.purge_old(
-                conn, older_than=signin_service.KEPT_FOR
+            purged_sign_in_links=await identity_repository.purge_links(
+                conn, older_than=links.KEPT_FOR
+            ),
+            purged_sessions=await identity_repository.purge_sessions(
+                conn, ended_before=sessions.KEPT_AFTER_END
             ),
             purged_applications=await applications_repository.purge(
                 conn,
@@ -90,7 +95,7 @@ async def run_once(
     if done:
         log.info(
             "housekeeping: %d invitations expired; deleted %d delivered e-mails, %d sign-in "
-            "counts, %d sign-in links, %d applications, %d question drafts",
+            "counts, %d sign-in links, %d applications, %d question drafts, %d ended sessions",
             *astuple(done),
         )
     return done
@@ -101,7 +106,7 @@ async def run_periodically(
     *,
     stop: asyncio.Event,
     outbox_retention: timedelta,
-    sign_in_window_seconds: int,
+    counts_window_seconds: int,
     interval: float = INTERVAL_SECONDS,
 ) -> None:
     """A round every ``interval`` seconds until ``stop`` is set. A round that fails is logged
@@ -111,7 +116,7 @@ async def run_periodically(
             await run_once(
                 pool,
                 outbox_retention=outbox_retention,
-                sign_in_window_seconds=sign_in_window_seconds,
+                counts_window_seconds=counts_window_seconds,
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning(

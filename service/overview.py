@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.members import Member, TagCount
-from service import auth
+from service import identity
 from service.db import Connection
 from service.questions import repository as questions_repository
 from service.requests import repository as requests_repository
@@ -27,7 +27,7 @@ class NetworkOverview:
 
 async def network_overview(
     conn: Connection,
-    coordinator: auth.CoordinatorPrincipal,
+    coordinator: identity.CoordinatorPrincipal,
     members: list[Member],
     vocabulary: list[TagCount],
 ) -> NetworkOverview:

@@ -35,6 +35,7 @@ from tests.helpers.app import COORDINATOR, make_settings
 from tests.helpers.database import TEMPLATE, TransactionPool, own_database, with_database
 from tests.helpers.embedder import FakeEmbedder
 from tests.helpers.mail import Mailed, api_client, mailing_app
+from tests.helpers.web import browser_of
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -130,6 +131,19 @@ async def app(db_pool: TransactionPool, app_embedder: Embedder) -> AsyncIterator
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://peerconsult") as http:
+        yield http
+
+
+@pytest_asyncio.fixture
+async def browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client of the application (tests/helpers/web.py)."""
+    async with browser_of(app) as http:
+        yield http
+
+
+@pytest_asyncio.fixture
+async def second_browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with browser_of(app) as http:
         yield http
 
 

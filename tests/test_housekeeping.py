@@ -47,7 +47,7 @@ async def mail(db_pool: TransactionPool, recipient: str, *, sent_days_ago: int |
 
 async def round_(db_pool: TransactionPool) -> housekeeping.Round | None:
     return await housekeeping.run_once(
-        db_pool.as_pool(), outbox_retention=RETENTION, sign_in_window_seconds=WINDOW_SECONDS
+        db_pool.as_pool(), outbox_retention=RETENTION, counts_window_seconds=WINDOW_SECONDS
     )
 
 
@@ -84,22 +84,43 @@ class TestRound:
         left = {r["recipient"] for r in await db_pool.fetch("SELECT recipient FROM outbox")}
         assert left == {"recent@example.org", "waiting@example.org"}
 
-    async def test_deletes_sign_in_counts_whose_window_and_block_have_passed(
+    async def test_deletes_counts_whose_window_and_block_have_passed(
         self, db_pool: TransactionPool
     ) -> None:
         await db_pool.execute(
             """
-            INSERT INTO auth_failure (client, failures, window_start, blocked_until) VALUES
-                ('stale', 3, now() - interval '1 hour', NULL),
-                ('served', 10, now() - interval '1 hour', now() - interval '50 minutes'),
-                ('blocked', 10, now() - interval '1 hour', now() + interval '5 minutes'),
-                ('counting', 2, now(), NULL)
+            INSERT INTO rate_limit (action, key, count, window_start, blocked_until) VALUES
+                ('failed-sign-in', 'stale', 3, now() - interval '1 hour', NULL),
+                ('failed-sign-in', 'served', 10, now() - interval '1 hour',
+                 now() - interval '50 minutes'),
+                ('failed-sign-in', 'blocked', 10, now() - interval '1 hour',
+                 now() + interval '5 minutes'),
+                ('email-request', 'counting', 2, now(), NULL)
             """
         )
         done = await round_(db_pool)
         assert done is not None and done.purged_sign_in_counts == 2
-        left = {r["client"] for r in await db_pool.fetch("SELECT client FROM auth_failure")}
+        left = {r["key"] for r in await db_pool.fetch("SELECT key FROM rate_limit")}
         assert left == {"blocked", "counting"}
+
+    async def test_deletes_sessions_a_day_after_they_ended(self, db_pool: TransactionPool) -> None:
+        member_id = await insert_member(db_pool.as_pool())
+        await db_pool.execute(
+            """
+            INSERT INTO web_session (secret_hash, member_id, created_at, expires_at, ended_at)
+            VALUES ('\\x01', $1, now() - interval '3 days', now() - interval '2 days', NULL),
+                   ('\\x02', $1, now() - interval '2 hours', now() + interval '10 hours',
+                    now() - interval '26 hours'),
+                   ('\\x03', $1, now() - interval '1 hour', now() + interval '11 hours',
+                    now() - interval '5 minutes'),
+                   ('\\x04', $1, now(), now() + interval '12 hours', NULL)
+            """,
+            member_id,
+        )
+        done = await round_(db_pool)
+        assert done is not None and done.purged_sessions == 2
+        left = {bytes(r["secret_hash"]) for r in await db_pool.fetch("SELECT * FROM web_session")}
+        assert left == {b"\x03", b"\x04"}
 
     async def test_a_round_with_nothing_to_do_says_so(self, db_pool: TransactionPool) -> None:
         done = await round_(db_pool)
@@ -120,18 +141,18 @@ class TestOneWorkerAtATime:
         async with pool.acquire() as other, other.transaction():
             await other.execute("SELECT pg_advisory_xact_lock($1)", housekeeping.HOUSEKEEPING_LOCK)
             skipped = await housekeeping.run_once(
-                pool, outbox_retention=RETENTION, sign_in_window_seconds=WINDOW_SECONDS
+                pool, outbox_retention=RETENTION, counts_window_seconds=WINDOW_SECONDS
             )
         done = await housekeeping.run_once(
-            pool, outbox_retention=RETENTION, sign_in_window_seconds=WINDOW_SECONDS
+            pool, outbox_retention=RETENTION, counts_window_seconds=WINDOW_SECONDS
         )
         assert skipped is None
         assert done is not None
 
     async def test_the_loop_runs_rounds_until_stopped(self, pool: asyncpg.Pool) -> None:
         await pool.execute(
-            "INSERT INTO auth_failure (client, failures, window_start) "
-            "VALUES ('stale', 3, now() - interval '1 hour')"
+            "INSERT INTO rate_limit (action, key, count, window_start) "
+            "VALUES ('failed-sign-in', 'stale', 3, now() - interval '1 hour')"
         )
         stop = asyncio.Event()
         loop = asyncio.create_task(
@@ -139,16 +160,16 @@ class TestOneWorkerAtATime:
                 pool,
                 stop=stop,
                 outbox_retention=RETENTION,
-                sign_in_window_seconds=WINDOW_SECONDS,
+                counts_window_seconds=WINDOW_SECONDS,
                 interval=0.05,
             )
         )
         try:
             for _ in range(100):
-                if not await pool.fetchval("SELECT count(*) FROM auth_failure"):
+                if not await pool.fetchval("SELECT count(*) FROM rate_limit"):
                     break
                 await asyncio.sleep(0.05)
         finally:
             stop.set()
             await loop
-        assert await pool.fetchval("SELECT count(*) FROM auth_failure") == 0
+        assert await pool.fetchval("SELECT count(*) FROM rate_limit") == 0

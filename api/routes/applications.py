@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from uuid import UUID
 
-from api.deps import Conn, Coordinator, EmbedderDep, Sending, SettingsDep, count_attempt
+from fastapi import APIRouter, status
+
+from api.auth import Coordinator, EmailRequestBudget
+from api.deps import Conn, EmbedderDep, Sending
 from api.errors import problem_responses
 from models.applications import (
     Application,
@@ -32,15 +35,10 @@ CONFIRM_BY_EMAIL = (
     responses=problem_responses(413, 422, 429, 503),
 )
 async def apply(
-    data: ApplicationCreate,
-    request: Request,
-    conn: Conn,
-    settings: SettingsDep,
-    sending: Sending,
+    data: ApplicationCreate, conn: Conn, _: EmailRequestBudget, sending: Sending
 ) -> Accepted:
     """Apply for membership (anyone; consent required). The applicant confirms their address
     by a link e-mailed to it."""
-    await count_attempt(request, conn, settings)
     await applications_service.apply(conn, sending, data)
     return Accepted(detail=CONFIRM_BY_EMAIL)
 
@@ -55,13 +53,13 @@ async def list_applications(
 
 
 @router.post(
-    "/{application_id}/approve",
+    "/{application_id:uuid}/approve",
     status_code=status.HTTP_201_CREATED,
     response_model=Member,
     responses=problem_responses(401, 403, 404, 409, 503),
 )
 async def approve(
-    application_id: str,
+    application_id: UUID,
     conn: Conn,
     embedder: EmbedderDep,
     coordinator: Coordinator,
@@ -74,17 +72,17 @@ async def approve(
         embedder,
         sending,
         coordinator,
-        applications_service.parse_application_id(application_id),
+        application_id,
     )
 
 
 @router.post(
-    "/{application_id}/decline",
+    "/{application_id:uuid}/decline",
     response_model=Application,
     responses=problem_responses(401, 403, 404, 409, 413, 422, 503),
 )
 async def decline(
-    application_id: str,
+    application_id: UUID,
     conn: Conn,
     _: Coordinator,
     sending: Sending,
@@ -95,6 +93,6 @@ async def decline(
     return await applications_service.decline(
         conn,
         sending,
-        applications_service.parse_application_id(application_id),
+        application_id,
         None if data is None else data.reason,
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
-from api.deps import Conn, Sending, SettingsDep, count_attempt
+from api.auth import EmailRequestBudget
+from api.deps import Conn, Sending
 from api.errors import problem_responses
 from models.signin import Accepted, EmailLinkRequest
-from service.signin import service as signin_service
+from service.identity import links
 
 router = APIRouter(prefix="/v1/auth", tags=["sign-in"])
 
@@ -24,10 +25,9 @@ LINK_ON_ITS_WAY = (
     responses=problem_responses(413, 422, 429, 503),
 )
 async def email_link(
-    data: EmailLinkRequest, request: Request, conn: Conn, settings: SettingsDep, sending: Sending
+    data: EmailLinkRequest, conn: Conn, _: EmailRequestBudget, sending: Sending
 ) -> Accepted:
-    """E-mail a sign-in link to a member (anyone may ask; the answer is the same whether the
-    address is a member's, and nothing is sent to one that is not)."""
-    await count_attempt(request, conn, settings)
-    await signin_service.send_sign_in_link(conn, sending, data.email)
+    """E-mail a sign-in link to a member (anyone may ask; the answer is the same, in the
+    same time, whether the address is a member's, and nothing is sent to one that is not)."""
+    await links.request_link(conn, data.email)
     return Accepted(detail=LINK_ON_ITS_WAY)

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import Conn, Coordinator, EmbedderDep
+from api.auth import Coordinator
+from api.deps import Conn, EmbedderDep
 from api.errors import problem_responses
 from models.insights import Insights
 from service.errors import Unprocessable
@@ -16,11 +17,17 @@ from service.insights import service as insights_service
 router = APIRouter(prefix="/v1/insights", tags=["insights"])
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """A time without a zone is UTC, as the API gives times."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def _in_utc(name: str, moment: datetime | None) -> datetime | None:
+    """The time in UTC (one without a zone is UTC, as the API gives times); 422 for a time
+    that has none in UTC (``0001-01-01T00:00:00+14:00`` is before the first year)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise Unprocessable(f"'{name}' is out of range: give a time from year 1 to 9999.") from None
 
 
 @router.get("", response_model=Insights, responses=problem_responses(401, 403, 422))
@@ -35,7 +42,7 @@ async def insights(
 ) -> Insights:
     """Which topics the network could not answer well, demand and supply by topic, how
     invitations flow, and who is reachable (coordinator)."""
-    since, until = _aware(since), _aware(until)
+    since, until = _in_utc("since", since), _in_utc("until", until)
     if since is not None and until is not None and since >= until:
         raise Unprocessable("'since' must be before 'until'.")
     return await insights_service.insights(conn, embedder, coordinator, since=since, until=until)

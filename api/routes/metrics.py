@@ -20,7 +20,8 @@ from prometheus_client.core import GaugeMetricFamily
 from pydantic import SecretStr
 
 from api.errors import problem_response
-from service import auth, metrics
+from service import metrics
+from service.identity import tokens
 from service.notifications import outbox
 
 
@@ -49,7 +50,7 @@ def router(token: SecretStr) -> APIRouter:
 
     @metrics_router.get("/metrics")
     async def scrape(request: Request) -> Response:
-        if not auth.tokens_equal(request.headers.get("authorization", ""), expected):
+        if not tokens.tokens_equal(request.headers.get("authorization", ""), expected):
             return problem_response(
                 401,
                 "Send the metrics token as 'Authorization: Bearer <token>'.",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import Conn, CurrentMember, CurrentPrincipal, EmbedderDep, ReplicaDep
+from api.auth import ApiCaller, CurrentMember
+from api.deps import Conn, EmbedderDep, ReplicaDep
 from api.errors import problem_responses
 from models.questions import (
     DEFAULT_LIMIT,
@@ -37,24 +39,24 @@ async def ask_question(
     return await questions_service.ask(conn, embedder, principal, data, replica=replica)
 
 
-@router.get("/{question_id}", response_model=Question, responses=problem_responses(401, 403, 404))
-async def get_question(question_id: str, conn: Conn, principal: CurrentPrincipal) -> Question:
+@router.get(
+    "/{question_id:uuid}", response_model=Question, responses=problem_responses(401, 403, 404)
+)
+async def get_question(question_id: UUID, conn: Conn, principal: ApiCaller) -> Question:
     """A question with the suggestions made when it was asked (asker or coordinator)."""
-    return await questions_service.get_question(
-        conn, principal, questions_service.parse_question_id(question_id)
-    )
+    return await questions_service.get_question(conn, principal, question_id)
 
 
 @router.get(
-    "/{question_id}/suggestions",
+    "/{question_id:uuid}/suggestions",
     response_model=SuggestionList,
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_suggestions(
-    question_id: str,
+    question_id: UUID,
     conn: Conn,
     embedder: EmbedderDep,
-    principal: CurrentPrincipal,
+    principal: ApiCaller,
     replica: ReplicaDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> SuggestionList:
@@ -63,7 +65,7 @@ async def get_suggestions(
         conn,
         embedder,
         principal,
-        questions_service.parse_question_id(question_id),
+        question_id,
         limit=limit,
         replica=replica,
     )

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, status
 
-from api.deps import Conn, CurrentMember, CurrentPrincipal, MailingDep, SettingsDep
+from api.auth import ApiCaller, CurrentMember
+from api.deps import Conn, MailingDep, SettingsDep
 from api.errors import problem_responses
 from models.requests import ConsultationRequest, Direction, FeedbackCreate, RequestCreate
-from service.questions import service as questions_service
 from service.requests import service as requests_service
 
 router = APIRouter(prefix="/v1", tags=["requests"])
 
 
 @router.post(
-    "/questions/{question_id}/requests",
+    "/questions/{question_id:uuid}/requests",
     status_code=status.HTTP_201_CREATED,
     response_model=list[ConsultationRequest],
     responses=problem_responses(401, 403, 404, 409, 413, 422),
 )
 async def invite(
-    question_id: str,
+    question_id: UUID,
     data: RequestCreate,
     conn: Conn,
     settings: SettingsDep,
@@ -32,7 +34,7 @@ async def invite(
     return await requests_service.invite(
         conn,
         principal,
-        questions_service.parse_question_id(question_id),
+        question_id,
         data,
         expiry_days=settings.request_expiry_days,
         mailing=mailing,
@@ -52,26 +54,22 @@ async def list_requests(
 
 
 @router.get(
-    "/requests/{request_id}",
+    "/requests/{request_id:uuid}",
     response_model=ConsultationRequest,
     responses=problem_responses(401, 403, 404),
 )
-async def get_request(
-    request_id: str, conn: Conn, principal: CurrentPrincipal
-) -> ConsultationRequest:
+async def get_request(request_id: UUID, conn: Conn, principal: ApiCaller) -> ConsultationRequest:
     """One request (its two parties and the coordinator)."""
-    return await requests_service.get_request(
-        conn, principal, requests_service.parse_request_id(request_id)
-    )
+    return await requests_service.get_request(conn, principal, request_id)
 
 
 @router.post(
-    "/requests/{request_id}/accept",
+    "/requests/{request_id:uuid}/accept",
     response_model=ConsultationRequest,
     responses=problem_responses(401, 403, 404, 409),
 )
 async def accept(
-    request_id: str,
+    request_id: UUID,
     conn: Conn,
     settings: SettingsDep,
     mailing: MailingDep,
@@ -81,18 +79,18 @@ async def accept(
     return await requests_service.accept(
         conn,
         principal,
-        requests_service.parse_request_id(request_id),
+        request_id,
         mailing=mailing,
     )
 
 
 @router.post(
-    "/requests/{request_id}/decline",
+    "/requests/{request_id:uuid}/decline",
     response_model=ConsultationRequest,
     responses=problem_responses(401, 403, 404, 409),
 )
 async def decline(
-    request_id: str,
+    request_id: UUID,
     conn: Conn,
     settings: SettingsDep,
     mailing: MailingDep,
@@ -102,33 +100,29 @@ async def decline(
     return await requests_service.decline(
         conn,
         principal,
-        requests_service.parse_request_id(request_id),
+        request_id,
         mailing=mailing,
     )
 
 
 @router.post(
-    "/requests/{request_id}/withdraw",
+    "/requests/{request_id:uuid}/withdraw",
     response_model=ConsultationRequest,
     responses=problem_responses(401, 403, 404, 409),
 )
-async def withdraw(request_id: str, conn: Conn, principal: CurrentMember) -> ConsultationRequest:
+async def withdraw(request_id: UUID, conn: Conn, principal: CurrentMember) -> ConsultationRequest:
     """Withdraw a pending invitation (the asker)."""
-    return await requests_service.withdraw(
-        conn, principal, requests_service.parse_request_id(request_id)
-    )
+    return await requests_service.withdraw(conn, principal, request_id)
 
 
 @router.post(
-    "/requests/{request_id}/feedback",
+    "/requests/{request_id:uuid}/feedback",
     status_code=status.HTTP_201_CREATED,
     response_model=ConsultationRequest,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def give_feedback(
-    request_id: str, data: FeedbackCreate, conn: Conn, principal: CurrentMember
+    request_id: UUID, data: FeedbackCreate, conn: Conn, principal: CurrentMember
 ) -> ConsultationRequest:
     """Rate an accepted consultation, 1-5 (the asker, once)."""
-    return await requests_service.give_feedback(
-        conn, principal, requests_service.parse_request_id(request_id), data
-    )
+    return await requests_service.give_feedback(conn, principal, request_id, data)

@@ -152,8 +152,15 @@ def _validation_message(field: str, error: Mapping[str, Any]) -> str:
             f"„{value}“ ist kein Sprachkürzel. Bitte geben Sie Sprachen als Kürzel aus zwei "
             "oder drei Buchstaben an, z. B. de, en, fr."
         )
+    if kind == "string_pattern_mismatch" and field == "member_ids":
+        return (
+            "Diese Auswahl kennen wir nicht. Bitte laden Sie die Seite neu und wählen Sie erneut."
+        )
     if kind == "value_error" and "NUL" in str(error.get("msg", "")):
-        return "Der Text enthält ein unzulässiges Steuerzeichen (NUL). Bitte entfernen Sie es."
+        return (
+            "Der Text enthält ein unzulässiges Zeichen (ein Steuerzeichen oder ein halbes "
+            "Sonderzeichen). Bitte entfernen Sie es."
+        )
     if field == "email" or (kind == "value_error" and "email" in str(error.get("msg", ""))):
         return "Bitte geben Sie eine gültige E-Mail-Adresse an, z. B. name@kommune.de."
     if kind in ("int_parsing", "int_type", "int_from_float"):

@@ -23,18 +23,9 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import errors as api_errors
-from api.web import messages
-from api.web.session import (
-    COORDINATOR_SUBJECT,
-    CSRF_FIELD,
-    CsrfRejected,
-    Session,
-    SignInRequired,
-    WebForbidden,
-    new_session,
-    read_session,
-    store_session,
-)
+from api.web import cookie, messages
+from api.web.auth import CSRF_FIELD, CsrfRejected, SignInRequired, WebForbidden
+from api.web.cookie import Cookie, Role
 from models.common import MAX_LONG_TEXT, MAX_MESSAGE, MAX_SHORT_TEXT
 from service.errors import DomainError
 from service.local_time import local
@@ -112,21 +103,22 @@ def render(
     context: Mapping[str, Any] | None = None,
     *,
     status_code: int = 200,
-    session: Session | None = None,
+    held: Cookie | None = None,
 ) -> HTMLResponse:
-    """A page. Every page carries a session with a CSRF token, so every form can be sent; a
-    visitor without a valid cookie gets a fresh anonymous one."""
+    """A page. Every page carries a cookie with a CSRF token, so every form can be sent; a
+    visitor without a valid cookie gets a fresh anonymous one (nothing is stored on the
+    server for them)."""
     fresh = None
-    if session is None:
-        session = read_session(request)
-        if session is None:
-            session = fresh = new_session()
+    if held is None:
+        held = cookie.read(request)
+        if held is None:
+            held = fresh = cookie.fresh()
     notice_key = request.query_params.get("hinweis", "")
     page: dict[str, Any] = {
-        "csrf_token": session.csrf_token,
-        # The navigation follows the (signed) session; each page checks the role itself.
-        "signed_in": session.signed_in,
-        "is_coordinator": session.subject == COORDINATOR_SUBJECT,
+        "csrf_token": held.csrf_token,
+        # The navigation follows the (signed) cookie; each page asks the server's session.
+        "signed_in": held.signed_in,
+        "is_coordinator": held.role == Role.coordinator,
         "notice": NOTICES.get(notice_key),
         "errors": messages.FormErrors(),
         "values": {},
@@ -136,7 +128,7 @@ def render(
     response = templates.TemplateResponse(request, template, page, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     if fresh is not None:
-        store_session(request, response, fresh)
+        cookie.store(request, response, fresh)
     return response
 
 
@@ -202,7 +194,7 @@ def _sign_in_redirect(request: Request) -> RedirectResponse:
 def _way_on(request: Request, refused: WebForbidden) -> WayOn:
     """Where someone signed in with the wrong role goes on: the coordinator signs in again and
     comes back to the page; a coordinator on a member's page goes to Koordination."""
-    if refused.for_role == "coordinator":
+    if refused.for_role == Role.coordinator:
         back = urlencode({"weiter": request.url.path}) if request.method == "GET" else ""
         return WayOn(
             f"/anmelden?{back}" if back else "/anmelden",

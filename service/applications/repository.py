@@ -72,6 +72,20 @@ async def insert(
     return record["id"], record["created_at"]
 
 
+async def unconfirmed_for(conn: Connection, email: str, *, within: timedelta) -> int:
+    """Applications made with this address within ``within`` and not confirmed yet."""
+    count: int = await conn.fetchval(
+        """
+        SELECT count(*) FROM application
+        WHERE lower(email) = lower($1) AND confirmed_at IS NULL
+          AND created_at > now() - $2::interval
+        """,
+        email,
+        within,
+    )
+    return count
+
+
 async def confirmable(conn: Connection, confirm_hash: bytes, *, within: timedelta) -> bool:
     """Whether a confirmation link still confirms (without using it)."""
     found: bool = await conn.fetchval(

@@ -15,18 +15,21 @@ from uuid import UUID
 
 from models.applications import Application, ApplicationCreate, ApplicationStatus
 from models.members import Member, MemberCreate, MunicipalityIn
-from service import auth, ids
+from service import identity, ids
 from service.applications import repository
 from service.db import Connection
 from service.embedding import Embedder
 from service.errors import Conflict, NotFound
+from service.identity import links
+from service.identity.tokens import hash_secret
 from service.members import service as members_service
 from service.notifications import messages, outbox
 from service.notifications.mailing import Mailing
-from service.signin import service as signin_service
 
 CONFIRM_WITHIN = timedelta(hours=48)
 KEPT_AFTER_DECISION = timedelta(days=30)
+# Applications one address may have waiting for confirmation.
+UNCONFIRMED_PER_ADDRESS = 3
 
 
 def parse_application_id(raw: str) -> UUID:
@@ -37,12 +40,16 @@ def confirm_path(secret: str) -> str:
     return f"/mitglied-werden/bestaetigen/{secret}"
 
 
-async def apply(conn: Connection, mailing: Mailing, data: ApplicationCreate) -> datetime:
+async def apply(conn: Connection, mailing: Mailing, data: ApplicationCreate) -> datetime | None:
     """Keep the application and e-mail the applicant a link to confirm their address; until
-    when the link confirms."""
+    when the link confirms. An address with ``UNCONFIRMED_PER_ADDRESS`` applications waiting
+    for confirmation gets no more (so the form cannot flood anyone's mailbox): None."""
+    waiting = await repository.unconfirmed_for(conn, data.email, within=CONFIRM_WITHIN)
+    if waiting >= UNCONFIRMED_PER_ADDRESS:
+        return None
     secret = secrets.token_urlsafe(32)
     application_id, created_at = await repository.insert(
-        conn, data, confirm_hash=auth.hash_token(secret)
+        conn, data, confirm_hash=hash_secret(secret)
     )
     valid_until = created_at + CONFIRM_WITHIN
     message = messages.application_confirm(
@@ -59,17 +66,17 @@ async def apply(conn: Connection, mailing: Mailing, data: ApplicationCreate) -> 
 
 
 async def confirmable(conn: Connection, secret: str) -> bool:
-    return await repository.confirmable(conn, auth.hash_token(secret), within=CONFIRM_WITHIN)
+    return await repository.confirmable(conn, hash_secret(secret), within=CONFIRM_WITHIN)
 
 
 async def confirm(conn: Connection, secret: str) -> bool:
     """Confirm the applicant's address; False when the link confirms nothing (any more)."""
-    found = await repository.confirm(conn, auth.hash_token(secret), within=CONFIRM_WITHIN)
+    found = await repository.confirm(conn, hash_secret(secret), within=CONFIRM_WITHIN)
     return found is not None
 
 
 async def list_applications(
-    conn: Connection, coordinator: auth.CoordinatorPrincipal, status: ApplicationStatus | None
+    conn: Connection, coordinator: identity.CoordinatorPrincipal, status: ApplicationStatus | None
 ) -> list[Application]:
     """The confirmed applications, of one status or all, oldest first."""
     return await repository.confirmed(conn, status)
@@ -88,7 +95,7 @@ async def approve(
     conn: Connection,
     embedder: Embedder,
     mailing: Mailing,
-    coordinator: auth.CoordinatorPrincipal,
+    coordinator: identity.CoordinatorPrincipal,
     application_id: UUID,
 ) -> Member:
     """The applicant becomes a member with the profile they gave, and gets a welcome with a
@@ -114,7 +121,7 @@ async def approve(
             strict=False,
         ),
     )
-    await signin_service.send_welcome(conn, mailing, UUID(member.id))
+    await links.send_welcome(conn, mailing, UUID(member.id))
     await repository.decide(
         conn, application_id, ApplicationStatus.approved, member_id=UUID(member.id)
     )

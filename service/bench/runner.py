@@ -44,7 +44,7 @@ import httpx
 import numpy as np
 import psutil
 
-from service import auth, db, timing
+from service import db, identity, timing
 from service.bench import synthetic
 from service.embedding import Embedder
 from service.insights import service as insights_service
@@ -632,7 +632,7 @@ async def _insights(pool: asyncpg.Pool, embedder: Embedder, members: int) -> tup
         await conn.execute(_SYNTHETIC_SUGGESTIONS)
         await conn.execute(_SYNTHETIC_REQUESTS)
         await conn.execute("ANALYZE")
-        coordinator = auth.CoordinatorPrincipal()
+        coordinator = identity.CoordinatorPrincipal()
         insights, counts = [], []
         for _ in range(3):
             started = time.perf_counter()

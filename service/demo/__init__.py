@@ -10,8 +10,9 @@ from typing import Any
 
 import asyncpg
 
-from service import auth
+from service import identity
 from service.embedding import Embedder
+from service.identity import tokens
 from service.members import importer
 from service.members import repository as members_repository
 
@@ -55,8 +56,7 @@ async def demo_member(pool: asyncpg.Pool) -> DemoMember | None:
             return None
         member = await members_repository.get_member(conn, member_id)
         assert member is not None
-        token = auth.new_token()
-        await members_repository.set_token_hash(conn, member_id, auth.hash_token(token))
+        token = await tokens.rotate(conn, identity.COORDINATOR, member_id)
     example = {key: question[key] for key in ("title", "body", "tags")}
     return DemoMember(
         id=str(member_id),

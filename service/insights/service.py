@@ -23,7 +23,7 @@ from models.insights import (
     Topic,
 )
 from models.members import Municipality
-from service import auth
+from service import identity
 from service.db import Connection
 from service.embedding import Embedder
 from service.insights import gaps, repository
@@ -140,7 +140,7 @@ async def _reach(conn: Connection) -> Reach:
 async def insights(
     conn: Connection,
     embedder: Embedder,
-    coordinator: auth.CoordinatorPrincipal,
+    coordinator: identity.CoordinatorPrincipal,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -160,7 +160,7 @@ async def insights(
 
 
 async def question_titles(
-    conn: Connection, coordinator: auth.CoordinatorPrincipal, question_ids: list[str]
+    conn: Connection, coordinator: identity.CoordinatorPrincipal, question_ids: list[str]
 ) -> dict[str, str]:
     """The titles of the gaps' questions, for the coordinator (members never see others')."""
     found = await repository.question_titles(conn, [UUID(qid) for qid in question_ids])

@@ -5,24 +5,25 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from service import auth
+from service import identity
 from service.applications import repository as applications_repository
 from service.db import Connection
 from service.errors import Forbidden
+from service.identity import links, sessions
 from service.members import repository as members_repository
 from service.members import service as members_service
 from service.questions import repository as questions_repository
 from service.requests import repository as requests_repository
 from service.requests import service as requests_service
-from service.signin import repository as signin_repository
 
 
 async def export_member(
-    conn: Connection, principal: auth.Principal, member_id: UUID
+    conn: Connection, principal: identity.Principal, member_id: UUID
 ) -> dict[str, Any]:
     """The member's profile, tags, stored passages and search terms, questions with their
     suggestions, where they were suggested to others, their consultation requests with the
-    feedback given, their sign-in links and the application they came in by."""
+    feedback given, their sign-in links and live browser sessions, and the application they
+    came in by."""
     if not principal.may_act_for(member_id):
         raise Forbidden("Only the member and the coordinator may export this.")
     member = await members_service.get_member(conn, principal, member_id)
@@ -43,12 +44,14 @@ async def export_member(
         # feedback the member gave is on their outgoing requests.
         "requests": [
             requests_service.request_schema(
-                record, auth.MemberPrincipal(member_id=member_id)
+                record, identity.MemberPrincipal(member_id=member_id)
             ).model_dump(mode="json")
             for record in await requests_repository.requests_of(conn, member_id)
         ],
         # Links e-mailed to sign in (their secrets are stored only as hashes, and not here).
-        "sign_in_links": await signin_repository.links_of(conn, member_id),
+        "sign_in_links": await links.links_of(conn, member_id),
+        # Browser sessions signed in now (their secrets are stored only as hashes).
+        "sessions": await sessions.live_sessions_of(conn, member_id),
         # The application the member came in by (kept 30 days after the decision).
         "applications": [
             application.model_dump(mode="json")

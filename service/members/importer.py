@@ -33,9 +33,9 @@ from models.members import (
     Role,
     TagList,
 )
-from service import auth
 from service.db import Connection
 from service.embedding import Embedder
+from service.identity.tokens import hash_secret
 from service.matching.passages import embed_passages
 from service.members import bulk, repository
 from service.members.service import tag_pairs
@@ -174,7 +174,7 @@ async def _write_batch(
                     id=member_id,
                     row=row,
                     # A token nobody knows: the coordinator issues a real one through the API.
-                    token_hash=auth.hash_token(secrets.token_urlsafe(32)),
+                    token_hash=hash_secret(secrets.token_urlsafe(32)),
                     external_id=member.id,
                 )
             )

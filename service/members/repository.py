@@ -408,21 +408,6 @@ async def delete_member(conn: Connection, member_id: UUID) -> bool:
     return True
 
 
-async def member_id_for_token(conn: Connection, token_hash: bytes) -> tuple[UUID, bytes] | None:
-    record = await conn.fetchrow(
-        "SELECT id, token_hash FROM member WHERE token_hash = $1", token_hash
-    )
-    return None if record is None else (record["id"], bytes(record["token_hash"]))
-
-
-async def set_token_hash(conn: Connection, member_id: UUID, token_hash: bytes) -> None:
-    await conn.execute(
-        "UPDATE member SET token_hash = $2, updated_at = now() WHERE id = $1",
-        member_id,
-        token_hash,
-    )
-
-
 async def tag_counts(conn: Connection) -> list[TagCount]:
     """The vocabulary: per normalized tag its most used spelling and how many members use it."""
     records = await conn.fetch(
@@ -506,28 +491,8 @@ async def member_by_email(conn: Connection, email: str) -> Addressee | None:
     return None if record is None else Addressee(record["id"], record["name"], record["email"])
 
 
-async def session_keys(conn: Connection, member_id: UUID) -> tuple[bytes, int] | None:
-    """What a member's browser sessions are bound to: their token's hash (a new token ends
-    them) and their session epoch (raised to end them all)."""
-    record = await conn.fetchrow(
-        "SELECT token_hash, session_epoch FROM member WHERE id = $1", member_id
-    )
-    return None if record is None else (bytes(record["token_hash"]), record["session_epoch"])
-
-
-async def record_sign_in(conn: Connection, member_id: UUID) -> None:
-    await conn.execute("UPDATE member SET signed_in_at = now() WHERE id = $1", member_id)
-
-
 async def record_welcome(conn: Connection, member_id: UUID) -> datetime:
     welcomed_at: datetime = await conn.fetchval(
         "UPDATE member SET welcomed_at = now() WHERE id = $1 RETURNING welcomed_at", member_id
     )
     return welcomed_at
-
-
-async def end_sessions(conn: Connection, member_id: UUID) -> None:
-    """Every browser session of the member ends (they are bound to the epoch)."""
-    await conn.execute(
-        "UPDATE member SET session_epoch = session_epoch + 1 WHERE id = $1", member_id
-    )

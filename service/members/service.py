@@ -7,18 +7,16 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import SecretStr
-
 from models.members import Member, MemberCreate, MemberUpdate, TagCount
-from service import auth, ids
+from service import identity, ids
 from service.db import Connection
 from service.embedding import Embedder
 from service.errors import Conflict, Forbidden, NotFound
+from service.identity.tokens import hash_secret, new_token
 from service.matching import explain
 from service.matching.passages import embed_passages
 from service.matching.tags import clean_tag, normalize_tag
 from service.members import repository
-from service.signin import repository as signin_repository
 
 
 def parse_member_id(raw: str) -> UUID:
@@ -58,7 +56,7 @@ async def create_member(
     if await repository.email_taken(conn, data.email):
         raise Conflict(f"A member with the e-mail address {data.email} exists already.")
     texts, vectors = await embed_expertise(embedder, data.expertise)
-    token = auth.new_token()
+    token = new_token()
     municipality_id = await repository.upsert_municipality(
         conn,
         name=data.municipality.name,
@@ -77,7 +75,7 @@ async def create_member(
         max_open_requests=data.max_open_requests,
     )
     await repository.insert_members(
-        conn, [repository.NewMember(id=member_id, row=row, token_hash=auth.hash_token(token))]
+        conn, [repository.NewMember(id=member_id, row=row, token_hash=hash_secret(token))]
     )
     await repository.replace_tags(conn, member_id, tag_pairs(data.tags))
     await repository.replace_passages(
@@ -95,7 +93,7 @@ async def _get_existing(conn: Connection, member_id: UUID, *, for_update: bool =
     return member
 
 
-def visible_to(member: Member, principal: auth.Principal) -> Member:
+def visible_to(member: Member, principal: identity.Principal) -> Member:
     """E-mail addresses, and when a member was welcomed and signed in, are shown only to the
     member themselves and the coordinator."""
     if principal.may_act_for(UUID(member.id)):
@@ -103,11 +101,11 @@ def visible_to(member: Member, principal: auth.Principal) -> Member:
     return member.model_copy(update={"email": None, "welcomed_at": None, "signed_in_at": None})
 
 
-async def get_member(conn: Connection, principal: auth.Principal, member_id: UUID) -> Member:
+async def get_member(conn: Connection, principal: identity.Principal, member_id: UUID) -> Member:
     return visible_to(await _get_existing(conn, member_id), principal)
 
 
-def _require_may_act_for(principal: auth.Principal, member_id: UUID) -> None:
+def _require_may_act_for(principal: identity.Principal, member_id: UUID) -> None:
     if not principal.may_act_for(member_id):
         raise Forbidden("Members may change only their own profile.")
 
@@ -115,7 +113,7 @@ def _require_may_act_for(principal: auth.Principal, member_id: UUID) -> None:
 async def update_member(
     conn: Connection,
     embedder: Embedder,
-    principal: auth.Principal,
+    principal: identity.Principal,
     member_id: UUID,
     update: MemberUpdate,
 ) -> Member:
@@ -123,7 +121,7 @@ async def update_member(
     changed, so the next question already sees the new text."""
     _require_may_act_for(principal, member_id)
     member = await _get_existing(conn, member_id, for_update=True)
-    if update.municipality is not None and not isinstance(principal, auth.CoordinatorPrincipal):
+    if update.municipality is not None and not isinstance(principal, identity.CoordinatorPrincipal):
         raise Forbidden("Only the coordinator can change a member's municipality.")
     if (
         update.email is not None
@@ -162,7 +160,7 @@ async def update_member(
 
 async def replace_tags(
     conn: Connection,
-    principal: auth.Principal,
+    principal: identity.Principal,
     member_id: UUID,
     tags: Sequence[str],
 ) -> Member:
@@ -173,21 +171,10 @@ async def replace_tags(
     return await get_member(conn, principal, member_id)
 
 
-async def delete_member(conn: Connection, principal: auth.Principal, member_id: UUID) -> None:
+async def delete_member(conn: Connection, principal: identity.Principal, member_id: UUID) -> None:
     _require_may_act_for(principal, member_id)
     if not await repository.delete_member(conn, member_id):
         raise NotFound(f"No member with id {member_id}.")
-
-
-async def rotate_token(conn: Connection, principal: auth.Principal, member_id: UUID) -> str:
-    """A new token for the member; the old one stops working when this commits."""
-    _require_may_act_for(principal, member_id)
-    await _get_existing(conn, member_id, for_update=True)
-    token = auth.new_token()
-    await repository.set_token_hash(conn, member_id, auth.hash_token(token))
-    # The member's sign-in links end with the old token; their sessions, bound to it, too.
-    await signin_repository.end_links(conn, member_id)
-    return token
 
 
 async def frequent_words(conn: Connection, text: str) -> set[str]:
@@ -204,45 +191,8 @@ async def tag_vocabulary(conn: Connection) -> list[TagCount]:
     return await repository.tag_counts(conn)
 
 
-async def authenticate(
-    conn: Connection, token: str, *, admin_token: SecretStr | None
-) -> auth.Principal | None:
-    """Who this token belongs to: the coordinator (``admin_token``), a member, or nobody."""
-    if admin_token is not None and auth.tokens_equal(token, admin_token.get_secret_value()):
-        return auth.COORDINATOR
-    return await authenticate_hash(conn, auth.hash_token(token))
-
-
-async def session_keys(conn: Connection, member_id: UUID) -> tuple[bytes, int] | None:
-    """What the member's browser sessions are bound to (``members.repository``); None for no
-    member."""
-    return await repository.session_keys(conn, member_id)
-
-
-async def sign_in(conn: Connection, member_id: UUID) -> tuple[bytes, int]:
-    """Record that the member signs in to the web interface; their session keys."""
-    keys = await repository.session_keys(conn, member_id)
-    if keys is None:
-        raise NotFound(f"No member with id {member_id}.")
-    await repository.record_sign_in(conn, member_id)
-    return keys
-
-
-async def end_sessions(conn: Connection, member_id: UUID) -> None:
-    """Every browser session of the member ends, this one included, and so does every sign-in
-    link not used yet."""
-    await repository.end_sessions(conn, member_id)
-    await signin_repository.end_links(conn, member_id)
-
-
-async def authenticate_hash(conn: Connection, token_hash: bytes) -> auth.MemberPrincipal | None:
-    """The member whose token has this hash (a web session holds the hash, not the token)."""
-    found = await repository.member_id_for_token(conn, token_hash)
-    if found is None or not auth.hashes_equal(token_hash, found[1]):
-        return None
-    return auth.MemberPrincipal(member_id=found[0])
-
-
-async def list_members(conn: Connection, coordinator: auth.CoordinatorPrincipal) -> list[Member]:
+async def list_members(
+    conn: Connection, coordinator: identity.CoordinatorPrincipal
+) -> list[Member]:
     """Every member, with e-mail addresses: the coordinator's view of the network."""
     return await repository.list_members(conn)

@@ -27,6 +27,7 @@ import ipaddress
 import logging
 import smtplib
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
@@ -346,6 +347,11 @@ async def deliver_due(
     return sent
 
 
+# Work that fills the outbox just before a delivery round (sign-in links asked for, looked up
+# behind the outbox); it gets the pool, and what it returns is not used.
+Preparation = Callable[[asyncpg.Pool], Awaitable[object]]
+
+
 async def run_sender(
     pool: asyncpg.Pool,
     smtp: SmtpSettings,
@@ -353,14 +359,17 @@ async def run_sender(
     interval: float = 5.0,
     stop: asyncio.Event,
     batch: int = 20,
+    prepare: Preparation | None = None,
 ) -> None:
     """Deliver the outbox every ``interval`` seconds (at once again after a full batch) until
-    ``stop`` is set. Never raises on database or SMTP trouble: it logs the error class and
-    tries again next round."""
+    ``stop`` is set, each round after ``prepare``. Never raises on database or SMTP trouble:
+    it logs the error class and tries again next round."""
     log.info("e-mail sender started: %s", smtp.describe())
     while not stop.is_set():
         sent = 0
         try:
+            if prepare is not None:
+                await prepare(pool)
             sent = await deliver_due(pool, smtp, batch=batch)
         except Exception as exc:
             log.warning(

@@ -561,21 +561,50 @@ async def count_recent(conn: Connection, *, days: int) -> int:
     return count
 
 
-async def save_draft(conn: Connection, *, title: str, body: str, tags: Sequence[str]) -> UUID:
-    """Keep a question whose author's session ended while they wrote it."""
+async def save_draft(
+    conn: Connection,
+    *,
+    member_id: UUID,
+    title: str,
+    body: str,
+    tags: Sequence[str],
+    kept_per_member: int,
+) -> UUID:
+    """Keep a question whose author's session ended while they wrote it; of the member's
+    drafts only the newest ``kept_per_member`` stay."""
     draft_id: UUID = await conn.fetchval(
-        "INSERT INTO question_draft (title, body, tags) VALUES ($1, $2, $3) RETURNING id",
+        """
+        INSERT INTO question_draft (member_id, title, body, tags) VALUES ($1, $2, $3, $4)
+        RETURNING id
+        """,
+        member_id,
         title,
         body,
         list(tags),
     )
+    await conn.execute(
+        """
+        DELETE FROM question_draft WHERE member_id = $1 AND id NOT IN (
+            SELECT id FROM question_draft WHERE member_id = $1
+            ORDER BY created_at DESC, id LIMIT $2)
+        """,
+        member_id,
+        kept_per_member,
+    )
     return draft_id
 
 
-async def take_draft(conn: Connection, draft_id: UUID) -> tuple[str, str, list[str]] | None:
-    """A kept question (title, body, tags), which is then deleted."""
+async def take_draft(
+    conn: Connection, member_id: UUID, draft_id: UUID
+) -> tuple[str, str, list[str]] | None:
+    """The member's kept question (title, body, tags), which is then deleted."""
     record = await conn.fetchrow(
-        "DELETE FROM question_draft WHERE id = $1 RETURNING title, body, tags", draft_id
+        """
+        DELETE FROM question_draft WHERE id = $1 AND member_id = $2
+        RETURNING title, body, tags
+        """,
+        draft_id,
+        member_id,
     )
     return None if record is None else (record["title"], record["body"], list(record["tags"]))
 

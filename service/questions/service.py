@@ -8,8 +8,8 @@ from uuid import UUID
 
 import numpy as np
 
-from models.questions import Question, QuestionCreate, Suggestion
-from service import auth, ids, metrics, timing
+from models.questions import Question, QuestionCreate, QuestionDraft, Suggestion
+from service import identity, ids, metrics, timing
 from service.db import REPLICA_DOWN, Connection, ReadReplica
 from service.embedding import Embedder, Vector
 from service.errors import Forbidden, NotFound
@@ -46,6 +46,10 @@ RETRIEVAL = repository.Retrieval(
 # 0.986 at 100, 0.995 at 150, 0.997 at 200; on 100,000, with the graph of migration 0010,
 # 0.965-0.986 at 200 and 0.988-0.989 at 250 on two builds. `peerconsult bench` measures it.
 SEARCH_BREADTH = repository.SearchBreadth(small=150, large_from=25_000)
+
+
+# Questions kept for one member while they sign in again; a newer one replaces the oldest.
+DRAFTS_PER_MEMBER = 3
 
 
 def parse_question_id(raw: str) -> UUID:
@@ -151,7 +155,7 @@ async def suggest(
 async def ask(
     conn: Connection,
     embedder: Embedder,
-    principal: auth.MemberPrincipal,
+    principal: identity.MemberPrincipal,
     data: QuestionCreate,
     *,
     replica: ReadReplica | None = None,
@@ -182,7 +186,7 @@ async def ask(
 
 
 async def _own_question(
-    conn: Connection, principal: auth.Principal, question_id: UUID
+    conn: Connection, principal: identity.Principal, question_id: UUID
 ) -> repository.StoredQuestion:
     stored = await repository.get_question(conn, question_id)
     if stored is None:
@@ -192,7 +196,9 @@ async def _own_question(
     return stored
 
 
-async def get_question(conn: Connection, principal: auth.Principal, question_id: UUID) -> Question:
+async def get_question(
+    conn: Connection, principal: identity.Principal, question_id: UUID
+) -> Question:
     stored = await _own_question(conn, principal, question_id)
     return repository.question_schema(
         stored, await repository.stored_suggestions(conn, question_id)
@@ -202,7 +208,7 @@ async def get_question(conn: Connection, principal: auth.Principal, question_id:
 async def current_suggestions(
     conn: Connection,
     embedder: Embedder,
-    principal: auth.Principal,
+    principal: identity.Principal,
     question_id: UUID,
     *,
     limit: int,
@@ -228,19 +234,35 @@ async def current_suggestions(
 
 
 async def own_questions(
-    conn: Connection, principal: auth.MemberPrincipal
+    conn: Connection, principal: identity.MemberPrincipal
 ) -> list[repository.StoredQuestion]:
     """The calling member's questions, oldest first."""
     return await repository.questions_of(conn, principal.member_id)
 
 
-async def keep_draft(conn: Connection, title: str, body: str, tags: list[str]) -> UUID:
+async def keep_draft(
+    conn: Connection, principal: identity.MemberPrincipal, draft: QuestionDraft
+) -> UUID:
     """Keep a question as written when its author's session ended before they sent it; the
-    id brings it back after signing in (``take_draft``). Drafts are deleted after
-    ``housekeeping.DRAFTS_KEPT``."""
-    return await repository.save_draft(conn, title=title, body=body, tags=tags)
+    id brings it back once they have signed in again (``take_draft``). A member has at most
+    ``DRAFTS_PER_MEMBER`` kept; they are deleted after ``housekeeping.DRAFTS_KEPT``."""
+    return await repository.save_draft(
+        conn,
+        member_id=principal.member_id,
+        title=draft.title,
+        body=draft.body,
+        tags=draft.tags,
+        kept_per_member=DRAFTS_PER_MEMBER,
+    )
 
 
-async def take_draft(conn: Connection, draft_id: UUID) -> tuple[str, str, list[str]] | None:
-    """The kept question (title, body, tags), which is then deleted; None when it is gone."""
-    return await repository.take_draft(conn, draft_id)
+async def take_draft(
+    conn: Connection, principal: identity.MemberPrincipal, draft_id: UUID
+) -> QuestionDraft | None:
+    """The member's kept question, which is then deleted; None when it is gone (or another
+    member's)."""
+    kept = await repository.take_draft(conn, principal.member_id, draft_id)
+    if kept is None:
+        return None
+    title, body, tags = kept
+    return QuestionDraft(title=title, body=body, tags=tags)

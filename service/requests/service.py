@@ -30,7 +30,7 @@ from models.requests import (
     RequestCreate,
     RequestStatus,
 )
-from service import auth, ids, metrics
+from service import identity, ids, metrics
 from service.db import Connection
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.notifications.mailing import Mailing
@@ -55,9 +55,9 @@ def _party(record: dict[str, Any], role: str) -> Party:
     )
 
 
-def request_schema(record: dict[str, Any], viewer: auth.Principal) -> ConsultationRequest:
+def request_schema(record: dict[str, Any], viewer: identity.Principal) -> ConsultationRequest:
     """The request as ``viewer`` may see it."""
-    is_party = isinstance(viewer, auth.MemberPrincipal) and viewer.member_id in (
+    is_party = isinstance(viewer, identity.MemberPrincipal) and viewer.member_id in (
         record["asker_id"],
         record["peer_id"],
     )
@@ -93,12 +93,13 @@ def request_schema(record: dict[str, Any], viewer: auth.Principal) -> Consultati
 
 
 def _member_ids(raw_ids: Sequence[str]) -> list[UUID]:
-    return [ids.parse(raw, "member") for raw in raw_ids]
+    """The ids of a ``RequestCreate`` (checked to be UUIDs by the schema)."""
+    return [UUID(raw) for raw in raw_ids]
 
 
 async def invite(
     conn: Connection,
-    principal: auth.MemberPrincipal,
+    principal: identity.MemberPrincipal,
     question_id: UUID,
     data: RequestCreate,
     *,
@@ -153,7 +154,7 @@ async def invite(
 
 
 async def list_requests(
-    conn: Connection, principal: auth.MemberPrincipal, direction: Direction | None
+    conn: Connection, principal: identity.MemberPrincipal, direction: Direction | None
 ) -> list[ConsultationRequest]:
     """The member's requests: incoming (invitations to them), outgoing (theirs), or both."""
     records = await repository.list_requests(
@@ -166,7 +167,7 @@ async def list_requests(
 
 
 async def _load(
-    conn: Connection, principal: auth.Principal, request_id: UUID, *, for_update: bool = False
+    conn: Connection, principal: identity.Principal, request_id: UUID, *, for_update: bool = False
 ) -> dict[str, Any]:
     record = await repository.get_request(conn, request_id, for_update=for_update)
     if record is None:
@@ -177,14 +178,14 @@ async def _load(
 
 
 async def get_request(
-    conn: Connection, principal: auth.Principal, request_id: UUID
+    conn: Connection, principal: identity.Principal, request_id: UUID
 ) -> ConsultationRequest:
     return request_schema(await _load(conn, principal, request_id), principal)
 
 
 async def _transition(
     conn: Connection,
-    principal: auth.MemberPrincipal,
+    principal: identity.MemberPrincipal,
     request_id: UUID,
     *,
     actor: str,
@@ -210,7 +211,11 @@ def to_verb(status: RequestStatus) -> str:
 
 
 async def accept(
-    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID, *, mailing: Mailing | None
+    conn: Connection,
+    principal: identity.MemberPrincipal,
+    request_id: UUID,
+    *,
+    mailing: Mailing | None,
 ) -> ConsultationRequest:
     """The invited colleague accepts; both parties now see each other's contact."""
     record = await _transition(conn, principal, request_id, actor="peer", to=RequestStatus.accepted)
@@ -220,7 +225,11 @@ async def accept(
 
 
 async def decline(
-    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID, *, mailing: Mailing | None
+    conn: Connection,
+    principal: identity.MemberPrincipal,
+    request_id: UUID,
+    *,
+    mailing: Mailing | None,
 ) -> ConsultationRequest:
     record = await _transition(conn, principal, request_id, actor="peer", to=RequestStatus.declined)
     if mailing is not None:
@@ -229,7 +238,7 @@ async def decline(
 
 
 async def withdraw(
-    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID
+    conn: Connection, principal: identity.MemberPrincipal, request_id: UUID
 ) -> ConsultationRequest:
     record = await _transition(
         conn, principal, request_id, actor="asker", to=RequestStatus.withdrawn
@@ -238,7 +247,7 @@ async def withdraw(
 
 
 async def give_feedback(
-    conn: Connection, principal: auth.MemberPrincipal, request_id: UUID, data: FeedbackCreate
+    conn: Connection, principal: identity.MemberPrincipal, request_id: UUID, data: FeedbackCreate
 ) -> ConsultationRequest:
     """The asker rates an accepted consultation, once."""
     record = await _load(conn, principal, request_id, for_update=True)

@@ -3,11 +3,14 @@ says what the server accepts."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 
-from tests.helpers.api import CreatedMember, assert_problem, create_member
+from service.members import service as members_service
+from tests.helpers.api import QUESTION, CreatedMember, ask, assert_problem, create_member
 
 MEGABYTE = 1_000_000
 
@@ -41,6 +44,40 @@ class TestBodies:
             headers={**coordinator, "Content-Type": "application/json"},
         )
         assert "UTF-8" in str(assert_problem(response, 422)["detail"])
+
+    async def test_a_body_in_utf16_or_with_a_byte_order_mark_is_422(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        member = await create_member(client)
+        text = '{"title": "Bürgerrat", "body": "Wer hat einen Bürgerrat gelost?"}'
+        for body in (
+            text.encode("utf-16"),
+            text.encode("utf-16-le"),
+            text.encode("utf-32"),
+            b"\xef\xbb\xbf" + text.encode("utf-8"),
+        ):
+            response = await client.post(
+                "/v1/questions",
+                content=body,
+                headers={**member.headers, "Content-Type": "application/json"},
+            )
+            detail = str(assert_problem(response, 422)["detail"])
+            assert "UTF-8" in detail, detail
+        plain = await client.post(
+            "/v1/questions",
+            content=text.encode("utf-8"),
+            headers={**member.headers, "Content-Type": "application/json"},
+        )
+        assert plain.status_code == 201
+
+    async def test_a_lone_surrogate_is_invalid_input(self, client: httpx.AsyncClient) -> None:
+        member = await create_member(client)
+        response = await client.patch(
+            f"/v1/members/{member.id}",
+            content=b'{"expertise": "B\\ud800rgerrat"}',
+            headers={**member.headers, "Content-Type": "application/json"},
+        )
+        assert_problem(response, 422)
 
     async def test_an_integer_of_five_thousand_digits_is_422(
         self, client: httpx.AsyncClient
@@ -141,14 +178,71 @@ class TestMethods:
         assert head.headers["content-length"] == got.headers["content-length"]
         assert (await client.head("/healthz")).status_code == 200
 
+    async def test_a_path_of_its_own_lists_only_its_methods(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        """/v1/members/me is no member id: PATCH and DELETE are not offered there."""
+        member = await create_member(client)
+        response = await client.options("/v1/members/me", headers=member.headers)
+        assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+        assert_problem(await client.patch("/v1/members/me", json={}, headers=member.headers), 405)
+
     async def test_options_of_an_unknown_path_is_404(self, client: httpx.AsyncClient) -> None:
         assert_problem(await client.options("/v1/nichts"), 404)
 
 
-class TestEchoes:
-    async def test_a_long_unknown_id_is_not_echoed_whole(self, client: httpx.AsyncClient) -> None:
+class TestIds:
+    async def test_an_id_that_is_no_uuid_names_nothing_and_is_not_echoed(
+        self, client: httpx.AsyncClient
+    ) -> None:
         member: CreatedMember = await create_member(client)
         response = await client.get(f"/v1/members/{'x' * 10_000}", headers=member.headers)
         detail = str(assert_problem(response, 404)["detail"])
-        assert len(detail) < 100
-        assert detail.startswith("No member with id 'xxxx")
+        assert "xxx" not in detail
+
+    async def test_an_unknown_uuid_is_404(self, client: httpx.AsyncClient) -> None:
+        member: CreatedMember = await create_member(client)
+        response = await client.get(
+            "/v1/members/00000000-0000-4000-8000-000000000000", headers=member.headers
+        )
+        assert "No member with id" in str(assert_problem(response, 404)["detail"])
+
+    async def test_invitees_that_are_no_uuids_are_invalid_input(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        asker = await create_member(client)
+        question = await ask(client, asker, **QUESTION)
+        response = await client.post(
+            f"/v1/questions/{question['id']}/requests",
+            json={"member_ids": ["jemand"]},
+            headers=asker.headers,
+        )
+        body = assert_problem(response, 422)
+        assert str(body["errors"]).count("member_ids") == 1
+
+
+class TestUnexpectedErrors:
+    async def test_a_500_closes_the_connection_and_says_so(
+        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        member = await create_member(client)
+
+        async def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(members_service, "get_member", broken)
+        response = await client.get("/v1/members/me", headers=member.headers)
+        assert_problem(response, 500)
+        assert response.headers["connection"] == "close"
+
+
+class TestDocumentation:
+    async def test_the_api_documentation_needs_no_internet(self, client: httpx.AsyncClient) -> None:
+        for page in ("/docs", "/redoc"):
+            shown = await client.get(page)
+            assert shown.status_code == 200
+            assert "https://" not in shown.text.replace("https://fastapi", "")
+            assets = re.findall(r'(?:src|href)="(/docs-assets/[^"]+)"', shown.text)
+            assert assets, shown.text
+            for asset in assets:
+                assert (await client.get(asset)).status_code == 200, asset

@@ -136,3 +136,9 @@ async def test_only_the_coordinator_sees_insights(client: httpx.AsyncClient) -> 
         422,
     )
     assert_problem(await client.get("/v1/insights?since=gestern", headers=COORDINATOR), 422)
+
+
+async def test_times_without_a_utc_equivalent_are_invalid(client: httpx.AsyncClient) -> None:
+    for query in ("until=0001-01-01T00:00:00%2B14:00", "since=9999-12-31T23:59:59-14:00"):
+        response = await client.get(f"/v1/insights?{query}", headers=COORDINATOR)
+        assert "out of range" in str(assert_problem(response, 422)["detail"])

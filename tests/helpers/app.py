@@ -9,11 +9,11 @@ COORDINATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def make_settings(database_url: str | None = None, **overrides: object) -> Settings:
-    """Settings for a test's application: the coordinator's token, no migrations at start
-    (the test databases are migrated), anything else as given."""
+    """Settings for a test's application: the coordinator's token (unless another is given),
+    no migrations at start (the test databases are migrated), anything else as given."""
+    given: dict[str, object] = {"admin_token": ADMIN_TOKEN, **overrides}
     return Settings(
         database_url=database_url,
-        admin_token=ADMIN_TOKEN,
         migrate_on_start=False,
-        **overrides,  # type: ignore[arg-type]
+        **given,  # type: ignore[arg-type]
     )

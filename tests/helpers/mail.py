@@ -74,9 +74,13 @@ async def wait_for_mail(mailbox: Mailbox, count: int) -> list[Received]:
 
 
 async def settled(mailbox: Mailbox, pool: TransactionPool) -> list[Received]:
-    """The mail received once the outbox has nothing left to send: what will ever arrive."""
+    """The mail received once no sign-in link request waits to be looked up and the outbox
+    has nothing left to send: what will ever arrive."""
     for _ in range(300):
-        waiting = await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        waiting = await pool.fetchval(
+            "SELECT (SELECT count(*) FROM outbox WHERE sent_at IS NULL)"
+            " + (SELECT count(*) FROM sign_in_request)"
+        )
         if waiting == 0:
             break
         await asyncio.sleep(0.1)

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 import httpx
 from fastapi import FastAPI
 
-from api.web.session import COOKIE_NAME, CSRF_FIELD
+from api.web.auth import CSRF_FIELD
+from api.web.cookie import COOKIE_NAME
 
 # What Chromium sends when it opens a page or submits a form.
 BROWSER_ACCEPT = (

@@ -49,7 +49,13 @@ class TestUnknownAddresses:
 class TestFormAddresses:
     @pytest.mark.parametrize(
         ("path", "way_on"),
-        [("/abmelden", "/"), ("/fragen/abc/einladen", "/fragen/abc")],
+        [
+            ("/abmelden", "/"),
+            (
+                "/fragen/0f8fad5b-d9cb-469f-a165-70867728950e/einladen",
+                "/fragen/0f8fad5b-d9cb-469f-a165-70867728950e",
+            ),
+        ],
     )
     async def test_opening_a_forms_address_leads_to_the_form(
         self, browser: httpx.AsyncClient, path: str, way_on: str
@@ -91,6 +97,7 @@ class TestUnexpectedErrors:
         with caplog.at_level(logging.ERROR, logger="api.errors"):
             response = await browser.get("/profil")
         text = assert_page(response, 500, "Bei uns ist ein unerwarteter Fehler aufgetreten.")
+        assert response.headers["connection"] == "close"
         reference = re.search(r"diese Kennung: ([0-9a-f]{8})", text)
         assert reference is not None, text
         assert any(reference.group(1) in record.getMessage() for record in caplog.records)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from api.web.session import CSRF_FIELD
+from api.web.auth import CSRF_FIELD
 from tests.helpers.app import COORDINATOR
 from tests.helpers.data import DEV_SET, needs_dev_set
 from tests.helpers.web import csrf_of, sign_in

@@ -7,6 +7,7 @@ import re
 
 import httpx
 
+from api.web.routes.insights import spreadsheet_cell
 from tests.helpers.api import ask, create_member
 from tests.helpers.app import ADMIN_TOKEN
 from tests.helpers.web import sign_in, text_of
@@ -53,3 +54,26 @@ async def test_members_never_see_it(client: httpx.AsyncClient, browser: httpx.As
     await sign_in(browser, member.token)
     assert (await browser.get("/koordination/einblicke")).status_code == 403
     assert (await browser.get("/koordination/einblicke/luecken.csv")).status_code == 403
+
+
+async def test_csv_cells_that_a_spreadsheet_would_run_are_text(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient
+) -> None:
+    """OWASP's CSV injection: a cell that starts with =, +, -, @, tab or carriage return is
+    written with a leading apostrophe."""
+    asker = await create_member(client, municipality="Aachen")
+    await create_member(client, municipality="Bonn")
+    await ask(client, asker, title='=HYPERLINK("http://example.org")', body="Glasfaser?")
+    await sign_in(browser, ADMIN_TOKEN)
+    gaps = (await browser.get("/koordination/einblicke/luecken.csv")).text
+    assert "'=HYPERLINK" in gaps
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert spreadsheet_cell(f"{start}SUM(A1)") == f"'{start}SUM(A1)"
+    assert spreadsheet_cell(-3) == -3
+    assert spreadsheet_cell("Bürgerrat") == "Bürgerrat"
+
+
+async def test_a_date_at_the_end_of_the_calendar_is_no_500(browser: httpx.AsyncClient) -> None:
+    await sign_in(browser, ADMIN_TOKEN)
+    page = await browser.get("/koordination/einblicke?von=0001-01-01&bis=9999-12-31")
+    assert page.status_code == 200

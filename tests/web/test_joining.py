@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest_asyncio
 
-from api.web.session import CSRF_FIELD
+from api.web.auth import CSRF_FIELD
 from tests.helpers.api import create_member
 from tests.helpers.app import ADMIN_TOKEN
 from tests.helpers.database import TransactionPool

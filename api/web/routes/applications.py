@@ -3,13 +3,15 @@ service calls as ``/v1/applications``)."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import Conn, EmbedderDep, MailingDep, Sending
 from api.web import forms
+from api.web.auth import CheckedForm, CoordinatorVisitor
 from api.web.rendering import WebRoute, redirect, render
-from api.web.session import CheckedForm, CoordinatorVisitor
 from models.applications import ApplicationDecline, ApplicationStatus
 from service.applications import service as applications_service
 
@@ -38,9 +40,9 @@ async def applications(
     )
 
 
-@router.post("/koordination/bewerbungen/{application_id}/aufnehmen")
+@router.post("/koordination/bewerbungen/{application_id:uuid}/aufnehmen")
 async def approve(
-    application_id: str,
+    application_id: UUID,
     conn: Conn,
     embedder: EmbedderDep,
     visitor: CoordinatorVisitor,
@@ -53,14 +55,14 @@ async def approve(
         embedder,
         sending,
         visitor.principal,
-        applications_service.parse_application_id(application_id),
+        application_id,
     )
     return redirect("/koordination/bewerbungen", notice="aufgenommen")
 
 
-@router.post("/koordination/bewerbungen/{application_id}/ablehnen")
+@router.post("/koordination/bewerbungen/{application_id:uuid}/ablehnen")
 async def decline(
-    application_id: str,
+    application_id: UUID,
     conn: Conn,
     visitor: CoordinatorVisitor,
     form: CheckedForm,
@@ -73,7 +75,7 @@ async def decline(
     await applications_service.decline(
         conn,
         sending,
-        applications_service.parse_application_id(application_id),
+        application_id,
         reason,
     )
     return redirect("/koordination/bewerbungen", notice="bewerbung-abgelehnt")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -10,18 +11,18 @@ from starlette.datastructures import FormData
 
 from api.deps import Conn, EmbedderDep, Sending, get_mailing
 from api.web import forms, messages
+from api.web.auth import CheckedForm, CoordinatorVisitor
 from api.web.choices import MUNICIPALITY_KINDS, STATES
 from api.web.rendering import WebRoute, redirect, render
 from api.web.routes.profile import payload as profile_payload
 from api.web.routes.profile import profile_values, submitted_values
-from api.web.session import CheckedForm, CoordinatorVisitor
 from models.applications import ApplicationStatus
 from models.members import DEFAULT_MAX_OPEN_REQUESTS, Member, MemberCreate, MemberUpdate
 from service.applications import service as applications_service
 from service.errors import Conflict
+from service.identity import links, tokens
 from service.members import service as members_service
 from service.overview import network_overview
-from service.signin import service as signin_service
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -153,24 +154,22 @@ async def create_member(
     return render(request, "member_token.html", {"member": member, "token": token, "created": True})
 
 
-async def _existing(conn: Conn, visitor: CoordinatorVisitor, member_id: str) -> Member:
-    return await members_service.get_member(
-        conn, visitor.principal, members_service.parse_member_id(member_id)
-    )
+async def _existing(conn: Conn, visitor: CoordinatorVisitor, member_id: UUID) -> Member:
+    return await members_service.get_member(conn, visitor.principal, member_id)
 
 
-@router.get("/koordination/mitglieder/{member_id}")
+@router.get("/koordination/mitglieder/{member_id:uuid}")
 async def edit_member_form(
-    member_id: str, request: Request, conn: Conn, visitor: CoordinatorVisitor
+    member_id: UUID, request: Request, conn: Conn, visitor: CoordinatorVisitor
 ) -> Response:
     """A member's profile as a form."""
     member = await _existing(conn, visitor, member_id)
     return await _form_page(request, conn, member=member, values=_member_values(member))
 
 
-@router.post("/koordination/mitglieder/{member_id}")
+@router.post("/koordination/mitglieder/{member_id:uuid}")
 async def save_member(
-    member_id: str,
+    member_id: UUID,
     request: Request,
     conn: Conn,
     embedder: EmbedderDep,
@@ -186,7 +185,7 @@ async def save_member(
             conn,
             embedder,
             visitor.principal,
-            members_service.parse_member_id(member_id),
+            member_id,
             MemberUpdate.model_validate(_payload(values), strict=False),
         ),
         field="email",
@@ -204,47 +203,42 @@ async def save_member(
     return redirect("/koordination", notice="gespeichert")
 
 
-@router.post("/koordination/mitglieder/{member_id}/zugang")
+@router.post("/koordination/mitglieder/{member_id:uuid}/zugang")
 async def new_token(
-    member_id: str, request: Request, conn: Conn, visitor: CoordinatorVisitor, form: CheckedForm
+    member_id: UUID, request: Request, conn: Conn, visitor: CoordinatorVisitor, form: CheckedForm
 ) -> Response:
     """Issue a new access token; the old one stops working at once."""
     member = await _existing(conn, visitor, member_id)
-    token = await members_service.rotate_token(
-        conn, visitor.principal, members_service.parse_member_id(member_id)
-    )
+    token = await tokens.rotate(conn, visitor.principal, member_id)
     return render(request, "member_token.html", {"member": member, "token": token})
 
 
-@router.post("/koordination/mitglieder/{member_id}/willkommen")
+@router.post("/koordination/mitglieder/{member_id:uuid}/willkommen")
 async def welcome(
-    member_id: str,
+    member_id: UUID,
     conn: Conn,
     visitor: CoordinatorVisitor,
     form: CheckedForm,
     sending: Sending,
 ) -> Response:
     """E-mail the member a welcome with a sign-in link (as POST /v1/members/{id}/welcome)."""
-    parsed = members_service.parse_member_id(member_id)
-    await signin_service.send_welcome(conn, sending, parsed)
-    return redirect(f"/koordination/mitglieder/{parsed}", notice="willkommen")
+    await links.send_welcome(conn, sending, member_id)
+    return redirect(f"/koordination/mitglieder/{member_id}", notice="willkommen")
 
 
-@router.get("/koordination/mitglieder/{member_id}/loeschen")
+@router.get("/koordination/mitglieder/{member_id:uuid}/loeschen")
 async def confirm_erase(
-    member_id: str, request: Request, conn: Conn, visitor: CoordinatorVisitor
+    member_id: UUID, request: Request, conn: Conn, visitor: CoordinatorVisitor
 ) -> Response:
     """Ask before erasing a member."""
     member = await _existing(conn, visitor, member_id)
     return render(request, "member_erase.html", {"member": member})
 
 
-@router.post("/koordination/mitglieder/{member_id}/loeschen")
+@router.post("/koordination/mitglieder/{member_id:uuid}/loeschen")
 async def erase(
-    member_id: str, conn: Conn, visitor: CoordinatorVisitor, form: CheckedForm
+    member_id: UUID, conn: Conn, visitor: CoordinatorVisitor, form: CheckedForm
 ) -> Response:
     """Erase the member and everything derived from them (as DELETE /v1/members/{id})."""
-    await members_service.delete_member(
-        conn, visitor.principal, members_service.parse_member_id(member_id)
-    )
+    await members_service.delete_member(conn, visitor.principal, member_id)
     return redirect("/koordination", notice="geloescht")

@@ -13,8 +13,8 @@ from fastapi.responses import Response
 
 from api.deps import Conn, EmbedderDep
 from api.web import messages
+from api.web.auth import CoordinatorVisitor
 from api.web.rendering import WebRoute, render
-from api.web.session import CoordinatorVisitor
 from models.insights import Insights
 from service.errors import NotFound
 from service.insights import service as insights_service
@@ -26,10 +26,13 @@ STATES = ("pending", "accepted", "declined", "withdrawn", "expired")
 
 
 def _day(raw: str | None) -> date | None:
+    """A date typed into the period's fields; None for none, one that is not a date, and one
+    at the very ends of the calendar (the day after it, which ends the period, must exist)."""
     try:
-        return date.fromisoformat(raw) if raw else None
+        day = date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+    return day if day is not None and date.min < day < date.max else None
 
 
 def _period(request: Request) -> tuple[date | None, date | None]:
@@ -131,6 +134,19 @@ async def insights_page(
     )
 
 
+# What a spreadsheet runs as a formula when a cell starts with it (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A cell as a spreadsheet shows it, never runs it: text that would start a formula gets
+    a leading apostrophe, which marks a cell as text (members' tags and titles end up here).
+    Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 @router.get("/koordination/einblicke/{name}.csv")
 async def insights_csv(
     name: str, request: Request, conn: Conn, embedder: EmbedderDep, visitor: CoordinatorVisitor
@@ -143,8 +159,8 @@ async def insights_csv(
     header, rows = tables(insights, titles)[name]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([spreadsheet_cell(cell) for cell in header])
+    writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)
     return Response(
         "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -11,10 +11,9 @@ from starlette.datastructures import FormData
 
 from api.deps import Conn, MailingDep, SettingsDep
 from api.web import forms, messages
+from api.web.auth import CheckedForm, email_request_wait
 from api.web.choices import MUNICIPALITY_KINDS, STATES
 from api.web.rendering import WebRoute, render
-from api.web.routes.signin import counted
-from api.web.session import CheckedForm
 from models.applications import ApplicationCreate
 from service.applications import service as applications_service
 
@@ -119,7 +118,7 @@ async def apply(
     )
     if forms.text(form, HONEYPOT):
         return sent_page
-    wait = await counted(request, conn, settings)
+    wait = await email_request_wait(request, conn, settings)
     if wait:
         errors = messages.FormErrors()
         errors.add("form", messages.too_many_submissions(wait))

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import Conn
+from api.web import cookie
+from api.web.auth import CheckedForm, CoordinatorVisitor, MemberVisitor
 from api.web.rendering import WebRoute, redirect, render
-from api.web.session import CheckedForm, CoordinatorVisitor, MemberVisitor, clear_session
-from service import auth
+from service import identity
 from service.members import export as members_export
 from service.members import service as members_service
 
@@ -51,7 +52,7 @@ def _summary(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _data_page(
-    request: Request, conn: Conn, principal: auth.Principal, member_id: UUID, *, own: bool
+    request: Request, conn: Conn, principal: identity.Principal, member_id: UUID, *, own: bool
 ) -> Response:
     data = await members_export.export_member(conn, principal, member_id)
     return render(request, "own_data.html", {**_summary(data), "own": own})
@@ -85,21 +86,19 @@ async def erase_own_account(
     """Erase the member; the session ends with the account, and so does every token."""
     await members_service.delete_member(conn, visitor.principal, visitor.principal.member_id)
     response = redirect("/anmelden", notice="konto-geloescht")
-    clear_session(request, response)
+    cookie.clear(request, response)
     return response
 
 
-@router.get("/koordination/mitglieder/{member_id}/daten")
+@router.get("/koordination/mitglieder/{member_id:uuid}/daten")
 async def member_data(
-    member_id: str, request: Request, conn: Conn, visitor: CoordinatorVisitor
+    member_id: UUID, request: Request, conn: Conn, visitor: CoordinatorVisitor
 ) -> Response:
     """What is held about a member, for the coordinator answering a request for access."""
-    parsed = members_service.parse_member_id(member_id)
-    return await _data_page(request, conn, visitor.principal, parsed, own=False)
+    return await _data_page(request, conn, visitor.principal, member_id, own=False)
 
 
-@router.get("/koordination/mitglieder/{member_id}/export")
-async def member_export(member_id: str, conn: Conn, visitor: CoordinatorVisitor) -> Response:
+@router.get("/koordination/mitglieder/{member_id:uuid}/export")
+async def member_export(member_id: UUID, conn: Conn, visitor: CoordinatorVisitor) -> Response:
     """A member's data as the JSON file the API's export gives."""
-    parsed = members_service.parse_member_id(member_id)
-    return _download(await members_export.export_member(conn, visitor.principal, parsed))
+    return _download(await members_export.export_member(conn, visitor.principal, member_id))

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from api.deps import Conn, EmbedderDep
 from api.web import forms, messages
+from api.web.auth import CheckedForm, MemberVisitor
 from api.web.rendering import WebRoute, redirect, render
-from api.web.session import CheckedForm, MemberVisitor
 from models.members import Member, MemberUpdate
 from service.errors import Conflict
 from service.members import service as members_service

@@ -4,26 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from api.deps import Conn, EmbedderDep, MailingDep, SettingsDep, get_replica
 from api.web import forms, messages
-from api.web.highlight import highlight
-from api.web.rendering import WebRoute, redirect, render
-from api.web.session import (
+from api.web.auth import (
     CheckedForm,
-    MemberOrNobody,
+    EndedSession,
     MemberVisitor,
     SignInRequired,
     Visitor,
     checked_form,
-    form_of_ended_session,
+    current_cookie,
+    member_visitor,
+    signed_in,
 )
-from models.questions import Question, QuestionCreate
+from api.web.highlight import highlight
+from api.web.rendering import WebRoute, redirect, render
+from models.questions import Question, QuestionCreate, QuestionDraft
 from models.requests import Direction, RequestCreate
-from service import auth, ids
+from service import identity, ids
 from service.errors import DomainError
 from service.members import service as members_service
 from service.questions import service as questions_service
@@ -41,7 +46,7 @@ DRAFT_RESTORED = (
 async def _ask_page(
     request: Request,
     conn: Conn,
-    visitor: Visitor[auth.MemberPrincipal],
+    visitor: Visitor[identity.MemberPrincipal],
     *,
     values: dict[str, Any] | None = None,
     errors: messages.FormErrors | None = None,
@@ -72,10 +77,11 @@ async def ask_form(request: Request, conn: Conn, visitor: MemberVisitor) -> Resp
     notice = None
     draft_id = request.query_params.get("entwurf", "")
     if draft_id:
-        kept = await questions_service.take_draft(conn, ids.parse(draft_id, "draft"))
+        kept = await questions_service.take_draft(
+            conn, visitor.principal, ids.parse(draft_id, "draft")
+        )
         if kept is not None:
-            title, body, tags = kept
-            values = {"title": title, "body": body, "tags": tags}
+            values = kept.model_dump()
             notice = DRAFT_RESTORED
     return await _ask_page(request, conn, visitor, values=values, notice=notice)
 
@@ -84,25 +90,28 @@ async def ask_form(request: Request, conn: Conn, visitor: MemberVisitor) -> Resp
 async def ask(
     request: Request,
     conn: Conn,
+    settings: SettingsDep,
     embedder: EmbedderDep,
-    visitor: MemberOrNobody,
+    ended: EndedSession,
 ) -> Response:
     """Ask through the same service call as POST /v1/questions, then show the suggestions.
-    When the session ended while the question was written, it is kept, and comes back in the
-    form once the member has signed in again."""
-    if visitor is None:
-        ended = await form_of_ended_session(request)
-        if ended is None:
+    When the member's session ended while the question was written, it is kept for them
+    (within a question's limits), and comes back in the form once they have signed in again;
+    anyone else is sent to the sign-in page, and nothing is stored."""
+    if ended is not None:
+        draft = _draft_of(ended.form)
+        if draft is None:
             raise SignInRequired
-        draft_id = await questions_service.keep_draft(
-            conn, forms.text(ended, "title"), forms.text(ended, "body"), forms.texts(ended, "tags")
-        )
+        draft_id = await questions_service.keep_draft(conn, ended.principal, draft)
         return RedirectResponse(
             "/anmelden?"
             + urlencode({"weiter": f"/fragen?entwurf={draft_id}", "hinweis": "entwurf"}),
             status_code=303,
         )
-    form = await checked_form(request, visitor.session)
+    visitor = await member_visitor(
+        await signed_in(request, conn, settings, await current_cookie(request))
+    )
+    form = await checked_form(request, visitor.cookie)
     values = {
         "title": forms.text(form, "title"),
         "body": forms.text(form, "body"),
@@ -131,10 +140,24 @@ async def ask(
     return redirect(f"/fragen/{asked.id}")
 
 
+def _draft_of(form: FormData) -> QuestionDraft | None:
+    """The question as far as it was written, if it keeps within a question's limits."""
+    try:
+        return QuestionDraft.model_validate(
+            {
+                "title": forms.text(form, "title"),
+                "body": forms.text(form, "body"),
+                "tags": forms.texts(form, "tags"),
+            }
+        )
+    except ValidationError:
+        return None
+
+
 async def _question_page(
     request: Request,
     conn: Conn,
-    visitor: Visitor[auth.MemberPrincipal],
+    visitor: Visitor[identity.MemberPrincipal],
     question: Question,
     *,
     chosen: list[str] | None = None,
@@ -171,20 +194,18 @@ async def _question_page(
     )
 
 
-@router.get("/fragen/{question_id}")
+@router.get("/fragen/{question_id:uuid}")
 async def question_page(
-    question_id: str, request: Request, conn: Conn, visitor: MemberVisitor
+    question_id: UUID, request: Request, conn: Conn, visitor: MemberVisitor
 ) -> Response:
     """A question with the colleagues suggested when it was asked."""
-    question = await questions_service.get_question(
-        conn, visitor.principal, questions_service.parse_question_id(question_id)
-    )
+    question = await questions_service.get_question(conn, visitor.principal, question_id)
     return await _question_page(request, conn, visitor, question)
 
 
-@router.post("/fragen/{question_id}/einladen")
+@router.post("/fragen/{question_id:uuid}/einladen")
 async def invite(
-    question_id: str,
+    question_id: UUID,
     request: Request,
     conn: Conn,
     settings: SettingsDep,
@@ -193,8 +214,7 @@ async def invite(
     form: CheckedForm,
 ) -> Response:
     """Invite the chosen colleagues through the same service call as the API."""
-    parsed = questions_service.parse_question_id(question_id)
-    question = await questions_service.get_question(conn, visitor.principal, parsed)
+    question = await questions_service.get_question(conn, visitor.principal, question_id)
     chosen = forms.texts(form, "member_ids")
     message = forms.text(form, "message")
     invited = await forms.submit(
@@ -202,7 +222,7 @@ async def invite(
         lambda: requests_service.invite(
             conn,
             visitor.principal,
-            parsed,
+            question_id,
             RequestCreate.model_validate(
                 {"member_ids": chosen, "message": message.strip() or None}, strict=False
             ),

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from api.deps import Conn, MailingDep
 from api.web import forms, messages
+from api.web.auth import CheckedForm, MemberVisitor, Visitor
 from api.web.rendering import WebRoute, redirect, render
-from api.web.session import CheckedForm, MemberVisitor, Visitor
 from models.requests import Direction, FeedbackCreate
-from service import auth
+from service import identity
 from service.errors import DomainError
 from service.requests import service as requests_service
 
@@ -29,7 +31,7 @@ HELPFUL_LABELS: dict[int, str] = {
 async def _page(
     request: Request,
     conn: Conn,
-    visitor: Visitor[auth.MemberPrincipal],
+    visitor: Visitor[identity.MemberPrincipal],
     *,
     problem: str | None = None,
     feedback_for: str | None = None,
@@ -65,19 +67,18 @@ async def _answer(
     request: Request,
     conn: Conn,
     mailing: MailingDep,
-    visitor: Visitor[auth.MemberPrincipal],
-    request_id: str,
+    visitor: Visitor[identity.MemberPrincipal],
+    request_id: UUID,
     action: str,
 ) -> Response:
-    parsed = requests_service.parse_request_id(request_id)
     try:
         async with conn.transaction():
             if action == "accept":
-                await requests_service.accept(conn, visitor.principal, parsed, mailing=mailing)
+                await requests_service.accept(conn, visitor.principal, request_id, mailing=mailing)
             elif action == "decline":
-                await requests_service.decline(conn, visitor.principal, parsed, mailing=mailing)
+                await requests_service.decline(conn, visitor.principal, request_id, mailing=mailing)
             else:
-                await requests_service.withdraw(conn, visitor.principal, parsed)
+                await requests_service.withdraw(conn, visitor.principal, request_id)
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -88,9 +89,9 @@ async def _answer(
     return redirect("/anfragen", notice=notice[action])
 
 
-@router.post("/anfragen/{request_id}/annehmen")
+@router.post("/anfragen/{request_id:uuid}/annehmen")
 async def accept(
-    request_id: str,
+    request_id: UUID,
     request: Request,
     conn: Conn,
     mailing: MailingDep,
@@ -101,9 +102,9 @@ async def accept(
     return await _answer(request, conn, mailing, visitor, request_id, "accept")
 
 
-@router.post("/anfragen/{request_id}/ablehnen")
+@router.post("/anfragen/{request_id:uuid}/ablehnen")
 async def decline(
-    request_id: str,
+    request_id: UUID,
     request: Request,
     conn: Conn,
     mailing: MailingDep,
@@ -114,9 +115,9 @@ async def decline(
     return await _answer(request, conn, mailing, visitor, request_id, "decline")
 
 
-@router.post("/anfragen/{request_id}/zurueckziehen")
+@router.post("/anfragen/{request_id:uuid}/zurueckziehen")
 async def withdraw(
-    request_id: str,
+    request_id: UUID,
     request: Request,
     conn: Conn,
     mailing: MailingDep,
@@ -127,16 +128,15 @@ async def withdraw(
     return await _answer(request, conn, mailing, visitor, request_id, "withdraw")
 
 
-@router.post("/anfragen/{request_id}/rueckmeldung")
+@router.post("/anfragen/{request_id:uuid}/rueckmeldung")
 async def give_feedback(
-    request_id: str,
+    request_id: UUID,
     request: Request,
     conn: Conn,
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
     """Rate an accepted consultation, 1 to 5, with an optional comment."""
-    parsed = requests_service.parse_request_id(request_id)
     values = {"helpful": forms.text(form, "helpful"), "comment": forms.text(form, "comment")}
     try:
         fields: dict[str, object] = {"comment": values["comment"].strip() or None}
@@ -144,13 +144,13 @@ async def give_feedback(
             fields["helpful"] = forms.number(values["helpful"])
         data = FeedbackCreate.model_validate(fields, strict=False)
         async with conn.transaction():
-            await requests_service.give_feedback(conn, visitor.principal, parsed, data)
+            await requests_service.give_feedback(conn, visitor.principal, request_id, data)
     except ValidationError as exc:
         return await _page(
             request,
             conn,
             visitor,
-            feedback_for=str(parsed),
+            feedback_for=str(request_id),
             feedback_errors=messages.validation_errors(exc),
             feedback_values=values,
             status_code=422,

@@ -8,23 +8,23 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import Conn, MailingDep, SettingsDep, client_of, count_attempt
-from api.web import forms, messages
-from api.web.rendering import WebRoute, redirect, render
-from api.web.session import (
-    COORDINATOR_SUBJECT,
+from api.deps import Conn, MailingDep, SettingsDep
+from api.web import cookie, forms, messages
+from api.web.auth import (
     CheckedForm,
-    MaybeSession,
-    MemberVisitor,
-    clear_session,
-    coordinator_session,
-    member_session,
-    store_session,
+    MaybeVisitor,
+    SignedIn,
+    email_request_wait,
+    failed_sign_in_wait,
+    sign_in_coordinator,
+    sign_in_member,
+    sign_out,
 )
-from service import auth, metrics, throttle
-from service.errors import TooManyRequests
-from service.members import service as members_service
-from service.signin import service as signin_service
+from api.web.cookie import Cookie, Role
+from api.web.rendering import WebRoute, redirect, render
+from models.common import storable
+from service import identity, metrics
+from service.identity import links, sessions, tokens
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -35,10 +35,10 @@ _NEXT = re.compile(
 )
 
 
-def _home(subject: str | None) -> str:
-    if subject is None:
+def _home(role: Role | None) -> str:
+    if role is None:
         return "/anmelden"
-    return "/koordination" if subject == COORDINATOR_SUBJECT else "/fragen"
+    return "/koordination" if role == Role.coordinator else "/fragen"
 
 
 def safe_next(raw: str) -> str | None:
@@ -46,20 +46,19 @@ def safe_next(raw: str) -> str | None:
     return raw if _NEXT.fullmatch(raw) else None
 
 
-async def counted(request: Request, conn: Conn, settings: SettingsDep) -> int:
-    """Count this request against its client (``throttle.count_attempt``); the seconds to wait
-    if the client is blocked, else 0."""
-    try:
-        await count_attempt(request, conn, settings)
-    except TooManyRequests as exc:
-        return exc.retry_after
-    return 0
+def _signed_in(request: Request, held: Cookie, weiter: str) -> Response:
+    response = redirect(weiter or _home(held.role))
+    cookie.store(request, response, held)
+    return response
 
 
 @router.get("/")
-async def start(session: MaybeSession) -> Response:
+async def start(visitor: MaybeVisitor) -> Response:
     """The start page: your first page, or the sign-in form."""
-    return redirect(_home(session.subject if session else None))
+    if visitor is None:
+        return redirect(_home(None))
+    coordinating = isinstance(visitor.principal, identity.CoordinatorPrincipal)
+    return redirect(_home(Role.coordinator if coordinating else Role.member))
 
 
 def _page(
@@ -109,7 +108,7 @@ async def ask_for_link(
             "Dieser Server verschickt keine E-Mails. Bitte melden Sie sich mit Ihrem "
             "Zugangsschlüssel an.",
         )
-    elif "@" not in email or len(email) > 254:
+    elif "@" not in email or len(email) > 254 or not storable(email):
         errors.add("email", "Bitte geben Sie Ihre E-Mail-Adresse an, z. B. name@kommune.de.")
     if errors:
         return _page(
@@ -120,21 +119,27 @@ async def ask_for_link(
             values={"email": email},
             status_code=422,
         )
-    assert mailing is not None
-    wait = await counted(request, conn, settings)
+    wait = await email_request_wait(request, conn, settings)
     if wait:
         errors.add("email", messages.too_many_submissions(wait))
         return _page(request, mailing, weiter=weiter, errors=errors, status_code=429)
-    await signin_service.send_sign_in_link(conn, mailing, email, weiter=weiter or None)
+    await links.request_link(conn, email, next_page=weiter or None)
     return render(request, "signin_link_sent.html", {"email": email})
 
 
-@router.get("/anmelden/link/{secret}")
-async def link_page(secret: str, request: Request, conn: Conn) -> Response:
-    """The page a sign-in link opens: one button, so that a mail scanner fetching the link
-    does not use it up."""
-    weiter = safe_next(request.query_params.get("weiter", "")) or ""
-    usable = len(secret) < 100 and await signin_service.usable(conn, secret)
+def _link_page(request: Request, secret: str, weiter: str, *, usable: bool, wait: int) -> Response:
+    if wait:
+        return render(
+            request,
+            "signin_link.html",
+            {
+                "secret": secret,
+                "weiter": weiter,
+                "usable": False,
+                "wait_message": messages.too_many_attempts(wait),
+            },
+            status_code=429,
+        )
     return render(
         request,
         "signin_link.html",
@@ -143,31 +148,36 @@ async def link_page(secret: str, request: Request, conn: Conn) -> Response:
     )
 
 
+@router.get("/anmelden/link/{secret}")
+async def link_page(secret: str, request: Request, conn: Conn, settings: SettingsDep) -> Response:
+    """The page a sign-in link opens: one button, so that a mail scanner fetching the link
+    does not use it up. A link that does not work counts as a failed sign-in."""
+    weiter = safe_next(request.query_params.get("weiter", "")) or ""
+    usable = await links.usable(conn, secret)
+    wait = 0 if usable else await failed_sign_in_wait(request, conn, settings)
+    return _link_page(request, secret, weiter, usable=usable, wait=wait)
+
+
 @router.post("/anmelden/link/{secret}")
 async def sign_in_with_link(
-    secret: str, request: Request, form: CheckedForm, conn: Conn
+    secret: str, request: Request, form: CheckedForm, conn: Conn, settings: SettingsDep
 ) -> Response:
-    """Sign in with the link, which then ends."""
+    """Sign in with the link, which then ends. A working link always signs in, whatever
+    others at the same address did."""
     weiter = safe_next(forms.text(form, "weiter")) or ""
-    principal = None if len(secret) >= 100 else await signin_service.redeem(conn, secret)
+    principal = await links.redeem(conn, secret)
     if principal is None:
-        return render(
-            request,
-            "signin_link.html",
-            {"secret": secret, "weiter": weiter, "usable": False},
-            status_code=410,
-        )
-    session = await member_session(request, conn, principal.member_id)
-    response = redirect(weiter or _home(session.subject))
-    store_session(request, response, session)
-    return response
+        wait = await failed_sign_in_wait(request, conn, settings)
+        return _link_page(request, secret, weiter, usable=False, wait=wait)
+    return _signed_in(request, await sign_in_member(request, conn, principal.member_id), weiter)
 
 
 @router.post("/anmelden")
 async def sign_in(
     request: Request, form: CheckedForm, conn: Conn, settings: SettingsDep, mailing: MailingDep
 ) -> Response:
-    """Check the token; on success a fresh session (new CSRF token) in the cookie."""
+    """Check the token; a valid one always signs in (a fresh session, a new CSRF token), a
+    wrong one counts against the client."""
     token = forms.text(form, "token").strip()
     weiter = safe_next(forms.text(form, "weiter")) or ""
 
@@ -178,50 +188,39 @@ async def sign_in(
 
     if not token:
         return again("Bitte geben Sie Ihren Zugangsschlüssel ein.", 422)
-    client = client_of(request)
-    until = await throttle.blocked_until(conn, client)
-    if until is not None:
-        return again(messages.too_many_attempts(messages.seconds_until(until)), 429)
-    principal = await members_service.authenticate(conn, token, admin_token=settings.admin_token)
+    principal = await tokens.authenticate(conn, token, admin_token=settings.admin_token)
     if principal is None:
         metrics.FAILED_SIGN_INS.labels("web").inc()
-        # This page answers without raising, so the request's transaction commits the count.
-        until = await throttle.record_failure(
-            conn,
-            client,
-            limit=settings.auth_failure_limit,
-            window_seconds=settings.auth_failure_window_seconds,
-        )
-        if until is not None:
-            return again(messages.too_many_attempts(messages.seconds_until(until)), 429)
+        wait = await failed_sign_in_wait(request, conn, settings)
+        if wait:
+            return again(messages.too_many_attempts(wait), 429)
         return again(
             "Dieser Zugangsschlüssel stimmt nicht. Bitte prüfen Sie ihn, oder lassen Sie sich "
             "einen Anmeldelink schicken.",
             401,
         )
-    if isinstance(principal, auth.CoordinatorPrincipal):
-        session = coordinator_session(request, token)
+    if isinstance(principal, identity.CoordinatorPrincipal):
+        held = await sign_in_coordinator(request, conn, token)
     else:
-        session = await member_session(request, conn, principal.member_id)
-    response = redirect(weiter or _home(session.subject))
-    store_session(request, response, session)
-    return response
+        held = await sign_in_member(request, conn, principal.member_id)
+    return _signed_in(request, held, weiter)
 
 
 @router.post("/abmelden")
-async def sign_out(request: Request, form: CheckedForm) -> Response:
-    """End the session."""
+async def sign_out_here(request: Request, conn: Conn, form: CheckedForm) -> Response:
+    """End this session (on the server: a copy of the cookie is signed out too)."""
     response = redirect("/anmelden", notice="abgemeldet")
-    clear_session(request, response)
+    await sign_out(request, conn, response)
     return response
 
 
 @router.post("/abmelden/ueberall")
 async def sign_out_everywhere(
-    request: Request, conn: Conn, visitor: MemberVisitor, form: CheckedForm
+    request: Request, conn: Conn, visitor: SignedIn, form: CheckedForm
 ) -> Response:
-    """End every session of the member, on every device, this one included."""
-    await members_service.end_sessions(conn, visitor.principal.member_id)
+    """End every session of the member, or of the coordinator, on every device, this one
+    included (a member's sign-in links not used yet end too)."""
+    await sessions.end_all(conn, visitor.principal)
     response = redirect("/anmelden", notice="ueberall-abgemeldet")
-    clear_session(request, response)
+    await sign_out(request, conn, response)
     return response
