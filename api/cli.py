@@ -292,20 +292,24 @@ def import_members(
         ),
     ] = False,
 ) -> None:
-    """Import members from a JSON list (the schema of members.json) or a CSV file."""
+    """Import members from a JSON list (the schema of members.json) or a CSV file (, or ;
+    between cells, English or German column names). A re-import changes only what the file
+    changed since the last import, never what members changed themselves, and never brings
+    back a member who erased their account."""
     from service.identity import links
-    from service.members import importer
+    from service.members import import_file, importer
+    from service.members.import_merge import ImportReport
 
     settings = _settings()
     mailing = _welcome_mailing(settings) if welcome else None
     try:
-        members = importer.validate_records(importer.read_records(file))
-    except importer.ImportFileError as exc:
-        console.print(f"[red]Nothing was imported:[/red]\n{exc}")
+        members = import_file.read(file.name, file.read_bytes()).rows
+    except import_file.ImportFileError as exc:
+        console.print(f"[red]Nothing was imported:[/red]\n{exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
     embedder = _load_model(settings)
 
-    async def work(pool: Any) -> tuple[importer.ImportReport, tuple[int, int]]:
+    async def work(pool: Any) -> tuple[ImportReport, tuple[int, int]]:
         with _progress() as progress:
             task = progress.add_task("importing members", total=len(members))
             report = await importer.import_members(
@@ -329,9 +333,23 @@ def import_members(
         else ""
     )
     console.print(
-        f"Imported {len(members)} members ({report.created} new, {report.updated} updated, "
-        f"{report.passages} passages).{built}"
+        f"Imported {len(members)} rows ({report.summary()}; {report.passages} passages).{built}"
     )
+    for row in report.erased:
+        console.print(
+            f"  row {row.row} ({row.name}): belongs to an account that was erased; skipped",
+            markup=False,
+        )
+    for row in report.conflicts:
+        kept = ", ".join(row.conflicts)
+        refused = ", ".join(row.refused)
+        console.print(
+            f"  row {row.row} ({row.name}): "
+            + (f"kept the member's own {kept} (changed since the last import)" if kept else "")
+            + ("; " if kept and refused else "")
+            + (f"not changed: {refused} (another member has that address)" if refused else ""),
+            markup=False,
+        )
     if mailing is None:
         console.print(
             "Members sign in with a link they ask for on the sign-in page, or welcome them: "

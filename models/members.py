@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from models import states
 from models.common import (
     MAX_LANGUAGES,
     MAX_LONG_TEXT,
@@ -45,6 +46,11 @@ Role = Annotated[
 # member takes at most, unless they say otherwise: the database's default too.
 DEFAULT_MAX_OPEN_REQUESTS = 3
 MaxOpenRequests = Annotated[int, Field(strict=False, ge=0, le=100), BeforeValidator(integer_only)]
+State = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=NO_NUL),
+    AfterValidator(states.state),
+]
 MunicipalityKind = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=NO_NUL),
@@ -70,7 +76,12 @@ LanguageList = Annotated[list[Language], Field(max_length=MAX_LANGUAGES), AfterV
 
 class MunicipalityIn(Input):
     name: ShortText
-    state: ShortText = Field(description="Bundesland (or canton, country part)")
+    state: State = Field(
+        description=(
+            "The German Land, Austrian Bundesland or Swiss canton, written out; the usual "
+            "abbreviations (RLP, NRW, DE-BY) are mapped, anything else is refused"
+        )
+    )
     kind: MunicipalityKind | None = Field(
         default=None, description="Großstadt, Mittelstadt, Kleinstadt, Gemeinde or Landkreis"
     )
@@ -204,6 +215,13 @@ class Member(Output):
     signed_in_at: datetime | None = Field(
         default=None,
         description="The last sign-in to the web interface (to the member and the coordinator)",
+    )
+    email_pending: str | None = Field(
+        default=None,
+        description=(
+            "A new address the member gave, waiting for the link sent to it (to the member "
+            "and the coordinator); until then `email` holds"
+        ),
     )
 
 

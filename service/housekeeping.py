@@ -11,7 +11,9 @@ number of workers or machines. A round, in one transaction:
 * counts of attempts whose window has passed are deleted, sign-in links a day old, and
   browser sessions a day after they ended;
 * applications nobody confirmed within 48 hours are deleted, and decided ones after 30 days
-  (``service.applications``); questions kept while their author signed in again, after a day.
+  (``service.applications``); questions kept while their author signed in again, after a day;
+  new e-mail addresses nobody confirmed in time; files uploaded for an import's preview, after
+  a day; what is remembered of an erased member (a keyed hash), after two years.
 
 Each round that did something says so in the log.
 """
@@ -31,6 +33,8 @@ from service.applications import repository as applications_repository
 from service.applications import service as applications_service
 from service.identity import links, sessions, throttle
 from service.identity import repository as identity_repository
+from service.members import erasure
+from service.members import repository as members_repository
 from service.notifications import outbox
 from service.questions import repository as questions_repository
 from service.requests import repository as requests_repository
@@ -44,6 +48,8 @@ INTERVAL_SECONDS = 600.0
 
 # A question kept while its author signed in again waits this long.
 DRAFTS_KEPT = timedelta(days=1)
+# A file uploaded for an import's preview waits this long for the coordinator's go.
+IMPORTS_KEPT = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,9 @@ class Round:
     purged_applications: int = 0
     purged_drafts: int = 0
     purged_sessions: int = 0
+    purged_email_changes: int = 0
+    forgotten_erasures: int = 0
+    purged_imports: int = 0
 
     def __bool__(self) -> bool:
         return any(astuple(self))
@@ -87,6 +96,11 @@ async def run_once(
                 decided_after=applications_service.KEPT_AFTER_DECISION,
             ),
             purged_drafts=await questions_repository.purge_drafts(conn, older_than=DRAFTS_KEPT),
+            purged_email_changes=await members_repository.purge_email_changes(conn),
+            forgotten_erasures=await erasure.purge(conn),
+            purged_imports=await members_repository.purge_pending_imports(
+                conn, older_than=IMPORTS_KEPT
+            ),
         )
     metrics.HOUSEKEEPING_RUNS.inc()
     metrics.INVITATIONS.labels("expired").inc(done.expired_requests)
@@ -95,7 +109,9 @@ async def run_once(
     if done:
         log.info(
             "housekeeping: %d invitations expired; deleted %d delivered e-mails, %d sign-in "
-            "counts, %d sign-in links, %d applications, %d question drafts, %d ended sessions",
+            "counts, %d sign-in links, %d applications, %d question drafts, %d ended sessions, "
+            "%d unconfirmed address changes, %d erasures older than two years, %d uploaded "
+            "import files",
             *astuple(done),
         )
     return done

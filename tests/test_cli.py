@@ -15,13 +15,17 @@ import psutil
 import pytest
 
 from api import workers as worker_processes
+from api.app import create_app
 from api.evaluation import evaluate_over_http
+from service import db
 from service.embedding import Embedder
 from service.evaluation.dataset import load_dataset
 from service.questions import service as questions_service
-from tests.helpers.app import ADMIN_TOKEN
+from tests.helpers.app import ADMIN_TOKEN, COORDINATOR, make_settings
 from tests.helpers.data import DEV_SET, needs_dev_set
+from tests.helpers.mail import api_client
 from tests.helpers.processes import CLI, free_port, run_cli, serve, wait_until_healthy
+from tests.helpers.smtp import FROM_QUERY, Mailbox, SmtpServer
 
 
 @needs_dev_set
@@ -35,7 +39,7 @@ class TestImportExport:
         assert "40 new, 0 updated" in first.stderr
         again = run_cli("import", str(DEV_SET / "members.json"), env=env)
         assert again.returncode == 0, again.stderr
-        assert "0 new, 40 updated" in again.stderr
+        assert "0 new, 0 updated, 40 unchanged" in again.stderr
         exported = tmp_path / "network.json"
         result = run_cli("export", "--output", str(exported), env=env)
         assert result.returncode == 0, result.stderr
@@ -64,7 +68,8 @@ class TestImportExport:
         )
         result = run_cli("import", str(broken), env={"DATABASE_URL": own_database_url})
         assert result.returncode == 1
-        assert "record 2" in result.stderr
+        assert "row 1 column 'state'" in result.stderr
+        assert "row 2 column 'name'" in result.stderr
         exported = run_cli("export", env={"DATABASE_URL": own_database_url})
         assert json.loads(exported.stdout) == []
 
@@ -81,6 +86,59 @@ class TestImportExport:
         exported = json.loads(run_cli("export", env={"DATABASE_URL": own_database_url}).stdout)
         assert exported[0]["tags"] == ["Bürgerrat", "Losverfahren"]
         assert exported[0]["languages"] == ["de", "en"]
+
+    async def test_a_german_spreadsheet_and_a_reimport_after_an_erasure(
+        self, own_database_url: str, tmp_path: Path, fake_embedder: Embedder
+    ) -> None:
+        """German Excel's CSV imports; imported again with --welcome after one member erased
+        their account, nobody is brought back and nobody e-mailed."""
+        table = tmp_path / "mitglieder.csv"
+        table.write_bytes(
+            (
+                "\ufeffName;E-Mail;Kommune;Bundesland;Expertise;Schlagworte\r\n"
+                'Karla Beispiel;karla@example.org;Mainz;RLP;Bürgerräte begleitet.;"Bürgerrat; '
+                'Losverfahren; Zufallsauswahl"\r\n'
+                "Jens Muster;jens@example.org;Köln;NRW;Jugendbeteiligung.;\r\n"
+            ).encode("utf-8")
+        )
+        env = {"DATABASE_URL": own_database_url}
+        first = run_cli("import", str(table), env=env)
+        assert first.returncode == 0, first.stderr
+        assert "2 new" in first.stderr
+        exported = {m["name"]: m for m in json.loads(run_cli("export", env=env).stdout)}
+        assert exported["Karla Beispiel"]["state"] == "Rheinland-Pfalz"
+        assert exported["Karla Beispiel"]["tags"] == ["Bürgerrat", "Losverfahren", "Zufallsauswahl"]
+        pool = await db.create_pool(own_database_url, max_size=2)
+        try:
+            app = create_app(make_settings(own_database_url), embedder=fake_embedder, pool=pool)
+            async with app.router.lifespan_context(app), api_client(app) as client:
+                karla_id = await pool.fetchval(
+                    "SELECT id FROM member WHERE name = 'Karla Beispiel'"
+                )
+                erased = await client.delete(f"/v1/members/{karla_id}", headers=COORDINATOR)
+                assert erased.status_code == 204
+            smtp = SmtpServer(free_port())
+            smtp.start(Mailbox())
+            try:
+                again = run_cli(
+                    "import",
+                    str(table),
+                    "--welcome",
+                    env={
+                        **env,
+                        "PEERCONSULT_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}?{FROM_QUERY}",
+                        "PEERCONSULT_PUBLIC_URL": "https://peerconsult.example.org",
+                    },
+                )
+            finally:
+                smtp.stop()
+            assert again.returncode == 0, again.stderr
+            assert "0 new, 0 updated, 1 unchanged, 1 skipped (erased accounts)" in again.stderr
+            assert "row 2 (Karla Beispiel): belongs to an account that was erased" in again.stderr
+            assert await pool.fetchval("SELECT count(*) FROM member") == 1
+            assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+        finally:
+            await pool.close()
 
 
 class TestConfiguration:

@@ -63,11 +63,29 @@ async def toast_size(url: str) -> int:
         await conn.close()
 
 
+# What today's import reads and writes beside the members (migration 0013), for loading with
+# it into an older schema: made for the load and dropped again, so the upgrade makes them.
+IMPORT_TABLES = {
+    "member_import": "CREATE TABLE member_import (member_id uuid PRIMARY KEY, fields jsonb, "
+    "imported_at timestamptz DEFAULT now())",
+    "server_key": "CREATE TABLE server_key (name text PRIMARY KEY, key bytea); "
+    "INSERT INTO server_key VALUES ('erasure', '\\x00')",
+    "erased_identity": "CREATE TABLE erased_identity (key_hash bytea PRIMARY KEY)",
+}
+
+
 async def load_records(url: str, embedder: Embedder, records: list[dict[str, object]]) -> None:
     pool = await db.create_pool(url, max_size=2)
+    made = []
     try:
+        for table, statement in IMPORT_TABLES.items():
+            if await pool.fetchval("SELECT to_regclass($1) IS NULL", table):
+                await pool.execute(statement)
+                made.append(table)
         await importer.import_members(pool, embedder, importer.validate_records(records))
     finally:
+        for table in made:
+            await pool.execute(f"DROP TABLE {table}")
         await pool.close()
 
 

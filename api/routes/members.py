@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from api.auth import ApiCaller, Coordinator, CurrentMember
-from api.deps import Conn, EmbedderDep, Sending
+from api.deps import Conn, EmbedderDep, MailingDep, Sending
 from api.errors import problem_responses
 from models.members import (
     Member,
@@ -60,7 +60,7 @@ async def get_member(member_id: UUID, conn: Conn, principal: ApiCaller) -> Membe
 @router.patch(
     "/members/{member_id:uuid}",
     response_model=Member,
-    responses=problem_responses(*_AUTH, 404, 409, 413, 422),
+    responses=problem_responses(*_AUTH, 404, 409, 413, 422, 503),
 )
 async def update_member(
     member_id: UUID,
@@ -68,9 +68,14 @@ async def update_member(
     conn: Conn,
     embedder: EmbedderDep,
     principal: ApiCaller,
+    mailing: MailingDep,
 ) -> Member:
-    """Change some fields of a profile (self or coordinator; municipality: coordinator)."""
-    return await members_service.update_member(conn, embedder, principal, member_id, update)
+    """Change some fields of a profile (self or coordinator; municipality: coordinator). A
+    member's own new `email` takes effect when the link sent to it is opened (`email_pending`
+    until then; the old address is told); the coordinator's applies at once."""
+    return await members_service.update_member(
+        conn, embedder, principal, member_id, update, mailing=mailing
+    )
 
 
 @router.put(

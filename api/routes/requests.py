@@ -110,9 +110,11 @@ async def decline(
     response_model=ConsultationRequest,
     responses=problem_responses(401, 403, 404, 409),
 )
-async def withdraw(request_id: UUID, conn: Conn, principal: CurrentMember) -> ConsultationRequest:
-    """Withdraw a pending invitation (the asker)."""
-    return await requests_service.withdraw(conn, principal, request_id)
+async def withdraw(
+    request_id: UUID, conn: Conn, principal: CurrentMember, mailing: MailingDep
+) -> ConsultationRequest:
+    """Withdraw a pending invitation (the asker); the colleague is told by e-mail."""
+    return await requests_service.withdraw(conn, principal, request_id, mailing=mailing)
 
 
 @router.post(

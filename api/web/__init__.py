@@ -14,6 +14,7 @@ from api.web.rendering import STATIC_DIR
 from api.web.routes import (
     applications,
     coordination,
+    imports,
     insights,
     joining,
     own_data,
@@ -32,6 +33,7 @@ for _pages in (
     questions,
     requests,
     coordination,
+    imports,
     insights,
     applications,
 ):

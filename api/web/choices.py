@@ -1,23 +1,10 @@
-"""The choices offered in forms about a municipality (free text is accepted as well)."""
+"""The choices offered in forms about a municipality: the kinds (free text is accepted as
+well) and the states (``models/states.py``: written out, or a usual abbreviation)."""
 
 from __future__ import annotations
 
+from models.states import STATES
+
 MUNICIPALITY_KINDS = ("Großstadt", "Mittelstadt", "Kleinstadt", "Gemeinde", "Landkreis")
-STATES = (
-    "Baden-Württemberg",
-    "Bayern",
-    "Berlin",
-    "Brandenburg",
-    "Bremen",
-    "Hamburg",
-    "Hessen",
-    "Mecklenburg-Vorpommern",
-    "Niedersachsen",
-    "Nordrhein-Westfalen",
-    "Rheinland-Pfalz",
-    "Saarland",
-    "Sachsen",
-    "Sachsen-Anhalt",
-    "Schleswig-Holstein",
-    "Thüringen",
-)
+
+__all__ = ["MUNICIPALITY_KINDS", "STATES"]

@@ -41,6 +41,9 @@ templates = Jinja2Templates(directory=TEMPLATE_DIR)
 # Notes shown after a redirect, chosen by a fixed key (nothing from the URL is echoed).
 NOTICES: dict[str, str] = {
     "profil": "Ihr Profil ist gespeichert.",
+    "email-bestaetigen": "Ihr Profil ist gespeichert. Ihre neue E-Mail-Adresse gilt, sobald Sie "
+    "sie mit dem Link bestätigt haben, den wir gerade an sie geschickt haben; bis dahin gilt die "
+    "bisherige, und an diese haben wir einen Hinweis geschickt.",
     "eingeladen": "Ihre Einladung ist verschickt. Sie sehen sie unter „Meine Anfragen“.",
     "angenommen": "Sie haben die Anfrage angenommen. Unten steht, wie Sie einander erreichen.",
     "abgelehnt": "Sie haben die Anfrage abgelehnt.",

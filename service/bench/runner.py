@@ -494,7 +494,7 @@ async def run_size(
     try:
         sample = _raw_sample(
             [
-                [text for member in chunk for text in split_passages(member.expertise)]
+                [text for row in chunk for text in split_passages(row.member.expertise)]
                 for chunk in (
                     validated[start : start + importer.DEFAULT_BATCH]
                     for start in range(0, len(validated), importer.DEFAULT_BATCH)

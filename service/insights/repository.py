@@ -88,8 +88,8 @@ async def question_tags(
 # Supply by normalized tag: members holding it, and of them those who take requests now.
 TAG_SUPPLY = """
 SELECT t.tag_key,
-       count(*)::int AS members,
-       count(*) FILTER (
+       count(DISTINCT m.id)::int AS members,
+       count(DISTINCT m.id) FILTER (
            WHERE m.accepting_requests AND coalesce(o.open_requests, 0) < m.max_open_requests
        )::int AS accepting
 FROM member_tag t
@@ -104,6 +104,15 @@ async def tag_supply(conn: Connection, keys: list[str]) -> dict[str, tuple[int, 
     records = await conn.fetch(TAG_SUPPLY, keys)
     return {r["tag_key"]: (r["members"], r["accepting"]) for r in records}
 
+
+# Every request there was: the living members' and, without anyone's identity, those of
+# members who were erased since (service/members/erasure.py), so that an erasure does not
+# rewrite the history.
+_EVERY_REQUEST = """
+    SELECT status, peer_id AS peer, created_at, responded_at FROM consultation_request
+    UNION ALL
+    SELECT status, peer_key AS peer, created_at, responded_at FROM erased_request
+"""
 
 # How invitations of the period went.
 REQUESTS = f"""
@@ -123,16 +132,16 @@ SELECT
     count(*) FILTER (
         WHERE status = 'pending' AND created_at < now() - interval '7 days'
     )::int AS open_over_7_days
-FROM consultation_request
+FROM ({_EVERY_REQUEST}) request
 WHERE {_IN_PERIOD.format(column="created_at")}
 """
 
 # The share of the period's invitations that went to the five most-invited members.
 TOP_FIVE_SHARE = f"""
 WITH invited AS (
-    SELECT peer_id, count(*) AS invitations FROM consultation_request
+    SELECT peer, count(*) AS invitations FROM ({_EVERY_REQUEST}) request
     WHERE {_IN_PERIOD.format(column="created_at")}
-    GROUP BY peer_id
+    GROUP BY peer
 )
 SELECT (SELECT sum(invitations) FROM (
             SELECT invitations FROM invited ORDER BY invitations DESC LIMIT 5

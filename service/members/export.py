@@ -22,8 +22,8 @@ async def export_member(
 ) -> dict[str, Any]:
     """The member's profile, tags, stored passages and search terms, questions with their
     suggestions, where they were suggested to others, their consultation requests with the
-    feedback given, their sign-in links and live browser sessions, and the application they
-    came in by."""
+    feedback given and received, what the last import wrote, their sign-in links and live
+    browser sessions, and the application they came in by."""
     if not principal.may_act_for(member_id):
         raise Forbidden("Only the member and the coordinator may export this.")
     member = await members_service.get_member(conn, principal, member_id)
@@ -48,6 +48,22 @@ async def export_member(
             ).model_dump(mode="json")
             for record in await requests_repository.requests_of(conn, member_id)
         ],
+        # What those who consulted the member said about it (the ratings and comments of
+        # their invitations to the member that were accepted).
+        "feedback_received": [
+            {
+                "request_id": str(record["id"]),
+                "question_title": record["question_title"],
+                "helpful": record["helpful"],
+                "comment": record["comment"],
+                "created_at": record["feedback_at"].isoformat(),
+            }
+            for record in await requests_repository.requests_of(conn, member_id)
+            if record["peer_id"] == member_id and record["helpful"] is not None
+        ],
+        # What the last import of the coordinator's file wrote for the member, so that the
+        # next one changes only what the file changed.
+        "import": await members_repository.import_record(conn, member_id),
         # Links e-mailed to sign in (their secrets are stored only as hashes, and not here).
         "sign_in_links": await links.links_of(conn, member_id),
         # Browser sessions signed in now (their secrets are stored only as hashes).
@@ -57,5 +73,8 @@ async def export_member(
             application.model_dump(mode="json")
             for application in await applications_repository.of_member(conn, member_id)
         ],
-        "note": "Access tokens are stored only as hashes and are not part of this export.",
+        "note": (
+            "Zugangsschlüssel und die Geheimnisse von Anmeldelinks und Sitzungen speichert "
+            "peerconsult nur als Prüfsumme; sie sind nicht Teil dieser Datei."
+        ),
     }

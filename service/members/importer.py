@@ -1,206 +1,157 @@
-"""Bulk import of members from JSON or CSV, batched so embedding runs at full speed.
+"""Importing members from a file (``service/members/import_file.py`` reads it), in batches so
+that embedding runs at full speed, without ever undoing what members did themselves.
 
-The file format is that of ``shared/data/dev/members.json``: a JSON list of objects with
-``id, name, municipality, state, municipality_type, role, expertise, tags, languages`` and
-optionally ``email``. CSV has the same columns, with tags and languages separated by ``;``.
-Importing the same file again updates the members it created (matched by ``id``). Imported
-members get no usable token: the coordinator issues one with ``POST /v1/members/{id}/token``.
+A row is matched to a member by its ``id`` (the id the file gives, kept as the member's
+``external_id``) or, where the row has no id or no member has it, by its e-mail address.
+
+* A row that matches nobody makes a new member (with no usable token: they sign in by link),
+  unless its address or id belonged to a member who erased their account
+  (``service/members/erasure.py``): such a row is skipped, and the summary says so.
+* A row that matches a member changes only what the file changed since the last import, field
+  by field: the values each import wrote are kept (``member_import``). Where the member (or
+  the coordinator) changed a field since, their version stays and the summary lists the
+  conflict; a member who came in another way has no such record, so every field the file
+  gives differently is such a conflict.
+
+``plan`` says what an import would do without writing anything (the preview of the
+Koordination's import page); ``import_members`` does it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import asyncpg
-from pydantic import ConfigDict, EmailStr, Field, ValidationError
 
-from models.common import ShortText, Text
-from models.members import (
-    DEFAULT_MAX_OPEN_REQUESTS,
-    Expertise,
-    LanguageList,
-    MaxOpenRequests,
-    MunicipalityKind,
-    Role,
-    TagList,
-)
+from models.members import Member
 from service.db import Connection
 from service.embedding import Embedder
 from service.identity.tokens import hash_secret
 from service.matching.passages import embed_passages
-from service.members import bulk, repository
+from service.members import bulk, erasure, repository
+from service.members.import_file import ImportedMember, ImportRow, validate
+from service.members.import_merge import (
+    FIELDS,
+    ImportReport,
+    Outcome,
+    RowReport,
+    file_values,
+    member_values,
+    merge,
+)
 from service.members.service import tag_pairs
 from service.text import fold
 
 DEFAULT_BATCH = 64
 
 
-class ImportedMember(Text):
-    """One record of an import file; unknown columns are ignored."""
-
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    id: ShortText | None = None
-    name: ShortText
-    email: EmailStr | None = Field(default=None, max_length=254)
-    municipality: ShortText
-    state: ShortText
-    municipality_type: MunicipalityKind | None = None
-    role: Role = ""
-    expertise: Expertise
-    tags: TagList = Field(default_factory=list)
-    languages: LanguageList = Field(default_factory=lambda: ["de"])
-    accepting_requests: bool = True
-    max_open_requests: MaxOpenRequests = DEFAULT_MAX_OPEN_REQUESTS
-
-
-class ImportFileError(ValueError):
-    """The file cannot be imported; the message lists every problem."""
+def validate_records(records: Sequence[dict[str, Any]]) -> list[ImportRow]:
+    """Records of a JSON list, numbered from 1, checked (``import_file.validate``)."""
+    return validate(list(enumerate(records, 1)))
 
 
 @dataclass
-class ImportReport:
-    created_ids: list[UUID] = field(default_factory=list)
-    updated: int = 0
-    passages: int = 0
-    errors: list[str] = field(default_factory=list)
-    # Seconds spent building the vector indexes at the end of a bulk load (0 otherwise).
-    index_build_s: float = 0.0
+class _Match:
+    """Who a row is, as planned before writing."""
 
-    @property
-    def created(self) -> int:
-        return len(self.created_ids)
+    row: ImportRow
+    member_id: UUID | None
+    erased: bool = False
 
 
-def _split_list(value: str) -> list[str]:
-    separator = ";" if ";" in value else ","
-    return [part.strip() for part in value.split(separator) if part.strip()]
+async def _matches(conn: Connection, rows: Sequence[ImportRow]) -> list[_Match]:
+    by_id = await repository.member_ids_for_external_ids(
+        conn, [row.member.id for row in rows if row.member.id is not None]
+    )
+    by_email = await repository.member_ids_for_emails(
+        conn, [row.member.email for row in rows if row.member.email is not None]
+    )
+    matches = []
+    for row in rows:
+        member = row.member
+        found = by_id.get(member.id) if member.id is not None else None
+        if found is None and member.email is not None:
+            found = by_email.get(member.email.lower())
+        matches.append(_Match(row, found))
+    unmatched = [match.row.member for match in matches if match.member_id is None]
+    emails, import_ids = await erasure.erased_among(
+        conn,
+        emails=[member.email for member in unmatched if member.email],
+        import_ids=[member.id for member in unmatched if member.id],
+    )
+    for match in matches:
+        member = match.row.member
+        if match.member_id is None:
+            match.erased = (member.email or "") in emails or (member.id or "") in import_ids
+    return matches
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """The raw records of a JSON list or a CSV file with a header row."""
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() == ".csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
-        for row in rows:
-            for key in ("tags", "languages"):
-                if isinstance(row.get(key), str):
-                    row[key] = _split_list(row[key])
-            for key in [key for key, value in row.items() if value == ""]:
-                row.pop(key)
-        return [dict(row) for row in rows]
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFileError(f"{path}: not valid JSON ({exc})") from None
-    if isinstance(data, dict) and isinstance(data.get("members"), list):
-        data = data["members"]
-    if not isinstance(data, list):
-        raise ImportFileError(f"{path}: expected a JSON list of members")
-    return [record if isinstance(record, dict) else {"_invalid": record} for record in data]
+async def _held(
+    conn: Connection, member_ids: Sequence[UUID], *, lock: bool = False
+) -> tuple[dict[UUID, Member], dict[UUID, dict[str, Any]]]:
+    if not member_ids:  # a first import: nobody to compare with
+        return {}, {}
+    members = await repository.members_by_ids(conn, member_ids, for_update=lock)
+    baselines = await repository.import_baselines(conn, member_ids)
+    return {UUID(member.id): member for member in members}, baselines
 
 
-def validate_records(records: Sequence[dict[str, Any]]) -> list[ImportedMember]:
-    """Every record checked before anything is written; all problems reported at once."""
-    members: list[ImportedMember] = []
-    problems: list[str] = []
-    seen_ids: set[str] = set()
-    seen_emails: set[str] = set()
-    for index, record in enumerate(records, 1):
-        try:
-            member = ImportedMember.model_validate(record)
-        except ValidationError as exc:
-            fields = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or 'record'}: {error['msg']}"
-                for error in exc.errors()
-            )
-            problems.append(f"record {index}: {fields}")
+async def plan(conn: Connection, rows: Sequence[ImportRow]) -> ImportReport:
+    """What importing ``rows`` would do, without writing anything."""
+    _, report = await _planned(conn, rows)
+    return report
+
+
+async def _planned(
+    conn: Connection, rows: Sequence[ImportRow]
+) -> tuple[list[_Match], ImportReport]:
+    report = ImportReport()
+    matches = await _matches(conn, rows)
+    held, baselines = await _held(
+        conn, [match.member_id for match in matches if match.member_id is not None]
+    )
+    taken = await repository.member_ids_for_emails(
+        conn, [row.member.email for row in rows if row.member.email is not None]
+    )
+    for match in matches:
+        member = match.row.member
+        if match.erased:
+            report.rows.append(RowReport(match.row.number, member.name, Outcome.erased))
             continue
-        if member.id is not None:
-            if member.id in seen_ids:
-                problems.append(f"record {index}: id {member.id!r} appears twice")
-            seen_ids.add(member.id)
-        if member.email is not None:
-            if member.email.lower() in seen_emails:
-                problems.append(f"record {index}: e-mail {member.email} appears twice")
-            seen_emails.add(member.email.lower())
-        members.append(member)
-    if problems:
-        raise ImportFileError("\n".join(problems))
-    return members
-
-
-async def _write_batch(
-    conn: Connection,
-    members: Sequence[ImportedMember],
-    passage_lists: Sequence[list[str]],
-    vectors: Any,
-    model: str,
-) -> list[UUID]:
-    """Insert or update a batch of members in a few statements; returns the new members' ids."""
-    places = await repository.upsert_municipalities(
-        conn, [(m.municipality, m.state, m.municipality_type) for m in members]
-    )
-    existing = await repository.member_ids_for_external_ids(
-        conn, [m.id for m in members if m.id is not None]
-    )
-    member_ids: list[UUID] = []
-    new: list[repository.NewMember] = []
-    for member in members:
-        row = repository.MemberRow(
-            municipality_id=places[(fold(member.municipality), fold(member.state))],
-            name=member.name,
-            email=member.email,
-            role=member.role,
-            expertise=member.expertise,
-            languages=member.languages,
-            accepting_requests=member.accepting_requests,
-            max_open_requests=member.max_open_requests,
-        )
-        member_id = existing.get(member.id) if member.id is not None else None
-        if member_id is None:
-            member_id = uuid4()
-            new.append(
-                repository.NewMember(
-                    id=member_id,
-                    row=row,
-                    # A token nobody knows: the coordinator issues a real one through the API.
-                    token_hash=hash_secret(secrets.token_urlsafe(32)),
-                    external_id=member.id,
-                )
+        if match.member_id is None:
+            report.rows.append(RowReport(match.row.number, member.name, Outcome.new))
+            continue
+        current = held[match.member_id]
+        merged = merge(file_values(member), member_values(current), baselines.get(match.member_id))
+        refused = _refused_email(merged.write, match.member_id, taken)
+        changed = [name for name in FIELDS if name in merged.write and name not in refused]
+        report.rows.append(
+            RowReport(
+                match.row.number,
+                current.name,
+                Outcome.updated if changed else Outcome.unchanged,
+                match.member_id,
+                changed,
+                merged.conflicts,
+                refused,
             )
-        else:
-            await repository.update_member(conn, member_id, repository.MemberChanges.whole(row))
-        member_ids.append(member_id)
-    if new:
-        await repository.insert_members(conn, new)
-    tags = [tag_pairs(member.tags) for member in members]
-    await repository.replace_tags_of_many(conn, list(zip(member_ids, tags, strict=True)))
-    await repository.replace_passages_of_many(
-        conn, _passages_by_member(member_ids, passage_lists, vectors), model=model
-    )
-    return [member.id for member in new]
+        )
+    return matches, report
 
 
-def _passages_by_member(
-    member_ids: Sequence[UUID], passage_lists: Sequence[list[str]], vectors: Any
-) -> list[tuple[UUID, list[str], Any]]:
-    """(member id, texts, vectors) per member, slicing one batch's vectors."""
-    result = []
-    offset = 0
-    for member_id, texts in zip(member_ids, passage_lists, strict=True):
-        result.append((member_id, texts, vectors[offset : offset + len(texts)]))
-        offset += len(texts)
-    return result
+def _refused_email(write: dict[str, Any], member_id: UUID, taken: dict[str, UUID]) -> list[str]:
+    """["email"] when the address the file gives belongs to another member."""
+    email = write.get("email")
+    if email is None:
+        return []
+    holder = taken.get(str(email).lower())
+    return ["email"] if holder is not None and holder != member_id else []
 
 
 T = TypeVar("T")
@@ -209,15 +160,20 @@ T = TypeVar("T")
 async def _embedded_batches(
     embedder: Embedder,
     items: Sequence[T],
-    expertise_of: Callable[[T], str],
+    expertise_of: Callable[[T], str | None],
     batch_size: int,
-) -> AsyncIterator[tuple[Sequence[T], list[list[str]], Any]]:
-    """Batches with their passages and vectors. The next batch is split and embedded in a
-    worker thread while the caller writes the current one, so the database writes hide behind
-    the embedding, which is the real cost of an import."""
+) -> AsyncIterator[tuple[Sequence[T], list[list[str] | None], Any]]:
+    """Batches with the passages and vectors of the items that have an expertise to embed
+    (None for the others). The next batch is split and embedded in a worker thread while the
+    caller writes the current one, so the database writes hide behind the embedding, which is
+    the real cost of an import."""
 
-    def embed(batch: Sequence[T]) -> tuple[list[list[str]], Any]:
-        return embed_passages(embedder, [expertise_of(item) for item in batch])
+    def embed(batch: Sequence[T]) -> tuple[list[list[str] | None], Any]:
+        texts = [expertise_of(item) for item in batch]
+        wanted = [text for text in texts if text is not None]
+        passage_lists, vectors = embed_passages(embedder, wanted) if wanted else ([], [])
+        lists = iter(passage_lists)
+        return [None if text is None else next(lists) for text in texts], vectors
 
     batches = [items[start : start + batch_size] for start in range(0, len(items), batch_size)]
     upcoming = asyncio.ensure_future(asyncio.to_thread(embed, batches[0])) if batches else None
@@ -235,28 +191,177 @@ async def _embedded_batches(
             upcoming.cancel()
 
 
+def _slices(
+    passage_lists: Sequence[list[str] | None], vectors: Any
+) -> list[tuple[list[str], Any] | None]:
+    """Each item's passages and their vectors, cut from one batch's vectors (None for an item
+    that was not embedded)."""
+    sliced: list[tuple[list[str], Any] | None] = []
+    offset = 0
+    for texts in passage_lists:
+        if texts is None:
+            sliced.append(None)
+            continue
+        sliced.append((texts, vectors[offset : offset + len(texts)]))
+        offset += len(texts)
+    return sliced
+
+
+def _row_of(member: ImportedMember, municipality_id: UUID) -> repository.MemberRow:
+    return repository.MemberRow(
+        municipality_id=municipality_id,
+        name=member.name,
+        email=member.email,
+        role=member.role,
+        expertise=member.expertise,
+        languages=member.languages,
+        accepting_requests=member.accepting_requests,
+        max_open_requests=member.max_open_requests,
+    )
+
+
+def _changes(write: dict[str, Any], municipality_id: UUID) -> repository.MemberChanges:
+    return repository.MemberChanges(
+        name=write.get("name"),
+        email=write.get("email"),
+        role=write.get("role"),
+        expertise=write.get("expertise"),
+        languages=write.get("languages"),
+        accepting_requests=write.get("accepting_requests"),
+        max_open_requests=write.get("max_open_requests"),
+        municipality_id=municipality_id if "municipality" in write else None,
+    )
+
+
+@dataclass
+class _Batch:
+    """What one batch writes, gathered so that it goes out in a few statements."""
+
+    new: list[repository.NewMember] = field(default_factory=list)
+    tags: list[tuple[UUID, Sequence[tuple[str, str]]]] = field(default_factory=list)
+    passages: list[tuple[UUID, Sequence[str], Any]] = field(default_factory=list)
+    records: list[tuple[UUID, str]] = field(default_factory=list)
+    reports: list[RowReport] = field(default_factory=list)
+
+
+async def _write_batch(
+    conn: Connection,
+    embedder: Embedder,
+    matches: Sequence[_Match],
+    passage_lists: Sequence[list[str] | None],
+    vectors: Any,
+) -> _Batch:
+    """Insert the batch's new members and change the others as ``merge`` says (under a lock
+    of their rows, so a member's edit in the meantime is seen), in a few statements."""
+    live = [match for match in matches if not match.erased]
+    places = await repository.upsert_municipalities(
+        conn, [(m.row.member.municipality, m.row.member.state, m.row.member.municipality_type)
+               for m in live]
+    )  # fmt: skip
+    held, baselines = await _held(
+        conn, [match.member_id for match in live if match.member_id is not None], lock=True
+    )
+    taken = await repository.member_ids_for_emails(
+        conn, [m.row.member.email for m in live if m.row.member.email is not None]
+    )
+    batch = _Batch()
+    for match, embedded in zip(matches, _slices(passage_lists, vectors), strict=True):
+        member = match.row.member
+        if match.erased:
+            batch.reports.append(RowReport(match.row.number, member.name, Outcome.erased))
+            continue
+        place = places[(fold(member.municipality), fold(member.state))]
+        given = file_values(member)
+        if match.member_id is None:
+            member_id = uuid4()
+            batch.new.append(
+                repository.NewMember(
+                    id=member_id,
+                    row=_row_of(member, place),
+                    # A token nobody knows: the member signs in by link, or gets one issued.
+                    token_hash=hash_secret(secrets.token_urlsafe(32)),
+                    external_id=member.id,
+                )
+            )
+            batch.tags.append((member_id, tag_pairs(member.tags)))
+            assert embedded is not None  # every new member's expertise is embedded
+            batch.passages.append((member_id, *embedded))
+            batch.records.append((member_id, json.dumps(given)))
+            batch.reports.append(RowReport(match.row.number, member.name, Outcome.new, member_id))
+            continue
+        member_id = match.member_id
+        current = held[member_id]
+        merged = merge(given, member_values(current), baselines.get(member_id))
+        refused = _refused_email(merged.write, member_id, taken)
+        write = {name: value for name, value in merged.write.items() if name not in refused}
+        if "expertise" in write:
+            if embedded is None:  # the plan had the member's text; they changed it back since
+                texts, vectors_now = await asyncio.to_thread(
+                    embed_passages, embedder, [member.expertise]
+                )
+                embedded = (texts[0], vectors_now)
+            batch.passages.append((member_id, *embedded))
+        if "tags" in write:
+            batch.tags.append((member_id, tag_pairs(write["tags"])))
+        if write:
+            await repository.update_member(conn, member_id, _changes(write, place))
+        if member.id is not None:
+            await repository.adopt_external_id(conn, member_id, member.id)
+        batch.records.append((member_id, json.dumps(merged.baseline)))
+        changed = [name for name in FIELDS if name in write]
+        batch.reports.append(
+            RowReport(
+                match.row.number,
+                current.name,
+                Outcome.updated if changed else Outcome.unchanged,
+                member_id,
+                changed,
+                merged.conflicts,
+                refused,
+            )
+        )
+    if batch.new:
+        await repository.insert_members(conn, batch.new)
+    if batch.tags:
+        await repository.replace_tags_of_many(conn, batch.tags)
+    if batch.passages:
+        await repository.replace_passages_of_many(conn, batch.passages, model=embedder.name)
+    await repository.record_imports(conn, batch.records)
+    return batch
+
+
 async def import_members(
     pool: asyncpg.Pool,
     embedder: Embedder,
-    members: Sequence[ImportedMember],
+    rows: Sequence[ImportRow],
     *,
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
     bulk_minimum: int = bulk.BULK_MINIMUM_MEMBERS,
 ) -> ImportReport:
-    """Write validated members in batches: one embedding call and one transaction a batch. A
-    bulk load (at least as many members as the network has) builds the vector indexes at the
-    end instead of row by row (``service/members/bulk.py``)."""
+    """Import the rows in batches: one embedding call (of the expertise to write) and one
+    transaction a batch. A bulk load (at least as many new profiles as the network has)
+    builds the vector indexes at the end instead of row by row
+    (``service/members/bulk.py``)."""
+    async with pool.acquire() as conn:
+        matches, planned = await _planned(conn, rows)
+    embed = {
+        report.row
+        for report in planned.rows
+        if report.outcome == Outcome.new or "expertise" in report.changed
+    }
     report = ImportReport()
-    async with bulk.bulk_load(pool, len(members), minimum=bulk_minimum) as load:
+    async with bulk.bulk_load(pool, len(embed), minimum=bulk_minimum) as load:
         async for batch, passage_lists, vectors in _embedded_batches(
-            embedder, members, lambda member: member.expertise, batch_size
+            embedder,
+            matches,
+            lambda match: match.row.member.expertise if match.row.number in embed else None,
+            batch_size,
         ):
             async with pool.acquire() as conn, conn.transaction():
-                created = await _write_batch(conn, batch, passage_lists, vectors, embedder.name)
-            report.created_ids.extend(created)
-            report.updated += len(batch) - len(created)
-            report.passages += sum(len(texts) for texts in passage_lists)
+                written = await _write_batch(conn, embedder, batch, passage_lists, vectors)
+            report.rows.extend(written.reports)
+            report.passages += sum(len(texts) for _, texts, _ in written.passages)
             if progress is not None:
                 progress(len(batch))
     report.index_build_s = load.index_build_s
@@ -279,14 +384,16 @@ async def reindex(
         async for batch, passage_lists, vectors in _embedded_batches(
             embedder, members, lambda member: member[1], batch_size
         ):
-            member_ids = [member_id for member_id, _ in batch]
-            async with pool.acquire() as conn, conn.transaction():
-                await repository.replace_passages_of_many(
-                    conn,
-                    _passages_by_member(member_ids, passage_lists, vectors),
-                    model=embedder.name,
+            embedded = [
+                (member_id, *sliced)
+                for (member_id, _), sliced in zip(
+                    batch, _slices(passage_lists, vectors), strict=True
                 )
-            total += sum(len(texts) for texts in passage_lists)
+                if sliced is not None
+            ]
+            async with pool.acquire() as conn, conn.transaction():
+                await repository.replace_passages_of_many(conn, embedded, model=embedder.name)
+            total += sum(len(texts) for _, texts, _ in embedded)
             if progress is not None:
                 progress(len(batch))
     return total

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -20,6 +21,8 @@ from service.text import fold
 _MEMBER_SELECT = """
     SELECT m.id, m.name, m.email, m.role, m.expertise, m.languages, m.accepting_requests,
            m.max_open_requests, m.created_at, m.updated_at, m.welcomed_at, m.signed_in_at,
+           (SELECT c.new_email FROM member_email_change c
+            WHERE c.member_id = m.id AND c.expires_at > now()) AS email_pending,
            mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
            coalesce(
                (SELECT array_agg(t.tag ORDER BY t.position) FROM member_tag t
@@ -56,6 +59,7 @@ def member_from_record(record: asyncpg.Record) -> Member:
         updated_at=record["updated_at"],
         welcomed_at=record["welcomed_at"],
         signed_in_at=record["signed_in_at"],
+        email_pending=record["email_pending"],
     )
 
 
@@ -173,6 +177,60 @@ async def member_ids_for_external_ids(
     return {record["external_id"]: record["id"] for record in records}
 
 
+async def member_ids_for_emails(conn: Connection, emails: Sequence[str]) -> dict[str, UUID]:
+    """The members holding these addresses, by the address in lower case."""
+    records = await conn.fetch(
+        "SELECT lower(email) AS email, id FROM member WHERE lower(email) = ANY($1::text[])",
+        [email.lower() for email in emails],
+    )
+    return {record["email"]: record["id"] for record in records}
+
+
+async def adopt_external_id(conn: Connection, member_id: UUID, external_id: str) -> None:
+    """A member found by their address takes the id an import file gives them, so that the
+    next import finds them by it (unless they have one already)."""
+    await conn.execute(
+        "UPDATE member SET external_id = $2 WHERE id = $1 AND external_id IS NULL",
+        member_id,
+        external_id,
+    )
+
+
+async def import_baselines(
+    conn: Connection, member_ids: Sequence[UUID]
+) -> dict[UUID, dict[str, Any]]:
+    """The values the last import wrote, per member (``service/members/importer.py``)."""
+    records = await conn.fetch(
+        "SELECT member_id, fields FROM member_import WHERE member_id = ANY($1::uuid[])",
+        list(member_ids),
+    )
+    return {record["member_id"]: json.loads(record["fields"]) for record in records}
+
+
+async def record_imports(conn: Connection, records: Sequence[tuple[UUID, str]]) -> None:
+    """Keep what an import wrote (member id, the fields as JSON text), for the next one."""
+    await conn.executemany(
+        """
+        INSERT INTO member_import (member_id, fields) VALUES ($1, $2::jsonb)
+        ON CONFLICT (member_id) DO UPDATE SET fields = EXCLUDED.fields, imported_at = now()
+        """,
+        records,
+    )
+
+
+async def import_record(conn: Connection, member_id: UUID) -> dict[str, Any] | None:
+    """What the last import wrote for the member, and when (their export shows it)."""
+    record = await conn.fetchrow(
+        "SELECT fields, imported_at FROM member_import WHERE member_id = $1", member_id
+    )
+    if record is None:
+        return None
+    return {
+        "fields": json.loads(record["fields"]),
+        "imported_at": record["imported_at"].isoformat(),
+    }
+
+
 async def member_count(conn: Connection) -> int:
     count: int = await conn.fetchval("SELECT count(*) FROM member")
     return count
@@ -229,6 +287,17 @@ async def get_member(
         _MEMBER_BY_ID_FOR_UPDATE if for_update else _MEMBER_BY_ID, member_id
     )
     return None if record is None else member_from_record(record)
+
+
+async def members_by_ids(
+    conn: Connection, member_ids: Sequence[UUID], *, for_update: bool = False
+) -> list[Member]:
+    """These members (locked for a change, with ``for_update``, in the order of their ids)."""
+    lock = " FOR NO KEY UPDATE OF m" if for_update else ""
+    records = await conn.fetch(
+        _MEMBER_SELECT + " WHERE m.id = ANY($1::uuid[]) ORDER BY m.id" + lock, list(member_ids)
+    )
+    return [member_from_record(record) for record in records]
 
 
 async def list_members(conn: Connection) -> list[Member]:
@@ -293,25 +362,24 @@ async def update_member(conn: Connection, member_id: UUID, changes: MemberChange
 
 
 async def replace_tags(conn: Connection, member_id: UUID, tags: Sequence[tuple[str, str]]) -> None:
-    """Replace a member's tags with (key, display) pairs; the first spelling of a key wins."""
+    """Replace a member's tags with (key, display) pairs."""
     await replace_tags_of_many(conn, [(member_id, tags)])
 
 
 async def replace_tags_of_many(
     conn: Connection, members: Sequence[tuple[UUID, Sequence[tuple[str, str]]]]
 ) -> None:
-    """``replace_tags`` for several members in two statements (imports write batches)."""
+    """``replace_tags`` for several members in two statements (imports write batches). Every
+    tag is kept as the member wrote it, in their order; the key serves matching only."""
     await conn.execute(
         "DELETE FROM member_tag WHERE member_id = ANY($1::uuid[])",
         [member_id for member_id, _ in members],
     )
-    rows: list[tuple[UUID, str, str, int]] = []
-    for member_id, tags in members:
-        seen: set[str] = set()
-        for key, display in tags:
-            if key and key not in seen:
-                seen.add(key)
-                rows.append((member_id, key, display, len(seen) - 1))
+    rows = [
+        (member_id, key, display, position)
+        for member_id, tags in members
+        for position, (key, display) in enumerate(tags)
+    ]
     if rows:
         await conn.executemany(
             "INSERT INTO member_tag (member_id, tag_key, tag, position) VALUES ($1, $2, $3, $4)",
@@ -409,12 +477,20 @@ async def delete_member(conn: Connection, member_id: UUID) -> bool:
 
 
 async def tag_counts(conn: Connection) -> list[TagCount]:
-    """The vocabulary: per normalized tag its most used spelling and how many members use it."""
+    """The vocabulary: per normalized tag its most used spelling and how many members use it
+    (a member with two spellings of one key counts once)."""
     records = await conn.fetch(
         """
-        SELECT (array_agg(tag ORDER BY n DESC, tag))[1] AS tag, sum(n)::int AS count
-        FROM (SELECT tag_key, tag, count(*) AS n FROM member_tag GROUP BY tag_key, tag) spelled
-        GROUP BY tag_key
+        WITH spelled AS (
+            SELECT tag_key, tag, count(*) AS n FROM member_tag WHERE tag_key <> ''
+            GROUP BY tag_key, tag
+        ), holders AS (
+            SELECT tag_key, count(DISTINCT member_id)::int AS members FROM member_tag
+            WHERE tag_key <> '' GROUP BY tag_key
+        )
+        SELECT (array_agg(s.tag ORDER BY s.n DESC, s.tag))[1] AS tag, h.members AS count
+        FROM spelled s JOIN holders h USING (tag_key)
+        GROUP BY s.tag_key, h.members
         ORDER BY count DESC, tag
         """
     )
@@ -496,3 +572,80 @@ async def record_welcome(conn: Connection, member_id: UUID) -> datetime:
         "UPDATE member SET welcomed_at = now() WHERE id = $1 RETURNING welcomed_at", member_id
     )
     return welcomed_at
+
+
+async def request_email_change(
+    conn: Connection,
+    member_id: UUID,
+    *,
+    new_email: str,
+    secret_hash: bytes,
+    valid_for: timedelta,
+) -> datetime:
+    """Keep the member's new address until it is confirmed (a newer request replaces an older
+    one); when the confirmation link expires."""
+    expires_at: datetime = await conn.fetchval(
+        """
+        INSERT INTO member_email_change (member_id, new_email, secret_hash, expires_at)
+        VALUES ($1, $2, $3, now() + $4::interval)
+        ON CONFLICT (member_id) DO UPDATE SET
+            new_email = EXCLUDED.new_email, secret_hash = EXCLUDED.secret_hash,
+            created_at = now(), expires_at = EXCLUDED.expires_at
+        RETURNING expires_at
+        """,
+        member_id,
+        new_email,
+        secret_hash,
+        valid_for,
+    )
+    return expires_at
+
+
+async def email_change_of(conn: Connection, secret_hash: bytes) -> tuple[UUID, str] | None:
+    """The member and new address a confirmation link stands for, while it is valid."""
+    record = await conn.fetchrow(
+        """
+        SELECT member_id, new_email FROM member_email_change
+        WHERE secret_hash = $1 AND expires_at > now()
+        """,
+        secret_hash,
+    )
+    return None if record is None else (record["member_id"], record["new_email"])
+
+
+async def drop_email_change(conn: Connection, member_id: UUID) -> None:
+    await conn.execute("DELETE FROM member_email_change WHERE member_id = $1", member_id)
+
+
+async def purge_email_changes(conn: Connection) -> int:
+    """Delete address changes nobody confirmed in time; how many."""
+    result = await conn.execute("DELETE FROM member_email_change WHERE expires_at < now()")
+    return int(result.split()[-1])
+
+
+async def keep_pending_import(conn: Connection, *, file_name: str, content: bytes) -> UUID:
+    """A file the coordinator uploaded, kept for the preview until they import it."""
+    import_id: UUID = await conn.fetchval(
+        "INSERT INTO pending_import (file_name, content) VALUES ($1, $2) RETURNING id",
+        file_name,
+        content,
+    )
+    return import_id
+
+
+async def pending_import(conn: Connection, import_id: UUID) -> tuple[str, bytes] | None:
+    record = await conn.fetchrow(
+        "SELECT file_name, content FROM pending_import WHERE id = $1", import_id
+    )
+    return None if record is None else (record["file_name"], bytes(record["content"]))
+
+
+async def drop_pending_import(conn: Connection, import_id: UUID) -> None:
+    await conn.execute("DELETE FROM pending_import WHERE id = $1", import_id)
+
+
+async def purge_pending_imports(conn: Connection, *, older_than: timedelta) -> int:
+    result = await conn.execute(
+        "DELETE FROM pending_import WHERE created_at < now() - $1::interval", older_than
+    )
+    return int(result.split()[-1])

@@ -11,12 +11,13 @@ from models.members import Member, MemberCreate, MemberUpdate, TagCount
 from service import identity, ids
 from service.db import Connection
 from service.embedding import Embedder
-from service.errors import Conflict, Forbidden, NotFound
+from service.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
 from service.identity.tokens import hash_secret, new_token
 from service.matching import explain
 from service.matching.passages import embed_passages
 from service.matching.tags import clean_tag, normalize_tag
-from service.members import repository
+from service.members import email_change, erasure, repository
+from service.notifications.mailing import Mailing
 
 
 def parse_member_id(raw: str) -> UUID:
@@ -24,14 +25,18 @@ def parse_member_id(raw: str) -> UUID:
 
 
 def tag_pairs(tags: Sequence[str]) -> list[tuple[str, str]]:
-    """(normalized key, display form) for each tag."""
-    pairs = []
-    for tag in tags:
-        display = clean_tag(tag)
-        key = normalize_tag(display)
+    """(normalized key, display form) for each tag, every tag as the member wrote it: two tags
+    may share a key (synonyms), and a tag may have none (an emoji matches nothing)."""
+    return [(normalize_tag(clean_tag(tag)), clean_tag(tag)) for tag in tags]
+
+
+def same_for_matching(tags: Sequence[str]) -> list[list[str]]:
+    """Groups of the member's tags that mean the same for matching (the form says so)."""
+    groups: dict[str, list[str]] = {}
+    for key, display in tag_pairs(tags):
         if key:
-            pairs.append((key, display))
-    return pairs
+            groups.setdefault(key, []).append(display)
+    return [group for group in groups.values() if len(group) > 1]
 
 
 async def embed_expertise(embedder: Embedder, expertise: str) -> tuple[list[str], Any]:
@@ -55,6 +60,8 @@ async def create_member(
     """Create a member with a fresh token; returns the member and the token (shown once)."""
     if await repository.email_taken(conn, data.email):
         raise Conflict(f"A member with the e-mail address {data.email} exists already.")
+    # Someone erased who is made a member again on purpose: imports may find them again.
+    await erasure.forget(conn, email=data.email)
     texts, vectors = await embed_expertise(embedder, data.expertise)
     token = new_token()
     municipality_id = await repository.upsert_municipality(
@@ -98,7 +105,9 @@ def visible_to(member: Member, principal: identity.Principal) -> Member:
     member themselves and the coordinator."""
     if principal.may_act_for(UUID(member.id)):
         return member
-    return member.model_copy(update={"email": None, "welcomed_at": None, "signed_in_at": None})
+    return member.model_copy(
+        update={"email": None, "welcomed_at": None, "signed_in_at": None, "email_pending": None}
+    )
 
 
 async def get_member(conn: Connection, principal: identity.Principal, member_id: UUID) -> Member:
@@ -116,19 +125,30 @@ async def update_member(
     principal: identity.Principal,
     member_id: UUID,
     update: MemberUpdate,
+    *,
+    mailing: Mailing | None,
 ) -> Member:
     """Apply a partial update; passages are re-embedded before returning when the expertise
-    changed, so the next question already sees the new text."""
+    changed, so the next question already sees the new text. A member's own new e-mail
+    address waits for its confirmation (``email_change``); the coordinator's applies at once."""
     _require_may_act_for(principal, member_id)
     member = await _get_existing(conn, member_id, for_update=True)
-    if update.municipality is not None and not isinstance(principal, identity.CoordinatorPrincipal):
+    coordinating = isinstance(principal, identity.CoordinatorPrincipal)
+    if update.municipality is not None and not coordinating:
         raise Forbidden("Only the coordinator can change a member's municipality.")
-    if (
-        update.email is not None
-        and update.email.lower() != (member.email or "").lower()
-        and await repository.email_taken(conn, update.email, except_member=member_id)
-    ):
-        raise Conflict(f"A member with the e-mail address {update.email} exists already.")
+    new_email = (
+        update.email
+        if update.email is not None and update.email.lower() != (member.email or "").lower()
+        else None
+    )
+    if new_email is not None:
+        if await repository.email_taken(conn, new_email, except_member=member_id):
+            raise Conflict(f"A member with the e-mail address {new_email} exists already.")
+        if not coordinating and mailing is None:
+            raise ServiceUnavailable(
+                "A new e-mail address is confirmed by a link sent to it, and this server sends "
+                "no e-mail (PEERCONSULT_SMTP_URL is not set); the coordinator can change it."
+            )
     municipality_id = None
     if update.municipality is not None:
         municipality_id = await repository.upsert_municipality(
@@ -146,7 +166,7 @@ async def update_member(
         member_id,
         repository.MemberChanges(
             name=update.name,
-            email=update.email,
+            email=new_email if coordinating else None,
             role=update.role,
             expertise=update.expertise,
             languages=update.languages,
@@ -155,6 +175,10 @@ async def update_member(
             municipality_id=municipality_id,
         ),
     )
+    if new_email is not None and coordinating:
+        await email_change.changed(conn, mailing, member, new_email, by_coordinator=True)
+    elif new_email is not None and mailing is not None:
+        await email_change.request(conn, mailing, member, new_email)
     return await get_member(conn, principal, member_id)
 
 
@@ -173,7 +197,7 @@ async def replace_tags(
 
 async def delete_member(conn: Connection, principal: identity.Principal, member_id: UUID) -> None:
     _require_may_act_for(principal, member_id)
-    if not await repository.delete_member(conn, member_id):
+    if not await erasure.erase(conn, member_id):
         raise NotFound(f"No member with id {member_id}.")
 
 

@@ -22,6 +22,9 @@ WELCOME = "welcome"
 SIGN_IN = "sign-in"
 APPLICATION_CONFIRM = "application-confirm"
 APPLICATION_DECLINED = "application-declined"
+WITHDRAWN = "withdrawn"
+EMAIL_CONFIRM = "email-confirm"
+EMAIL_CHANGED = "email-changed"
 
 SUBJECT_TITLE_MAX = 100
 
@@ -178,6 +181,68 @@ def declined(*, asker_name: str, peer_name: str, question_title: str, link: str)
     )
 
 
+def withdrawn(*, peer_name: str, asker_name: str, question_title: str, link: str) -> Message:
+    """To the invited colleague: the asker withdrew the invitation; nothing more to do."""
+    return Message(
+        subject=f"Anfrage zurückgezogen: {_short(question_title)}",
+        body=_compose(
+            _hello(peer_name),
+            f"{one_line(asker_name)} hat die Anfrage zur Frage „{one_line(question_title)}“ "
+            "zurückgezogen, zum Beispiel weil sich die Frage inzwischen erledigt hat. Sie "
+            "brauchen nichts weiter zu tun.",
+            "Ihre Anfragen finden Sie hier:\n" + link,
+            _SIGNATURE,
+        ),
+    )
+
+
+def email_confirm(*, name: str, new_email: str, link: str, valid_until: datetime) -> Message:
+    """To the new address a member gave: confirm it, and only then it counts."""
+    return Message(
+        subject="Bitte bestätigen Sie Ihre neue E-Mail-Adresse bei peerconsult",
+        body=_compose(
+            _hello(name),
+            f"Sie möchten bei peerconsult künftig die Adresse {one_line(new_email)} nutzen. "
+            "Bitte bestätigen Sie mit diesem Link, dass sie Ihnen gehört:\n" + link,
+            f"Der Link gilt {_until(valid_until)}. Bis dahin bleibt Ihre bisherige Adresse "
+            "gültig. Haben Sie keine Änderung angefordert, können Sie diese Nachricht löschen.",
+            _SIGNATURE,
+        ),
+    )
+
+
+def email_change_requested(*, name: str, new_email: str) -> Message:
+    """To the old address: someone asked to change it; nothing happens without the link."""
+    return Message(
+        subject="Ihre E-Mail-Adresse bei peerconsult soll geändert werden",
+        body=_compose(
+            _hello(name),
+            f"für Ihr Konto bei peerconsult wurde eine neue E-Mail-Adresse angegeben: "
+            f"{one_line(new_email)}. Sie gilt erst, wenn sie mit dem Link bestätigt ist, den "
+            "wir an diese neue Adresse geschickt haben.",
+            "Waren Sie das nicht, melden Sie sich bitte bei peerconsult an und wenden Sie "
+            "sich an die Koordination des Netzwerks. Ihre Adresse bleibt bis dahin unverändert.",
+            _SIGNATURE,
+        ),
+    )
+
+
+def email_changed(*, name: str, old_email: str, new_email: str, by_coordinator: bool) -> Message:
+    """To both addresses: the member's address is now the new one."""
+    who = "Die Koordination des Netzwerks hat" if by_coordinator else "Sie haben"
+    return Message(
+        subject="Ihre E-Mail-Adresse bei peerconsult ist geändert",
+        body=_compose(
+            _hello(name),
+            f"{who} die E-Mail-Adresse Ihres Kontos bei peerconsult geändert: von "
+            f"{one_line(old_email)} auf {one_line(new_email)}. Anmeldelinks und Nachrichten "
+            "gehen ab jetzt an die neue Adresse.",
+            "Ist das nicht in Ihrem Sinn, wenden Sie sich bitte an die Koordination des Netzwerks.",
+            _SIGNATURE,
+        ),
+    )
+
+
 def welcome(*, name: str, link: str, valid_until: datetime) -> Message:
     """To a new member: what peerconsult is, and a link that signs them in."""
     return Message(
@@ -191,7 +256,7 @@ def welcome(*, name: str, link: str, valid_until: datetime) -> Message:
             f"Der Link gilt {_until(valid_until)} und nur einmal. Danach fordern Sie auf der "
             "Anmeldeseite jederzeit einen neuen an, mit dieser E-Mail-Adresse.",
             "Bitte sehen Sie sich nach der Anmeldung Ihr Profil an: Je genauer Sie Ihre "
-            "Erfahrungen beschreiben, desto besser finden Sie die anderen.",
+            "Erfahrungen beschreiben, desto besser finden die anderen Sie.",
             _SIGNATURE,
         ),
     )

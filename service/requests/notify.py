@@ -29,7 +29,9 @@ async def _send(
 
 
 def _request_link(mailing: Mailing, record: dict[str, Any]) -> str:
-    return mailing.link(f"/anfragen#anfrage-{record['id']}")
+    # A path, not a fragment: a fragment is not sent to the server, and would be lost on the
+    # way through the sign-in page (/anfragen/{id} leads on to /anfragen#anfrage-{id}).
+    return mailing.link(f"/anfragen/{record['id']}")
 
 
 async def invited(conn: Connection, record: dict[str, Any], mailing: Mailing) -> None:
@@ -79,3 +81,14 @@ async def declined(conn: Connection, record: dict[str, Any], mailing: Mailing) -
         link=mailing.link(f"/fragen/{record['question_id']}"),
     )
     await _send(conn, record, "asker", message, messages.DECLINED)
+
+
+async def withdrawn(conn: Connection, record: dict[str, Any], mailing: Mailing) -> None:
+    """Tell the invited colleague that the asker withdrew (so they do not answer in vain)."""
+    message = messages.withdrawn(
+        peer_name=record["peer_name"],
+        asker_name=record["asker_name"],
+        question_title=record["question_title"],
+        link=_request_link(mailing, record),
+    )
+    await _send(conn, record, "peer", message, messages.WITHDRAWN)

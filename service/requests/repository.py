@@ -115,11 +115,14 @@ async def insert_request(
     peer_id: UUID,
     message: str | None,
     expiry_days: int,
-) -> UUID:
-    request_id: UUID = await conn.fetchval(
+) -> UUID | None:
+    """The new request's id; None when the colleague was invited to this question already
+    (by a request that committed while this one waited: a form sent twice)."""
+    request_id: UUID | None = await conn.fetchval(
         """
         INSERT INTO consultation_request (question_id, asker_id, peer_id, message, expires_at)
         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))
+        ON CONFLICT ON CONSTRAINT consultation_request_question_peer_key DO NOTHING
         RETURNING id
         """,
         question_id,

@@ -144,6 +144,8 @@ async def invite(
             message=data.message,
             expiry_days=expiry_days,
         )
+        if request_id is None:
+            raise Conflict(f"{found[member_id].name} has already been invited to this question.")
         record = await repository.get_request(conn, request_id)
         assert record is not None
         if mailing is not None:
@@ -238,11 +240,18 @@ async def decline(
 
 
 async def withdraw(
-    conn: Connection, principal: identity.MemberPrincipal, request_id: UUID
+    conn: Connection,
+    principal: identity.MemberPrincipal,
+    request_id: UUID,
+    *,
+    mailing: Mailing | None,
 ) -> ConsultationRequest:
+    """The asker withdraws a pending invitation; the colleague is told."""
     record = await _transition(
         conn, principal, request_id, actor="asker", to=RequestStatus.withdrawn
     )
+    if mailing is not None:
+        await notify.withdrawn(conn, record, mailing)
     return request_schema(record, principal)
 
 

@@ -10,7 +10,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers.api import CreatedMember, assert_problem, create_member
+from tests.helpers.api import (
+    EXPERTISE,
+    QUESTION,
+    CreatedMember,
+    assert_problem,
+    create_member,
+    invite,
+)
+from tests.helpers.api import ask as ask_api
 from tests.helpers.app import COORDINATOR
 from tests.helpers.data import DEV_SET, needs_dev_set
 
@@ -142,3 +150,22 @@ async def test_times_without_a_utc_equivalent_are_invalid(client: httpx.AsyncCli
     for query in ("until=0001-01-01T00:00:00%2B14:00", "since=9999-12-31T23:59:59-14:00"):
         response = await client.get(f"/v1/insights?{query}", headers=COORDINATOR)
         assert "out of range" in str(assert_problem(response, 422)["detail"])
+
+
+async def test_an_erasure_does_not_rewrite_the_request_flow(client: httpx.AsyncClient) -> None:
+    asker = await create_member(client, municipality="Aachen")
+    helpful = await create_member(client, municipality="Bonn", expertise=EXPERTISE)
+    busy = await create_member(client, municipality="Celle", expertise=EXPERTISE)
+    question = await ask_api(client, asker, **QUESTION)
+    invited = await invite(client, asker, question, helpful.id, busy.id)
+    by_peer = {request["peer"]["id"]: request["id"] for request in invited.json()}
+    await client.post(f"/v1/requests/{by_peer[helpful.id]}/accept", headers=helpful.headers)
+    await client.post(f"/v1/requests/{by_peer[busy.id]}/decline", headers=busy.headers)
+    before = (await client.get("/v1/insights", headers=COORDINATOR)).json()["requests"]
+    assert (before["accepted"], before["declined"], before["acceptance_rate"]) == (1, 1, 0.5)
+    assert (await client.delete(f"/v1/members/{helpful.id}", headers=COORDINATOR)).status_code
+    after = (await client.get("/v1/insights", headers=COORDINATOR)).json()["requests"]
+    assert after == before
+    # The asker leaves too: their question goes, the counts stay.
+    assert (await client.delete(f"/v1/members/{asker.id}", headers=COORDINATOR)).status_code
+    assert (await client.get("/v1/insights", headers=COORDINATOR)).json()["requests"] == before

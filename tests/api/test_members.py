@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers.api import assert_problem, create_member, member_payload
+from tests.helpers.api import (
+    EXPERTISE,
+    QUESTION,
+    ask,
+    assert_problem,
+    create_member,
+    invite,
+    member_payload,
+)
 
 
 class TestCreateMember:
@@ -254,6 +262,26 @@ class TestDeleteAndExport:
         assert "leitlini" in export["search_terms"]
         assert "ich" not in export["search_terms"]
         assert [question["id"] for question in export["questions"]] == [asked.json()["id"]]
+
+    async def test_export_holds_the_feedback_the_member_received_and_says_so_in_german(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        asker = await create_member(client, municipality="Aachen")
+        expert = await create_member(client, municipality="Bonn", expertise=EXPERTISE)
+        question = await ask(client, asker, **QUESTION)
+        request_id = (await invite(client, asker, question, expert.id)).json()[0]["id"]
+        await client.post(f"/v1/requests/{request_id}/accept", headers=expert.headers)
+        await client.post(
+            f"/v1/requests/{request_id}/feedback",
+            json={"helpful": 5, "comment": "Sehr hilfreich, danke!"},
+            headers=asker.headers,
+        )
+        export = (
+            await client.get(f"/v1/members/{expert.id}/export", headers=expert.headers)
+        ).json()
+        [received] = export["feedback_received"]
+        assert (received["helpful"], received["comment"]) == (5, "Sehr hilfreich, danke!")
+        assert export["note"].startswith("Zugangsschlüssel")
 
     async def test_export_is_private(self, client: httpx.AsyncClient) -> None:
         anna = await create_member(client)

@@ -28,7 +28,7 @@ class TestWorkflowMail:
         assert "anna@example.org" not in invitation.body  # no contact before acceptance
         request_id = response.json()[0]["id"]
         # The link leads to the invitation on the page where the colleague answers it.
-        assert f"{PUBLIC_URL}/anfragen#anfrage-{request_id}" in invitation.body
+        assert f"{PUBLIC_URL}/anfragen/{request_id}" in invitation.body
         await client.post(f"/v1/requests/{request_id}/accept", headers=peer.headers)
         await wait_for_mail(mailbox, 3)
         by_recipient = {mail.recipients[0]: mail for mail in mailbox.received[1:]}
@@ -36,4 +36,4 @@ class TestWorkflowMail:
         assert "paul@example.org" in by_recipient["anna@example.org"].body
         assert "anna@example.org" in by_recipient["paul@example.org"].body
         for mail in by_recipient.values():
-            assert f"{PUBLIC_URL}/anfragen#anfrage-{request_id}" in mail.body
+            assert f"{PUBLIC_URL}/anfragen/{request_id}" in mail.body

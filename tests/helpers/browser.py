@@ -117,3 +117,14 @@ async def scrolls_sideways(page: Page) -> bool:
         "document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"
     )
     return wider
+
+
+async def boxes_scrolling_sideways(page: Page) -> list[str]:
+    """The tables' boxes that are narrower than their table, so part of it is out of sight
+    (a desktop window should show every column, the row's actions among them)."""
+    found: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll('.table-wrap')]
+              .filter(box => box.scrollWidth > box.clientWidth + 1)
+              .map(box => (box.querySelector('caption') || box).textContent.trim().slice(0, 60))"""
+    )
+    return found

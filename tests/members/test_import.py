@@ -14,6 +14,7 @@ from service import db
 from service.bench import synthetic
 from service.embedding import Embedder, Vector
 from service.members import bulk, importer
+from service.members.import_file import ImportRow
 from service.questions import repository as questions
 from tests.helpers.processes import run_cli
 
@@ -44,7 +45,7 @@ async def explain(conn: asyncpg.pool.PoolConnectionProxy, statement: str, *args:
     return "\n".join(record[0] for record in await conn.fetch(f"EXPLAIN {statement}", *args))
 
 
-def network(size: int, *, seed: int = 5) -> list[importer.ImportedMember]:
+def network(size: int, *, seed: int = 5) -> list[ImportRow]:
     return importer.validate_records(synthetic.network(size, seed=seed))
 
 
@@ -277,7 +278,7 @@ class TestBatchWrites:
         again = await importer.import_members(
             pool, embedder, importer.validate_records(records), batch_size=2
         )
-        assert (again.created, again.updated) == (0, 3)
+        assert (again.created, again.updated, again.unchanged) == (0, 1, 2)
         async with pool.acquire() as conn:
             assert await conn.fetchval("SELECT count(*) FROM member") == 3
             anna = await conn.fetchrow(

@@ -262,3 +262,52 @@ class TestInTheBrowser:
         async with httpx.AsyncClient(base_url=server) as http:
             me = await http.get("/v1/members/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 401
+
+
+class TestImport:
+    async def test_the_coordinator_imports_a_german_spreadsheet_twice(
+        self, chromium: Browser, server: str, tmp_path: Path
+    ) -> None:
+        """In Chromium: a spreadsheet as German Excel saves it is previewed, imported, edited
+        by its member, and imported again without undoing the member's edit."""
+        spreadsheet = tmp_path / "mitglieder.csv"
+        spreadsheet.write_bytes(
+            (
+                "\ufeffName;E-Mail;Kommune;Bundesland;Expertise;Schlagworte\r\n"
+                "Karla Beispiel;karla@mainz.example;Mainz;RLP;Ich begleite Bürgerräte.;"
+                '"Bürgerrat; Losverfahren; Zufallsauswahl"\r\n'
+            ).encode("utf-8")
+        )
+        context = await chromium.new_context()
+        page = await context.new_page()
+        try:
+            await _sign_in(page, server, ADMIN_TOKEN)
+            await page.get_by_role("link", name="Mitglieder importieren").click()
+            await page.get_by_label("Datei (CSV oder JSON").set_input_files(spreadsheet)
+            await page.get_by_role("button", name="Vorschau ansehen").click()
+            await expect(page.get_by_text("Noch ist nichts gespeichert")).to_be_visible()
+            await page.get_by_role("button", name="Jetzt importieren").click()
+            await expect(page.get_by_text("ist importiert: 1 neu")).to_be_visible()
+            await page.get_by_role("link", name="Zur Koordination").click()
+            await page.get_by_role("link", name=re.compile("Bearbeiten.*Karla Beispiel")).click()
+            await expect(page.get_by_label("Bundesland")).to_have_value("Rheinland-Pfalz")
+            assert await page.locator("input[name=tags]").evaluate_all(
+                "fields => fields.map(f => f.value).filter(v => v)"
+            ) == ["Bürgerrat", "Losverfahren", "Zufallsauswahl"]
+            await page.get_by_label("Erfahrung und Expertise").fill(
+                "Ich begleite Bürgerräte und berate kleine Gemeinden zum Losverfahren."
+            )
+            await page.get_by_role("button", name="Speichern").click()
+            await page.goto(f"{server}/koordination/import")
+            await page.get_by_label("Datei (CSV oder JSON").set_input_files(spreadsheet)
+            await page.get_by_role("button", name="Vorschau ansehen").click()
+            await expect(page.get_by_role("cell", name="unverändert")).to_be_visible()
+            await page.get_by_role("button", name="Jetzt importieren").click()
+            await expect(page.get_by_text("0 neu, 0 geändert, 1 unverändert")).to_be_visible()
+            await page.get_by_role("link", name="Zur Koordination").click()
+            await page.get_by_role("link", name=re.compile("Bearbeiten.*Karla Beispiel")).click()
+            await expect(page.get_by_label("Erfahrung und Expertise")).to_have_value(
+                "Ich begleite Bürgerräte und berate kleine Gemeinden zum Losverfahren."
+            )
+        finally:
+            await context.close()

@@ -77,3 +77,21 @@ async def test_a_date_at_the_end_of_the_calendar_is_no_500(browser: httpx.AsyncC
     await sign_in(browser, ADMIN_TOKEN)
     page = await browser.get("/koordination/einblicke?von=0001-01-01&bis=9999-12-31")
     assert page.status_code == 200
+
+
+async def test_the_page_says_its_period_and_shows_whole_labels(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient
+) -> None:
+    await create_member(client)
+    await sign_in(browser, ADMIN_TOKEN)
+    everything = text_of((await browser.get("/koordination/einblicke")).text)
+    assert "Zeitraum: alles seit Beginn des Netzwerks bei peerconsult" in everything
+    november = await browser.get("/koordination/einblicke?von=2026-11-01&bis=2026-11-30")
+    assert "Zeitraum: vom 01.11.2026 bis einschließlich 30.11.2026" in text_of(november.text)
+    assert ">Profil seit 12 Monaten unverändert</text>" in november.text
+    csv = await browser.get("/koordination/einblicke/luecken.csv?von=2026-11-01&bis=2026-11-30")
+    assert (
+        "einblicke-luecken-von-2026-11-01-bis-2026-11-30.csv"
+        in (csv.headers["content-disposition"])
+    )
+    assert spreadsheet_cell(0.04) == "0,04"

@@ -92,15 +92,19 @@ class TestSignInByLink:
         )
         request_id = invited.json()[0]["id"]
         [invitation] = await wait_for_mail(mailbox, 1)
-        assert f"/anfragen#anfrage-{request_id}" in invitation.body
-        # Signed out, the page sends the member to sign in, and back afterwards.
-        opened = await browser.get("/anfragen")
-        assert opened.headers["location"] == "/anmelden?weiter=%2Fanfragen"
+        link_to_invitation = f"/anfragen/{request_id}"
+        assert f"{link_to_invitation}\n" in invitation.body
+        # Signed out, the link sends the member to sign in, and back to the invitation
+        # afterwards: a path (a #fragment would not survive the sign-in page).
+        opened = await browser.get(link_to_invitation)
+        assert opened.headers["location"] == f"/anmelden?weiter=%2Fanfragen%2F{request_id}"
         await ask_for_link(browser, "kann@example.org", page=opened.headers["location"])
         link = link_in((await wait_for_mail(mailbox, 2))[1], SIGN_IN_LINK)
-        assert "weiter=%2Fanfragen" in link
+        assert f"weiter=%2Fanfragen%2F{request_id}" in link
         signed_in = await press_button(browser, await browser.get(link))
-        assert signed_in.headers["location"] == "/anfragen"
+        assert signed_in.headers["location"] == link_to_invitation
+        at_the_invitation = await browser.get(link_to_invitation)
+        assert at_the_invitation.headers["location"] == f"/anfragen#anfrage-{request_id}"
         requests_page = await browser.get("/anfragen")
         assert f'id="anfrage-{request_id}"' in requests_page.text
 

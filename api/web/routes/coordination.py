@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.deps import Conn, EmbedderDep, Sending, get_mailing
+from api.deps import Conn, EmbedderDep, MailingDep, Sending, get_mailing
 from api.web import forms, messages
 from api.web.auth import CheckedForm, CoordinatorVisitor
 from api.web.choices import MUNICIPALITY_KINDS, STATES
@@ -59,6 +59,7 @@ def _submitted(form: FormData) -> dict[str, Any]:
         "municipality_name": forms.text(form, "municipality_name"),
         "municipality_state": forms.text(form, "municipality_state"),
         "municipality_kind": forms.text(form, "municipality_kind"),
+        "welcome": forms.checkbox(form, "welcome"),
     }
 
 
@@ -128,11 +129,15 @@ async def create_member(
     request: Request,
     conn: Conn,
     embedder: EmbedderDep,
+    mailing: MailingDep,
     visitor: CoordinatorVisitor,
     form: CheckedForm,
 ) -> Response:
-    """Create a member through the same service call as POST /v1/members; show the token once."""
+    """Create a member through the same service call as POST /v1/members, and (where the
+    server sends e-mail, unless unticked) send the welcome with a sign-in link; show the token
+    once."""
     values = _submitted(form)
+    welcome = mailing is not None and forms.checkbox(form, "welcome")
     created = await forms.submit(
         conn,
         lambda: members_service.create_member(
@@ -151,7 +156,13 @@ async def create_member(
             status_code=created.status_code,
         )
     member, token = created
-    return render(request, "member_token.html", {"member": member, "token": token, "created": True})
+    if welcome and mailing is not None:
+        await links.send_welcome(conn, mailing, UUID(member.id))
+    return render(
+        request,
+        "member_token.html",
+        {"member": member, "token": token, "created": True, "welcomed": welcome},
+    )
 
 
 async def _existing(conn: Conn, visitor: CoordinatorVisitor, member_id: UUID) -> Member:
@@ -173,10 +184,12 @@ async def save_member(
     request: Request,
     conn: Conn,
     embedder: EmbedderDep,
+    mailing: MailingDep,
     visitor: CoordinatorVisitor,
     form: CheckedForm,
 ) -> Response:
-    """Save through the same service call as PATCH /v1/members/{id}."""
+    """Save through the same service call as PATCH /v1/members/{id} (a new address applies at
+    once, and both addresses are told)."""
     member = await _existing(conn, visitor, member_id)
     values = _submitted(form)
     saved = await forms.submit(
@@ -187,6 +200,7 @@ async def save_member(
             visitor.principal,
             member_id,
             MemberUpdate.model_validate(_payload(values), strict=False),
+            mailing=mailing,
         ),
         field="email",
         refusals=(Conflict,),

@@ -41,6 +41,17 @@ def _period(request: Request) -> tuple[date | None, date | None]:
     return _day(request.query_params.get("von")), _day(request.query_params.get("bis"))
 
 
+def period_text(since: date | None, until: date | None) -> str:
+    """The period in words, as the page states it."""
+    if since and until:
+        return f"vom {since:%d.%m.%Y} bis einschließlich {until:%d.%m.%Y}"
+    if since:
+        return f"seit dem {since:%d.%m.%Y}"
+    if until:
+        return f"alles bis einschließlich {until:%d.%m.%Y}"
+    return "alles seit Beginn des Netzwerks bei peerconsult"
+
+
 async def _computed(
     request: Request, conn: Conn, embedder: EmbedderDep, visitor: CoordinatorVisitor
 ) -> tuple[Insights, dict[str, str]]:
@@ -72,12 +83,12 @@ def tables(
     reach = insights.members
     return {
         "luecken": (
-            ["Thema", "Fragen", "Bester Treffer", "Fragen (Titel)", "Am nächsten"],
+            ["Thema", "Fragen", "Beste Übereinstimmung (%)", "Fragen (Titel)", "Am nächsten"],
             [
                 [
                     gap.label,
                     gap.questions,
-                    "" if gap.best_score is None else f"{gap.best_score:.2f}",
+                    "" if gap.best_score is None else round(gap.best_score * 100),
                     "; ".join(titles.get(qid, "") for qid in gap.question_ids),
                     "; ".join(f"{m.name} ({m.municipality.name})" for m in gap.closest),
                 ]
@@ -129,6 +140,7 @@ async def insights_page(
             "tables": tables(insights, titles),
             "since": since,
             "until": until,
+            "period": period_text(since, until),
             "query": f"?{query}" if query else "",
         },
     )
@@ -139,11 +151,13 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_cell(value: Any) -> Any:
-    """A cell as a spreadsheet shows it, never runs it: text that would start a formula gets
-    a leading apostrophe, which marks a cell as text (members' tags and titles end up here).
-    Numbers stay numbers."""
+    """A cell as a spreadsheet in Germany reads it, and never runs it: text that would start
+    a formula gets a leading apostrophe, which marks a cell as text (members' tags and titles
+    end up here); a fraction has a decimal comma. Whole numbers stay as they are."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
+    if isinstance(value, float):
+        return f"{value:.2f}".replace(".", ",")
     return value
 
 
@@ -157,6 +171,10 @@ async def insights_csv(
         raise NotFound(f"No table {name}.")
     insights, titles = await _computed(request, conn, embedder, visitor)
     header, rows = tables(insights, titles)[name]
+    since, until = _period(request)
+    span = "".join(
+        f"-{part}-{day.isoformat()}" for part, day in (("von", since), ("bis", until)) if day
+    )
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow([spreadsheet_cell(cell) for cell in header])
@@ -164,5 +182,5 @@ async def insights_csv(
     return Response(
         "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="einblicke-{name}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="einblicke-{name}{span}.csv"'},
     )

@@ -48,6 +48,8 @@ def _summary(data: dict[str, Any]) -> dict[str, Any]:
         "outgoing": [r for r in requests if r["asker"]["id"] == member_id],
         "sign_in_links": data["sign_in_links"],
         "applications": data["applications"],
+        "feedback_received": data["feedback_received"],
+        "imported": data["import"],
     }
 
 

@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import Conn, EmbedderDep
+from api.deps import Conn, EmbedderDep, MailingDep
 from api.web import forms, messages
 from api.web.auth import CheckedForm, MemberVisitor
 from api.web.rendering import WebRoute, redirect, render
 from models.members import Member, MemberUpdate
-from service.errors import Conflict
+from service.errors import Conflict, ServiceUnavailable
+from service.members import email_change
 from service.members import service as members_service
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -81,6 +82,7 @@ async def _page(
             "errors": errors or messages.FormErrors(),
             "vocabulary": vocabulary,
             "empty_tag_fields": EMPTY_TAG_FIELDS,
+            "same_tags": members_service.same_for_matching(values["tags"]),
         },
         status_code=status_code,
     )
@@ -98,10 +100,12 @@ async def save_profile(
     request: Request,
     conn: Conn,
     embedder: EmbedderDep,
+    mailing: MailingDep,
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
-    """Save the profile through the same service call as PATCH /v1/members/{id}."""
+    """Save the profile through the same service call as PATCH /v1/members/{id}; a new
+    e-mail address waits for the link sent to it."""
     principal = visitor.principal
     member = await members_service.get_member(conn, principal, principal.member_id)
     values = submitted_values(form)
@@ -113,12 +117,51 @@ async def save_profile(
             principal,
             principal.member_id,
             MemberUpdate.model_validate(payload(values), strict=False),
+            mailing=mailing,
         ),
         field="email",
-        refusals=(Conflict,),
+        refusals=(Conflict, ServiceUnavailable),
     )
     if isinstance(saved, forms.Refused):
         return await _page(
             request, conn, member, values, errors=saved.errors, status_code=saved.status_code
         )
+    if saved.email_pending and saved.email_pending != member.email_pending:
+        return redirect("/profil", notice="email-bestaetigen")
     return redirect("/profil", notice="profil")
+
+
+@router.get("/profil/email/bestaetigen/{secret}")
+async def email_confirmation_page(secret: str, request: Request, conn: Conn) -> Response:
+    """The page the confirmation link opens: one button (a mail scanner fetching the link
+    confirms nothing). No sign-in needed: the link is the proof."""
+    usable = await email_change.confirmable(conn, secret)
+    return render(
+        request,
+        "email_confirm.html",
+        {"secret": secret, "usable": usable, "confirmed": False},
+        status_code=200 if usable else 410,
+    )
+
+
+@router.post("/profil/email/bestaetigen/{secret}")
+async def confirm_email(
+    secret: str, request: Request, conn: Conn, mailing: MailingDep, form: CheckedForm
+) -> Response:
+    """Confirm the new address: from now on it is the member's."""
+    try:
+        async with conn.transaction():
+            confirmed = await email_change.confirm(conn, mailing, secret)
+    except Conflict:
+        return render(
+            request,
+            "email_confirm.html",
+            {"secret": secret, "usable": False, "confirmed": False, "taken": True},
+            status_code=409,
+        )
+    return render(
+        request,
+        "email_confirm.html",
+        {"secret": secret, "usable": False, "confirmed": confirmed is not None},
+        status_code=200 if confirmed is not None else 410,
+    )

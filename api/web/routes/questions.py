@@ -154,6 +154,18 @@ def _draft_of(form: FormData) -> QuestionDraft | None:
         return None
 
 
+async def _invited(
+    conn: Conn, visitor: Visitor[identity.MemberPrincipal], question_id: UUID
+) -> dict[str, str]:
+    """The colleagues invited to the question, with the state of their request."""
+    outgoing = await requests_service.list_requests(conn, visitor.principal, Direction.outgoing)
+    return {
+        request_.peer.id: request_.status
+        for request_ in outgoing
+        if request_.question_id == str(question_id)
+    }
+
+
 async def _question_page(
     request: Request,
     conn: Conn,
@@ -165,12 +177,7 @@ async def _question_page(
     errors: messages.FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    outgoing = await requests_service.list_requests(conn, visitor.principal, Direction.outgoing)
-    invited = {
-        request_.peer.id: request_.status
-        for request_ in outgoing
-        if request_.question_id == question.id
-    }
+    invited = await _invited(conn, visitor, UUID(question.id))
     text = f"{question.title}\n{question.body}"
     frequent = await members_service.frequent_words(conn, text)
     passages = {
@@ -213,10 +220,18 @@ async def invite(
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
-    """Invite the chosen colleagues through the same service call as the API."""
+    """Invite the chosen colleagues through the same service call as the API. The form sent
+    twice (a double click) invites once, and the second answer is the same as the first."""
     question = await questions_service.get_question(conn, visitor.principal, question_id)
     chosen = forms.texts(form, "member_ids")
     message = forms.text(form, "message")
+
+    async def all_invited_already() -> bool:
+        invited = await _invited(conn, visitor, question_id)
+        return bool(chosen) and set(chosen) <= set(invited)
+
+    if await all_invited_already():
+        return redirect("/anfragen", notice="eingeladen")
     invited = await forms.submit(
         conn,
         lambda: requests_service.invite(
@@ -233,6 +248,8 @@ async def invite(
         refusals=(DomainError,),
     )
     if isinstance(invited, forms.Refused):
+        if invited.status_code == 409 and await all_invited_already():
+            return redirect("/anfragen", notice="eingeladen")
         return await _question_page(
             request,
             conn,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.deps import Conn, MailingDep
@@ -63,30 +64,105 @@ async def requests_page(request: Request, conn: Conn, visitor: MemberVisitor) ->
     return await _page(request, conn, visitor)
 
 
+class Answer(StrEnum):
+    """What a member does with a request from this page."""
+
+    accept = "accept"
+    decline = "decline"
+    withdraw = "withdraw"
+
+
+# The page's address of each answer, its notice afterwards, and for the two that end a
+# request, the confirmation they ask for first: heading, consequence, button.
+PATHS = {Answer.accept: "annehmen", Answer.decline: "ablehnen", Answer.withdraw: "zurueckziehen"}
+NOTICES = {
+    Answer.accept: "angenommen",
+    Answer.decline: "abgelehnt",
+    Answer.withdraw: "zurueckgezogen",
+}
+CONFIRMATIONS = {
+    Answer.decline: (
+        "Anfrage ablehnen?",
+        "Wenn Sie ablehnen, erfährt die anfragende Person das per E-Mail und kann jemand "
+        "anderen einladen. Eine Begründung braucht es nicht.",
+        "Ja, ablehnen",
+    ),
+    Answer.withdraw: (
+        "Anfrage zurückziehen?",
+        "Wenn Sie zurückziehen, erfährt die eingeladene Person das per E-Mail und braucht "
+        "nicht mehr zu antworten. Danach können Sie sie nicht erneut zu dieser Frage einladen.",
+        "Ja, zurückziehen",
+    ),
+}
+
+
 async def _answer(
     request: Request,
     conn: Conn,
     mailing: MailingDep,
     visitor: Visitor[identity.MemberPrincipal],
     request_id: UUID,
-    action: str,
+    answer: Answer,
 ) -> Response:
+    principal = visitor.principal
     try:
         async with conn.transaction():
-            if action == "accept":
-                await requests_service.accept(conn, visitor.principal, request_id, mailing=mailing)
-            elif action == "decline":
-                await requests_service.decline(conn, visitor.principal, request_id, mailing=mailing)
+            if answer == Answer.accept:
+                await requests_service.accept(conn, principal, request_id, mailing=mailing)
+            elif answer == Answer.decline:
+                await requests_service.decline(conn, principal, request_id, mailing=mailing)
             else:
-                await requests_service.withdraw(conn, visitor.principal, request_id)
+                await requests_service.withdraw(conn, principal, request_id, mailing=mailing)
     except DomainError as exc:
         if exc.status == 404:
             raise
         return await _page(
             request, conn, visitor, problem=messages.domain_message(exc), status_code=exc.status
         )
-    notice = {"accept": "angenommen", "decline": "abgelehnt", "withdraw": "zurueckgezogen"}
-    return redirect("/anfragen", notice=notice[action])
+    return redirect("/anfragen", notice=NOTICES[answer])
+
+
+@router.get("/anfragen/{request_id:uuid}")
+async def one_request(request_id: UUID, conn: Conn, visitor: MemberVisitor) -> Response:
+    """A request as e-mails link to it: its place on Meine Anfragen (after signing in, if
+    need be; a link's #fragment would be lost on the way through the sign-in page)."""
+    await requests_service.get_request(conn, visitor.principal, request_id)
+    return RedirectResponse(f"/anfragen#anfrage-{request_id}", status_code=303)
+
+
+async def _confirmation(
+    request: Request, conn: Conn, visitor: MemberVisitor, request_id: UUID, answer: Answer
+) -> Response:
+    item = await requests_service.get_request(conn, visitor.principal, request_id)
+    heading, consequence, button = CONFIRMATIONS[answer]
+    return render(
+        request,
+        "request_confirm.html",
+        {
+            "item": item,
+            "answer": answer.value,
+            "path": PATHS[answer],
+            "heading": heading,
+            "consequence": consequence,
+            "button": button,
+        },
+    )
+
+
+@router.get("/anfragen/{request_id:uuid}/ablehnen")
+async def confirm_decline(
+    request_id: UUID, request: Request, conn: Conn, visitor: MemberVisitor
+) -> Response:
+    """Ask before declining: it cannot be undone."""
+    return await _confirmation(request, conn, visitor, request_id, Answer.decline)
+
+
+@router.get("/anfragen/{request_id:uuid}/zurueckziehen")
+async def confirm_withdrawal(
+    request_id: UUID, request: Request, conn: Conn, visitor: MemberVisitor
+) -> Response:
+    """Ask before withdrawing: it cannot be undone."""
+    return await _confirmation(request, conn, visitor, request_id, Answer.withdraw)
 
 
 @router.post("/anfragen/{request_id:uuid}/annehmen")
@@ -99,7 +175,7 @@ async def accept(
     form: CheckedForm,
 ) -> Response:
     """Accept an invitation; both of you then see each other's e-mail address."""
-    return await _answer(request, conn, mailing, visitor, request_id, "accept")
+    return await _answer(request, conn, mailing, visitor, request_id, Answer.accept)
 
 
 @router.post("/anfragen/{request_id:uuid}/ablehnen")
@@ -112,7 +188,7 @@ async def decline(
     form: CheckedForm,
 ) -> Response:
     """Decline an invitation."""
-    return await _answer(request, conn, mailing, visitor, request_id, "decline")
+    return await _answer(request, conn, mailing, visitor, request_id, Answer.decline)
 
 
 @router.post("/anfragen/{request_id:uuid}/zurueckziehen")
@@ -124,8 +200,8 @@ async def withdraw(
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
-    """Withdraw your own pending invitation."""
-    return await _answer(request, conn, mailing, visitor, request_id, "withdraw")
+    """Withdraw your own pending invitation; the colleague is told."""
+    return await _answer(request, conn, mailing, visitor, request_id, Answer.withdraw)
 
 
 @router.post("/anfragen/{request_id:uuid}/rueckmeldung")
