@@ -33,7 +33,7 @@ from service.applications import repository as applications_repository
 from service.applications import service as applications_service
 from service.identity import links, sessions, throttle
 from service.identity import repository as identity_repository
-from service.members import erasure
+from service.members import erasure, import_repository
 from service.members import repository as members_repository
 from service.notifications import outbox
 from service.questions import repository as questions_repository
@@ -98,7 +98,7 @@ async def run_once(
             purged_drafts=await questions_repository.purge_drafts(conn, older_than=DRAFTS_KEPT),
             purged_email_changes=await members_repository.purge_email_changes(conn),
             forgotten_erasures=await erasure.purge(conn),
-            purged_imports=await members_repository.purge_pending_imports(
+            purged_imports=await import_repository.purge_pending_imports(
                 conn, older_than=IMPORTS_KEPT
             ),
         )

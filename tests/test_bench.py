@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import pytest
 
-from service.bench import runner
+from lab.bench import runner
 from service.embedding import Embedder
 
 

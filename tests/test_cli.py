@@ -14,12 +14,12 @@ import httpx
 import psutil
 import pytest
 
-from api import workers as worker_processes
 from api.app import create_app
-from api.evaluation import evaluate_over_http
+from api.cli import workers as worker_processes
+from lab.evaluation.dataset import load_dataset
+from lab.evaluation.over_http import evaluate_over_http
 from service import db
 from service.embedding import Embedder
-from service.evaluation.dataset import load_dataset
 from service.questions import service as questions_service
 from tests.helpers.app import ADMIN_TOKEN, COORDINATOR, make_settings
 from tests.helpers.data import DEV_SET, needs_dev_set

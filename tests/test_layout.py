@@ -1,4 +1,5 @@
-"""The shape of the code: no import cycles, every third-party import declared."""
+"""The shape of the code: no import cycles, the product apart from the lab, modules of a size
+one reads, every third-party import declared."""
 
 from __future__ import annotations
 
@@ -11,8 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("api", "service", "models")
+PACKAGES = ("api", "service", "models", "lab")
+PRODUCT = ("api", "service", "models")
 FIRST_PARTY = {*PACKAGES, "tests", "alembic"}
+# The commands that run the lab's code (``peerconsult evaluate``, ``peerconsult bench``).
+LAB_COMMANDS = "api.cli.quality"
+# Modules of the product longer than MAX_LINES, each pure and cohesive: the ranking maths
+# (one function of components and their weights), and the adapter that holds the embedding
+# package's internals in one place.
+MAX_LINES = 450
+LONG_ON_PURPOSE = {"service/matching/rank.py", "service/embedding/usem3_adapter.py"}
 
 
 def _module_name(path: Path) -> str:
@@ -124,3 +133,33 @@ class TestImports:
 
     def test_every_third_party_import_of_the_tests_is_a_dev_dependency(self) -> None:
         assert _undeclared(("tests",), _declared("dev")) == {}
+
+
+class TestProductAndLab:
+    def test_no_product_module_imports_the_lab(self) -> None:
+        graph = _import_graph()
+        importing = {
+            module: sorted(target for target in targets if target.split(".")[0] == "lab")
+            for module, targets in graph.items()
+            if module.split(".")[0] in PRODUCT and module != LAB_COMMANDS
+        }
+        assert {module: found for module, found in importing.items() if found} == {}
+
+    def test_the_lab_commands_import_it_only_when_they_run(self) -> None:
+        path = ROOT / "api" / "cli" / "quality.py"
+        at_top = {
+            node.module
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        assert not {module for module in at_top if module.split(".")[0] == "lab"}
+
+
+class TestSizes:
+    def test_no_product_module_is_longer_than_one_reads_except_those_named(self) -> None:
+        long = {
+            str(path.relative_to(ROOT))
+            for path in _modules(*PRODUCT).values()
+            if len(path.read_text(encoding="utf-8").splitlines()) > MAX_LINES
+        }
+        assert long <= LONG_ON_PURPOSE, long - LONG_ON_PURPOSE

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -11,15 +10,17 @@ import numpy as np
 import pytest
 import pytest_asyncio
 
+from lab.bench import index
 from service import db
-from service.bench import synthetic
 from service.db import Connection
 from service.embedding import Embedder
 from service.matching.rank import rank
 from service.matching.types import Candidate, Query
 from service.members import bulk, importer
 from service.questions import repository as questions
+from service.questions import retrieval
 from service.questions import service as questions_service
+from tests.helpers import factories
 from tests.helpers.database import own_database
 
 # A suggestion as a person sees it: who, how good, which passage.
@@ -90,7 +91,7 @@ async def load_records(url: str, embedder: Embedder, records: list[dict[str, obj
 
 
 async def load(url: str, embedder: Embedder, members: int) -> None:
-    await load_records(url, embedder, synthetic.network(members))
+    await load_records(url, embedder, factories.network(members))
 
 
 async def test_upgrade_moves_passage_texts_back_into_their_rows(
@@ -170,9 +171,9 @@ async def hnsw_indexes(url: str) -> set[str]:
         await conn.close()
 
 
-def one_sentence_member(index: int) -> dict[str, object]:
+def one_sentence_member(number: int) -> dict[str, object]:
     """A member whose whole expertise is one sentence: no windows."""
-    record = synthetic.member_record(index, random.Random(index))
+    record = factories.member_record(number)
     record["expertise"] = (
         "Ich habe in unserer Gemeinde einen Bürgerhaushalt mit Losverfahren eingeführt."
     )
@@ -204,12 +205,12 @@ async def test_upgrade_searches_the_windows_and_forgets_a_set_aside_index(
     had set the old one aside (it is not built again later)."""
     await asyncio.to_thread(db.migrate, empty_url, "0008_member_terms")
     await execute(empty_url, NEWER_SEARCHED_COLUMN)
-    await load_records(empty_url, embedder, [*synthetic.network(6), one_sentence_member(6)])
+    await load_records(empty_url, embedder, [*factories.network(6), one_sentence_member(6)])
     await execute(
         empty_url,
         "ALTER TABLE passage DROP COLUMN searched; "
         "UPDATE passage SET sentence = NULL WHERE member_id = "
-        "(SELECT id FROM member WHERE external_id = 'bench-000005')",
+        "(SELECT id FROM member WHERE external_id = 'member-000005')",
     )
     assert await hnsw_indexes(empty_url) == {"passage_embedding_use_hnsw_idx"}
     pool = await db.create_pool(empty_url, max_size=1)
@@ -229,9 +230,9 @@ async def test_upgrade_searches_the_windows_and_forgets_a_set_aside_index(
     finally:
         await pool.close()
     flags = await searched_flags(empty_url)
-    assert flags["bench-000006"] == [(True, True)]  # one sentence, no window
-    assert all(searched for _, searched in flags["bench-000005"])  # written before 0007
-    for member in [f"bench-00000{index}" for index in range(5)]:
+    assert flags["member-000006"] == [(True, True)]  # one sentence, no window
+    assert all(searched for _, searched in flags["member-000005"])  # written before 0007
+    for member in [f"member-00000{number}" for number in range(5)]:
         assert any(sentence for sentence, _ in flags[member])
         assert any(not sentence for sentence, _ in flags[member])
         assert all(searched == (not sentence) for sentence, searched in flags[member])
@@ -244,7 +245,7 @@ async def test_the_dense_channel_searches_the_windows_and_one_sentence_profiles(
     which hold every sentence of their profile, and the sentence of a profile that has no
     window, so that its member is found too."""
     await load_records(
-        own_database_url, embedder, [*synthetic.network(12), one_sentence_member(12)]
+        own_database_url, embedder, [*factories.network(12), one_sentence_member(12)]
     )
     vector = embedder.embed_queries(["Wer hat einen Bürgerhaushalt mit Losverfahren?"])[0]
     pool = await db.create_pool(own_database_url, max_size=1)
@@ -255,7 +256,7 @@ async def test_the_dense_channel_searches_the_windows_and_one_sentence_profiles(
             }
             alone = await conn.fetchval(
                 "SELECT p.id FROM passage p JOIN member m ON m.id = p.member_id "
-                "WHERE m.external_id = 'bench-000012'"
+                "WHERE m.external_id = 'member-000012'"
             )
             found = []
             for exact in (False, True):
@@ -264,7 +265,7 @@ async def test_the_dense_channel_searches_the_windows_and_one_sentence_profiles(
                     await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
                     await conn.execute(f"SET LOCAL enable_indexscan = {'off' if exact else 'on'}")
                     await conn.execute("SET LOCAL enable_sort = off")  # the index, if it can
-                    nearest = await questions.nearest_passages(
+                    nearest = await index.nearest_passages(
                         conn, model=embedder.name, query_vector=vector, limit=1000
                     )
                     found.append([passage_id for passage_id, _ in nearest])
@@ -280,7 +281,7 @@ async def test_a_bulk_load_leaves_fresh_statistics(
 ) -> None:
     """The network's size, read from the planner's statistics, counts a bulk load's members at
     once (not only after autovacuum's next analysis)."""
-    records = importer.validate_records(synthetic.network(14))
+    records = importer.validate_records(factories.network(14))
     pool = await db.create_pool(own_database_url, max_size=2)
     try:
         await importer.import_members(pool, embedder, records[:2])
@@ -292,7 +293,7 @@ async def test_a_bulk_load_leaves_fresh_statistics(
     conn = await asyncpg.connect(own_database_url)
     try:
         asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
-        context = await questions.asker_context(
+        context = await retrieval.asker_context(
             conn,
             asker,
             text="",
@@ -327,7 +328,7 @@ async def test_candidates_carry_their_stored_centroids(
                 for r in await conn.fetch("SELECT member_id, centroid FROM member_centroid")
             }
             asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
-            candidates = await questions.all_candidates(
+            candidates = await retrieval.all_candidates(
                 conn,
                 asker_id=asker,
                 model=embedder.name,
@@ -355,13 +356,13 @@ async def test_the_search_breadth_follows_the_network_size(
             breadths = []
             for large_from in (7, 6):
                 async with conn.transaction():
-                    await questions.asker_context(
+                    await retrieval.asker_context(
                         conn,
                         asker,
                         text="",
                         tag_keys=(),
                         retrieval=questions_service.RETRIEVAL,
-                        breadth=questions.SearchBreadth(small=120, large_from=large_from),
+                        breadth=retrieval.SearchBreadth(small=120, large_from=large_from),
                     )
                     breadths.append(await conn.fetchval("SHOW hnsw.ef_search"))
             breadths.append(await conn.fetchval("SHOW hnsw.ef_search"))
@@ -385,7 +386,7 @@ async def test_windows_travel_without_their_text(own_database_url: str, embedder
     )
 
     async def ranked(conn: Connection) -> tuple[list[Candidate], list[Shown]]:
-        found = await questions.all_candidates(
+        found = await retrieval.all_candidates(
             conn, asker_id=asker, model=embedder.name, query_vector=query.vector
         )
         return found, [

@@ -20,8 +20,8 @@ from models.members import (
     TagsReplace,
 )
 from models.signin import Welcome
+from service import export as data_export
 from service.identity import links, tokens
-from service.members import export as members_export
 from service.members import service as members_service
 
 router = APIRouter(prefix="/v1", tags=["members"])
@@ -105,7 +105,7 @@ async def delete_member(member_id: UUID, conn: Conn, principal: ApiCaller) -> Re
 @router.get("/members/{member_id:uuid}/export", responses=problem_responses(*_AUTH, 404))
 async def export_member(member_id: UUID, conn: Conn, principal: ApiCaller) -> dict[str, Any]:
     """All data held about a member, as JSON (self or coordinator)."""
-    return await members_export.export_member(conn, principal, member_id)
+    return await data_export.export_member(conn, principal, member_id)
 
 
 @router.post(

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from models.applications import Application, ApplicationCreate, ApplicationStatus
 from models.members import Member, MemberCreate, MunicipalityIn
-from service import identity, ids
+from service import identity
 from service.applications import repository
 from service.db import Connection
 from service.embedding import Embedder
@@ -30,10 +30,6 @@ CONFIRM_WITHIN = timedelta(hours=48)
 KEPT_AFTER_DECISION = timedelta(days=30)
 # Applications one address may have waiting for confirmation.
 UNCONFIRMED_PER_ADDRESS = 3
-
-
-def parse_application_id(raw: str) -> UUID:
-    return ids.parse(raw, "application")
 
 
 def confirm_path(secret: str) -> str:

@@ -13,7 +13,7 @@ import asyncpg
 from service import identity
 from service.embedding import Embedder
 from service.identity import tokens
-from service.members import importer
+from service.members import import_repository, importer
 from service.members import repository as members_repository
 
 
@@ -51,7 +51,7 @@ async def demo_member(pool: asyncpg.Pool) -> DemoMember | None:
     network = demo_network()
     question = network["questions"][0]
     async with pool.acquire() as conn, conn.transaction():
-        member_id = await members_repository.member_id_for_external_id(conn, question["asker_id"])
+        member_id = await import_repository.member_id_for_external_id(conn, question["asker_id"])
         if member_id is None:
             return None
         member = await members_repository.get_member(conn, member_id)

@@ -28,7 +28,6 @@ from service.errors import NotFound, Unprocessable
 from service.identity import repository
 from service.identity.principals import MemberPrincipal
 from service.identity.tokens import hash_secret
-from service.members import repository as members_repository
 from service.notifications import messages, outbox
 from service.notifications.mailing import Mailing
 
@@ -71,10 +70,10 @@ async def request_link(conn: Connection, email: str, *, next_page: str | None = 
 
 
 async def _send_link(conn: Connection, mailing: Mailing, email: str, next_page: str | None) -> bool:
-    found = await members_repository.member_by_email(conn, email)
-    if found is None:
+    found = await repository.member_by_email(conn, email)
+    if found is None or found.email is None:
         return False
-    member_id, name, address = found
+    member_id, name, address = found.id, found.name, found.email
     sent = await repository.links_sent_since(
         conn, member_id, purpose=SIGN_IN, within=timedelta(hours=1)
     )
@@ -113,7 +112,7 @@ async def send_requested_links(pool: asyncpg.Pool, mailing: Mailing, *, batch: i
 async def send_welcome(conn: Connection, mailing: Mailing, member_id: UUID) -> datetime:
     """E-mail the member a welcome with a sign-in link good for ``WELCOME_VALIDITY``; when
     it was sent."""
-    member = await members_repository.get_member(conn, member_id)
+    member = await repository.addressee(conn, member_id)
     if member is None:
         raise NotFound(f"No member with id {member_id}.")
     if not member.email:
@@ -129,7 +128,7 @@ async def send_welcome(conn: Connection, mailing: Mailing, member_id: UUID) -> d
     await outbox.enqueue(
         conn, member_id=member_id, recipient=member.email, message=message, kind=messages.WELCOME
     )
-    return await members_repository.record_welcome(conn, member_id)
+    return await repository.record_welcome(conn, member_id)
 
 
 async def send_welcomes(

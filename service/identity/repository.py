@@ -49,6 +49,35 @@ async def record_sign_in(conn: Connection, member_id: UUID) -> None:
     await conn.execute("UPDATE member SET signed_in_at = now() WHERE id = $1", member_id)
 
 
+class Addressee(NamedTuple):
+    """Whom a sign-in link goes to: the member, their name and address (which may be none)."""
+
+    id: UUID
+    name: str
+    email: str | None
+
+
+async def member_by_email(conn: Connection, email: str) -> Addressee | None:
+    """The member with this e-mail address (as the unique index compares it), with the
+    address as they gave it."""
+    record = await conn.fetchrow(
+        "SELECT id, name, email FROM member WHERE lower(email) = lower($1)", email
+    )
+    return None if record is None else Addressee(record["id"], record["name"], record["email"])
+
+
+async def addressee(conn: Connection, member_id: UUID) -> Addressee | None:
+    record = await conn.fetchrow("SELECT id, name, email FROM member WHERE id = $1", member_id)
+    return None if record is None else Addressee(record["id"], record["name"], record["email"])
+
+
+async def record_welcome(conn: Connection, member_id: UUID) -> datetime:
+    welcomed_at: datetime = await conn.fetchval(
+        "UPDATE member SET welcomed_at = now() WHERE id = $1 RETURNING welcomed_at", member_id
+    )
+    return welcomed_at
+
+
 # ---------------------------------------------------------------------------------------------
 # Browser sessions
 # ---------------------------------------------------------------------------------------------

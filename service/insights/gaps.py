@@ -3,7 +3,7 @@
 A question is not answered well when the best colleague suggested for it matched weakly: the
 best suggestion's relevance (``Reasons.components.relevance``, the score before load and
 feedback) below ``GAP_BELOW``, or no suggestion at all. The threshold is measured, not guessed:
-``service/evaluation/gaps.py`` takes development questions out of reach by removing every
+``lab/evaluation/gaps.py`` takes development questions out of reach by removing every
 member judged relevant to them, keeps the others fully covered, and reports how well the
 threshold tells the two apart (docs/matching.md, "Gaps").
 
@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from service.matching import explain
 
-# Calibrated on the development set (service/evaluation/gaps.py).
+# Calibrated on the development set (lab/evaluation/gaps.py).
 GAP_BELOW = 0.35
 # With the default model, three questions on broadband roll-out (pairwise cosine 0.36-0.65)
 # form one group at 0.42; two development questions on different topics have a median cosine

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 from uuid import UUID
 
+from models.insights import GapMember, KindCount, Reach, StateCount
+from models.members import Municipality
 from service.db import Connection
 
 _IN_PERIOD = (
@@ -66,8 +68,20 @@ LIMIT $2
 """
 
 
-async def closest(conn: Connection, question_ids: list[UUID], limit: int) -> list[Any]:
-    return list(await conn.fetch(CLOSEST, question_ids, limit))
+async def closest(conn: Connection, question_ids: list[UUID], limit: int) -> list[GapMember]:
+    return [
+        GapMember(
+            id=str(record["id"]),
+            name=record["name"],
+            municipality=Municipality(
+                id=str(record["municipality_id"]),
+                name=record["municipality"],
+                state=record["state"],
+                kind=record["kind"],
+            ),
+        )
+        for record in await conn.fetch(CLOSEST, question_ids, limit)
+    ]
 
 
 # Demand by raw question tag (the caller folds spellings into one topic).
@@ -150,10 +164,36 @@ FROM invited
 """
 
 
-async def requests(conn: Connection, since: datetime | None, until: datetime | None) -> Any:
+class RequestCounts(NamedTuple):
+    pending: int
+    accepted: int
+    declined: int
+    withdrawn: int
+    expired: int
+    median_hours_to_answer: float | None
+    open_over_3_days: int
+    open_over_7_days: int
+    top5_share: float | None
+
+
+async def requests(
+    conn: Connection, since: datetime | None, until: datetime | None
+) -> RequestCounts:
     flow = await conn.fetchrow(REQUESTS, since, until)
+    assert flow is not None  # an aggregate always yields a row
     share = await conn.fetchval(TOP_FIVE_SHARE, since, until)
-    return flow, share
+    median = flow["median_hours_to_answer"]
+    return RequestCounts(
+        pending=flow["pending"],
+        accepted=flow["accepted"],
+        declined=flow["declined"],
+        withdrawn=flow["withdrawn"],
+        expired=flow["expired"],
+        median_hours_to_answer=None if median is None else float(median),
+        open_over_3_days=flow["open_over_3_days"],
+        open_over_7_days=flow["open_over_7_days"],
+        top5_share=None if share is None else float(share),
+    )
 
 
 MEMBERS = """
@@ -192,12 +232,27 @@ ORDER BY mu.state, mu.name
 """
 
 
-async def members(conn: Connection) -> tuple[Any, list[Any], list[Any], list[Any]]:
-    return (
-        await conn.fetchrow(MEMBERS),
-        list(await conn.fetch(BY_STATE)),
-        list(await conn.fetch(BY_KIND)),
-        list(await conn.fetch(SINGLE_MEMBER_MUNICIPALITIES)),
+async def members(conn: Connection) -> Reach:
+    """Who is reachable, by state and kind of municipality."""
+    counts = await conn.fetchrow(MEMBERS)
+    assert counts is not None  # an aggregate always yields a row
+    return Reach(
+        total=counts["total"],
+        accepting=counts["accepting"],
+        paused=counts["paused"],
+        at_capacity=counts["at_capacity"],
+        never_signed_in=counts["never_signed_in"],
+        stale=counts["stale"],
+        by_state=[
+            StateCount(state=r["state"], members=r["members"]) for r in await conn.fetch(BY_STATE)
+        ],
+        by_kind=[
+            KindCount(kind=r["kind"], members=r["members"]) for r in await conn.fetch(BY_KIND)
+        ],
+        single_member_municipalities=[
+            Municipality(id=str(r["id"]), name=r["name"], state=r["state"], kind=r["kind"])
+            for r in await conn.fetch(SINGLE_MEMBER_MUNICIPALITIES)
+        ],
     )
 
 

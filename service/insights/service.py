@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import numpy as np
 
 from models.insights import (
     Gap,
-    GapMember,
     Insights,
-    KindCount,
-    Reach,
     RequestFlow,
-    StateCount,
     Topic,
 )
-from models.members import Municipality
 from service import identity
 from service.db import Connection
 from service.embedding import Embedder
@@ -31,12 +25,6 @@ from service.matching.tags import clean_tag, normalize_tag
 
 MAX_GAP_QUESTIONS = 500
 CLOSEST_MEMBERS = 3
-
-
-def _municipality(record: Any, *, id_key: str, name_key: str) -> Municipality:
-    return Municipality(
-        id=str(record[id_key]), name=record[name_key], state=record["state"], kind=record["kind"]
-    )
 
 
 async def _gaps(
@@ -58,16 +46,7 @@ async def _gaps(
                 question_ids=[str(q.id) for q in members],
                 questions=len(members),
                 best_score=round(max(scores), 4) if scores else None,
-                closest=[
-                    GapMember(
-                        id=str(r["id"]),
-                        name=r["name"],
-                        municipality=_municipality(
-                            r, id_key="municipality_id", name_key="municipality"
-                        ),
-                    )
-                    for r in closest
-                ],
+                closest=closest,
             )
         )
     return found
@@ -103,37 +82,20 @@ async def _topics(
 async def _requests(
     conn: Connection, since: datetime | None, until: datetime | None
 ) -> RequestFlow:
-    flow, share = await repository.requests(conn, since, until)
-    settled = flow["accepted"] + flow["declined"] + flow["expired"]
-    median = flow["median_hours_to_answer"]
+    flow = await repository.requests(conn, since, until)
+    settled = flow.accepted + flow.declined + flow.expired
+    median = flow.median_hours_to_answer
     return RequestFlow(
-        pending=flow["pending"],
-        accepted=flow["accepted"],
-        declined=flow["declined"],
-        withdrawn=flow["withdrawn"],
-        expired=flow["expired"],
-        acceptance_rate=round(flow["accepted"] / settled, 4) if settled else None,
-        median_hours_to_answer=None if median is None else round(float(median), 2),
-        open_over_3_days=flow["open_over_3_days"],
-        open_over_7_days=flow["open_over_7_days"],
-        top5_share=None if share is None else round(float(share), 4),
-    )
-
-
-async def _reach(conn: Connection) -> Reach:
-    counts, states, kinds, single = await repository.members(conn)
-    return Reach(
-        total=counts["total"],
-        accepting=counts["accepting"],
-        paused=counts["paused"],
-        at_capacity=counts["at_capacity"],
-        never_signed_in=counts["never_signed_in"],
-        stale=counts["stale"],
-        by_state=[StateCount(state=r["state"], members=r["members"]) for r in states],
-        by_kind=[KindCount(kind=r["kind"], members=r["members"]) for r in kinds],
-        single_member_municipalities=[
-            _municipality(r, id_key="id", name_key="name") for r in single
-        ],
+        pending=flow.pending,
+        accepted=flow.accepted,
+        declined=flow.declined,
+        withdrawn=flow.withdrawn,
+        expired=flow.expired,
+        acceptance_rate=round(flow.accepted / settled, 4) if settled else None,
+        median_hours_to_answer=None if median is None else round(median, 2),
+        open_over_3_days=flow.open_over_3_days,
+        open_over_7_days=flow.open_over_7_days,
+        top5_share=None if flow.top5_share is None else round(flow.top5_share, 4),
     )
 
 
@@ -155,7 +117,7 @@ async def insights(
         gaps=found,
         topics=await _topics(conn, since, until, found),
         requests=await _requests(conn, since, until),
-        members=await _reach(conn),
+        members=await repository.members(conn),
     )
 
 

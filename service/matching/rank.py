@@ -19,8 +19,8 @@ score     = relevance * (1 + feedback_bonus * feedback_prior) * (1 - load_penalt
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -40,7 +40,7 @@ FloatArray = npt.NDArray[np.float64]
 class Weights:
     """The few parameters of the ranker. The component weights and `dense_top` were chosen on the
     development set by leave-one-question-out cross-validation over a small grid (dense fixed,
-    the others relative to it; ``python -m service.evaluation.offline DATA --cv``), then scaled
+    the others relative to it; ``peerconsult evaluate DATA --offline --cv``), then scaled
     together with the bias by a logistic fit of "grade >= 2", so that relevance reads as a
     probability; see docs/matching.md."""
 
@@ -482,24 +482,3 @@ def _suggested_member(candidate: Candidate) -> SuggestedMember:
         role=candidate.role,
         tags=list(candidate.tags),
     )
-
-
-# Each component of an ablation, switched off.
-_SWITCHED_OFF: dict[str, Callable[[Weights], Weights]] = {
-    "dense": lambda weights: replace(weights, dense=0.0),
-    "lexical": lambda weights: replace(weights, lexical=0.0),
-    "tags": lambda weights: replace(weights, tags=0.0, tags_text=0.0),
-    "context": lambda weights: replace(weights, state=0.0, size=0.0),
-    "state": lambda weights: replace(weights, state=0.0),
-    "size": lambda weights: replace(weights, size=0.0),
-    "load": lambda weights: replace(weights, load_penalty=0.0),
-    "feedback": lambda weights: replace(weights, feedback_bonus=0.0),
-}
-
-
-def without(weights: Weights, component: str) -> Weights:
-    """The weights with one component switched off (for ablations)."""
-    switch_off = _SWITCHED_OFF.get(component)
-    if switch_off is None:
-        raise ValueError(f"unknown component {component!r}: use one of {sorted(_SWITCHED_OFF)}")
-    return switch_off(weights)

@@ -34,7 +34,7 @@ from service.db import Connection
 from service.embedding import Embedder
 from service.identity.tokens import hash_secret
 from service.matching.passages import embed_passages
-from service.members import bulk, erasure, repository
+from service.members import bulk, erasure, expertise_repository, import_repository, repository
 from service.members.import_file import ImportedMember, ImportRow, validate
 from service.members.import_merge import (
     FIELDS,
@@ -66,10 +66,10 @@ class _Match:
 
 
 async def _matches(conn: Connection, rows: Sequence[ImportRow]) -> list[_Match]:
-    by_id = await repository.member_ids_for_external_ids(
+    by_id = await import_repository.member_ids_for_external_ids(
         conn, [row.member.id for row in rows if row.member.id is not None]
     )
-    by_email = await repository.member_ids_for_emails(
+    by_email = await import_repository.member_ids_for_emails(
         conn, [row.member.email for row in rows if row.member.email is not None]
     )
     matches = []
@@ -98,7 +98,7 @@ async def _held(
     if not member_ids:  # a first import: nobody to compare with
         return {}, {}
     members = await repository.members_by_ids(conn, member_ids, for_update=lock)
-    baselines = await repository.import_baselines(conn, member_ids)
+    baselines = await import_repository.import_baselines(conn, member_ids)
     return {UUID(member.id): member for member in members}, baselines
 
 
@@ -116,7 +116,7 @@ async def _planned(
     held, baselines = await _held(
         conn, [match.member_id for match in matches if match.member_id is not None]
     )
-    taken = await repository.member_ids_for_emails(
+    taken = await import_repository.member_ids_for_emails(
         conn, [row.member.email for row in rows if row.member.email is not None]
     )
     for match in matches:
@@ -261,7 +261,7 @@ async def _write_batch(
     held, baselines = await _held(
         conn, [match.member_id for match in live if match.member_id is not None], lock=True
     )
-    taken = await repository.member_ids_for_emails(
+    taken = await import_repository.member_ids_for_emails(
         conn, [m.row.member.email for m in live if m.row.member.email is not None]
     )
     batch = _Batch()
@@ -306,7 +306,7 @@ async def _write_batch(
         if write:
             await repository.update_member(conn, member_id, _changes(write, place))
         if member.id is not None:
-            await repository.adopt_external_id(conn, member_id, member.id)
+            await import_repository.adopt_external_id(conn, member_id, member.id)
         batch.records.append((member_id, json.dumps(merged.baseline)))
         changed = [name for name in FIELDS if name in write]
         batch.reports.append(
@@ -323,10 +323,12 @@ async def _write_batch(
     if batch.new:
         await repository.insert_members(conn, batch.new)
     if batch.tags:
-        await repository.replace_tags_of_many(conn, batch.tags)
+        await expertise_repository.replace_tags_of_many(conn, batch.tags)
     if batch.passages:
-        await repository.replace_passages_of_many(conn, batch.passages, model=embedder.name)
-    await repository.record_imports(conn, batch.records)
+        await expertise_repository.replace_passages_of_many(
+            conn, batch.passages, model=embedder.name
+        )
+    await import_repository.record_imports(conn, batch.records)
     return batch
 
 
@@ -377,7 +379,7 @@ async def reindex(
 ) -> int:
     """Re-split and re-embed every member's expertise with ``embedder``; returns passages."""
     async with pool.acquire() as conn:
-        members = await repository.all_member_texts(conn)
+        members = await expertise_repository.all_member_texts(conn)
     total = 0
     # Every passage is written again: a bulk load by definition.
     async with bulk.bulk_load(pool, len(members), minimum=0):
@@ -392,7 +394,9 @@ async def reindex(
                 if sliced is not None
             ]
             async with pool.acquire() as conn, conn.transaction():
-                await repository.replace_passages_of_many(conn, embedded, model=embedder.name)
+                await expertise_repository.replace_passages_of_many(
+                    conn, embedded, model=embedder.name
+                )
             total += sum(len(texts) for _, texts, _ in embedded)
             if progress is not None:
                 progress(len(batch))

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from models.members import Member, MemberCreate, MemberUpdate, TagCount
-from service import identity, ids
+from service import identity
 from service.db import Connection
 from service.embedding import Embedder
 from service.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
@@ -16,12 +16,8 @@ from service.identity.tokens import hash_secret, new_token
 from service.matching import explain
 from service.matching.passages import embed_passages
 from service.matching.tags import clean_tag, normalize_tag
-from service.members import email_change, erasure, repository
+from service.members import email_change, erasure, expertise_repository, repository
 from service.notifications.mailing import Mailing
-
-
-def parse_member_id(raw: str) -> UUID:
-    return ids.parse(raw, "member")
 
 
 def tag_pairs(tags: Sequence[str]) -> list[tuple[str, str]]:
@@ -49,7 +45,7 @@ async def _store_passages(
     conn: Connection, embedder: Embedder, member_id: UUID, expertise: str
 ) -> None:
     texts, vectors = await embed_expertise(embedder, expertise)
-    await repository.replace_passages(
+    await expertise_repository.replace_passages(
         conn, member_id, model=embedder.name, texts=texts, vectors=vectors
     )
 
@@ -84,8 +80,8 @@ async def create_member(
     await repository.insert_members(
         conn, [repository.NewMember(id=member_id, row=row, token_hash=hash_secret(token))]
     )
-    await repository.replace_tags(conn, member_id, tag_pairs(data.tags))
-    await repository.replace_passages(
+    await expertise_repository.replace_tags(conn, member_id, tag_pairs(data.tags))
+    await expertise_repository.replace_passages(
         conn, member_id, model=embedder.name, texts=texts, vectors=vectors
     )
     member = await repository.get_member(conn, member_id)
@@ -160,7 +156,7 @@ async def update_member(
     if update.expertise is not None and update.expertise != member.expertise:
         await _store_passages(conn, embedder, member_id, update.expertise)
     if update.tags is not None:
-        await repository.replace_tags(conn, member_id, tag_pairs(update.tags))
+        await expertise_repository.replace_tags(conn, member_id, tag_pairs(update.tags))
     await repository.update_member(
         conn,
         member_id,
@@ -190,7 +186,7 @@ async def replace_tags(
 ) -> Member:
     _require_may_act_for(principal, member_id)
     await _get_existing(conn, member_id, for_update=True)
-    await repository.replace_tags(conn, member_id, tag_pairs(tags))
+    await expertise_repository.replace_tags(conn, member_id, tag_pairs(tags))
     await repository.update_member(conn, member_id, repository.MemberChanges())
     return await get_member(conn, principal, member_id)
 
@@ -205,14 +201,14 @@ async def frequent_words(conn: Connection, text: str) -> set[str]:
     """The folded words of ``text`` that too many profiles of this network use to mark them
     in an explanation (``service/matching/explain.py``)."""
     words = explain.question_words(text)
-    frequent = await repository.frequent_words(
+    frequent = await expertise_repository.frequent_words(
         conn, list(words.values()), share=explain.FREQUENT_SHARE
     )
     return {explain.key(word) for word in frequent}
 
 
 async def tag_vocabulary(conn: Connection) -> list[TagCount]:
-    return await repository.tag_counts(conn)
+    return await expertise_repository.tag_counts(conn)
 
 
 async def list_members(

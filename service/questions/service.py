@@ -9,15 +9,15 @@ from uuid import UUID
 import numpy as np
 
 from models.questions import Question, QuestionCreate, QuestionDraft, Suggestion
-from service import identity, ids, metrics, timing
+from service import identity, metrics, timing
 from service.db import REPLICA_DOWN, Connection, ReadReplica
 from service.embedding import Embedder, Vector
 from service.errors import Forbidden, NotFound
 from service.matching import rank as ranking
 from service.matching.tags import normalize_tag
 from service.matching.types import Candidate, Query
-from service.questions import repository
-from service.questions.repository import AskerContext
+from service.questions import repository, retrieval
+from service.questions.retrieval import AskerContext
 
 # How a question finds its candidates (docs/performance.md, "How a question is answered").
 # Networks of up to ``bounded_above`` members are ranked in full. Larger ones take bounded
@@ -32,7 +32,7 @@ from service.questions.repository import AskerContext
 # * words: at most 25 members who share the question's distinctive words (used by at most 100
 #   members); in the same evaluation the dense channel alone brought 27 of the 45, with this
 #   channel 34 (nDCG@5 0.568 -> 0.597 at 100 nearest passages).
-RETRIEVAL = repository.Retrieval(
+RETRIEVAL = retrieval.Retrieval(
     dense_passages=50,
     tag_members=40,
     term_members=100,
@@ -45,15 +45,11 @@ RETRIEVAL = repository.Retrieval(
 # returns at most that many rows. Recall@50 against exact search on 10,000 synthetic members:
 # 0.986 at 100, 0.995 at 150, 0.997 at 200; on 100,000, with the graph of migration 0010,
 # 0.965-0.986 at 200 and 0.988-0.989 at 250 on two builds. `peerconsult bench` measures it.
-SEARCH_BREADTH = repository.SearchBreadth(small=150, large_from=25_000)
+SEARCH_BREADTH = retrieval.SearchBreadth(small=150, large_from=25_000)
 
 
 # Questions kept for one member while they sign in again; a newer one replaces the oldest.
 DRAFTS_PER_MEMBER = 3
-
-
-def parse_question_id(raw: str) -> UUID:
-    return ids.parse(raw, "question")
 
 
 async def _retrieve(
@@ -69,7 +65,7 @@ async def _retrieve(
     embedded (``embedding``)."""
     asker = await timing.timed(
         "context",
-        repository.asker_context(
+        retrieval.asker_context(
             conn,
             asker_id,
             text=text,
@@ -83,11 +79,11 @@ async def _retrieve(
     vector = (await embedding)[0]
     with timing.stage("candidates"):
         if asker.text_members is None:
-            candidates = await repository.all_candidates(
+            candidates = await retrieval.all_candidates(
                 conn, asker_id=asker_id, model=model, query_vector=vector
             )
         else:
-            candidates = await repository.retrieved_candidates(
+            candidates = await retrieval.retrieved_candidates(
                 conn,
                 asker_id=asker_id,
                 model=model,

@@ -4,91 +4,93 @@ links to the page where its reader acts."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from service.db import Connection
 from service.notifications import messages, outbox
 from service.notifications.mailing import Mailing
-
-Party = Literal["asker", "peer"]
+from service.requests.repository import PartyRecord, RequestRecord
 
 
 async def _send(
-    conn: Connection, record: dict[str, Any], to: Party, message: messages.Message, kind: str
+    conn: Connection,
+    record: RequestRecord,
+    to: PartyRecord,
+    message: messages.Message,
+    kind: str,
 ) -> None:
     """Queue ``message`` for one party of the request (members without an address get none)."""
-    if record[f"{to}_email"]:
+    if to.email:
         await outbox.enqueue(
             conn,
-            member_id=record[f"{to}_id"],
-            recipient=record[f"{to}_email"],
+            member_id=to.id,
+            recipient=to.email,
             message=message,
             kind=kind,
-            request_id=record["id"],
+            request_id=record.id,
         )
 
 
-def _request_link(mailing: Mailing, record: dict[str, Any]) -> str:
+def _request_link(mailing: Mailing, record: RequestRecord) -> str:
     # A path, not a fragment: a fragment is not sent to the server, and would be lost on the
     # way through the sign-in page (/anfragen/{id} leads on to /anfragen#anfrage-{id}).
-    return mailing.link(f"/anfragen/{record['id']}")
+    return mailing.link(f"/anfragen/{record.id}")
 
 
-async def invited(conn: Connection, record: dict[str, Any], mailing: Mailing) -> None:
+async def invited(conn: Connection, record: RequestRecord, mailing: Mailing) -> None:
     """Tell the invited colleague (no contact details of the asker before acceptance)."""
     message = messages.invited(
-        peer_name=record["peer_name"],
-        asker_name=record["asker_name"],
-        asker_municipality=record["asker_municipality_name"],
-        question_title=record["question_title"],
+        peer_name=record.peer.name,
+        asker_name=record.asker.name,
+        asker_municipality=record.asker.municipality.name,
+        question_title=record.question_title,
         link=_request_link(mailing, record),
-        message=record["message"],
-        expires_on=record["expires_at"].date(),
+        message=record.message,
+        expires_on=record.expires_at.date(),
     )
-    await _send(conn, record, "peer", message, messages.INVITED)
+    await _send(conn, record, record.peer, message, messages.INVITED)
 
 
-async def accepted(conn: Connection, record: dict[str, Any], mailing: Mailing) -> None:
+async def accepted(conn: Connection, record: RequestRecord, mailing: Mailing) -> None:
     """Both parties get the other's contact (only when both have an address to share)."""
-    if not (record["asker_email"] and record["peer_email"]):
+    asker, peer = record.asker, record.peer
+    if not (asker.email and peer.email):
         return
     link = _request_link(mailing, record)
     for_asker = messages.accepted(
-        asker_name=record["asker_name"],
-        peer_name=record["peer_name"],
-        peer_municipality=record["peer_municipality_name"],
-        peer_email=record["peer_email"],
-        question_title=record["question_title"],
+        asker_name=asker.name,
+        peer_name=peer.name,
+        peer_municipality=peer.municipality.name,
+        peer_email=peer.email,
+        question_title=record.question_title,
         link=link,
     )
     for_peer = messages.accepted_copy(
-        peer_name=record["peer_name"],
-        asker_name=record["asker_name"],
-        asker_municipality=record["asker_municipality_name"],
-        asker_email=record["asker_email"],
-        question_title=record["question_title"],
+        peer_name=peer.name,
+        asker_name=asker.name,
+        asker_municipality=asker.municipality.name,
+        asker_email=asker.email,
+        question_title=record.question_title,
         link=link,
     )
-    await _send(conn, record, "asker", for_asker, messages.ACCEPTED)
-    await _send(conn, record, "peer", for_peer, messages.ACCEPTED)
+    await _send(conn, record, asker, for_asker, messages.ACCEPTED)
+    await _send(conn, record, peer, for_peer, messages.ACCEPTED)
 
 
-async def declined(conn: Connection, record: dict[str, Any], mailing: Mailing) -> None:
+async def declined(conn: Connection, record: RequestRecord, mailing: Mailing) -> None:
     message = messages.declined(
-        asker_name=record["asker_name"],
-        peer_name=record["peer_name"],
-        question_title=record["question_title"],
-        link=mailing.link(f"/fragen/{record['question_id']}"),
+        asker_name=record.asker.name,
+        peer_name=record.peer.name,
+        question_title=record.question_title,
+        link=mailing.link(f"/fragen/{record.question_id}"),
     )
-    await _send(conn, record, "asker", message, messages.DECLINED)
+    await _send(conn, record, record.asker, message, messages.DECLINED)
 
 
-async def withdrawn(conn: Connection, record: dict[str, Any], mailing: Mailing) -> None:
+async def withdrawn(conn: Connection, record: RequestRecord, mailing: Mailing) -> None:
     """Tell the invited colleague that the asker withdrew (so they do not answer in vain)."""
     message = messages.withdrawn(
-        peer_name=record["peer_name"],
-        asker_name=record["asker_name"],
-        question_title=record["question_title"],
+        peer_name=record.peer.name,
+        asker_name=record.asker.name,
+        question_title=record.question_title,
         link=_request_link(mailing, record),
     )
-    await _send(conn, record, "peer", message, messages.WITHDRAWN)
+    await _send(conn, record, record.peer, message, messages.WITHDRAWN)

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
 from uuid import UUID
 
+import asyncpg
+
+from models.members import Municipality
+from models.requests import RequestStatus
 from service.db import Connection
 
 # A request as its parties see it. An invitation past its expiry reads as expired at once,
@@ -147,20 +151,98 @@ _REQUESTS_OF_MEMBER = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class PartyRecord:
+    """One side of a request: the asker or the invited colleague."""
+
+    id: UUID
+    name: str
+    email: str | None
+    municipality: Municipality
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    helpful: int
+    comment: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """A request as its parties see it (``_REQUEST_SELECT``)."""
+
+    id: UUID
+    question_id: UUID
+    question_title: str
+    question_body: str
+    asker: PartyRecord
+    peer: PartyRecord
+    status: RequestStatus
+    message: str | None
+    created_at: datetime
+    expires_at: datetime
+    responded_at: datetime | None
+    feedback: FeedbackRecord | None
+
+    def party(self, side: Side) -> PartyRecord:
+        return self.asker if side == Side.asker else self.peer
+
+
+class Side(StrEnum):
+    """Who of the two is meant: the member who asked, or the colleague they invited."""
+
+    asker = "asker"
+    peer = "peer"
+
+
+def _party(record: asyncpg.Record, side: Side) -> PartyRecord:
+    return PartyRecord(
+        id=record[f"{side}_id"],
+        name=record[f"{side}_name"],
+        email=record[f"{side}_email"],
+        municipality=Municipality(
+            id=str(record[f"{side}_municipality_id"]),
+            name=record[f"{side}_municipality_name"],
+            state=record[f"{side}_state"],
+            kind=record[f"{side}_kind"],
+        ),
+    )
+
+
+def _request(record: asyncpg.Record) -> RequestRecord:
+    return RequestRecord(
+        id=record["id"],
+        question_id=record["question_id"],
+        question_title=record["question_title"],
+        question_body=record["question_body"],
+        asker=_party(record, Side.asker),
+        peer=_party(record, Side.peer),
+        status=RequestStatus(record["status"]),
+        message=record["message"],
+        created_at=record["created_at"],
+        expires_at=record["expires_at"],
+        responded_at=record["responded_at"],
+        feedback=None
+        if record["helpful"] is None
+        else FeedbackRecord(record["helpful"], record["comment"], record["feedback_at"]),
+    )
+
+
 async def get_request(
     conn: Connection, request_id: UUID, *, for_update: bool = False
-) -> dict[str, Any] | None:
+) -> RequestRecord | None:
     record = await conn.fetchrow(
         _REQUEST_BY_ID_FOR_UPDATE if for_update else _REQUEST_BY_ID, request_id
     )
-    return None if record is None else dict(record)
+    return None if record is None else _request(record)
 
 
 async def list_requests(
     conn: Connection, member_id: UUID, *, incoming: bool, outgoing: bool
-) -> list[dict[str, Any]]:
+) -> list[RequestRecord]:
     records = await conn.fetch(_REQUESTS_OF_MEMBER, member_id, incoming, outgoing)
-    return [dict(record) for record in records]
+    return [_request(record) for record in records]
 
 
 async def set_status(conn: Connection, request_id: UUID, status: str) -> None:
@@ -184,7 +266,7 @@ async def insert_feedback(
     return created_at
 
 
-async def requests_of(conn: Connection, member_id: UUID) -> list[dict[str, Any]]:
+async def requests_of(conn: Connection, member_id: UUID) -> list[RequestRecord]:
     """Both directions, for the member's data export."""
     return await list_requests(conn, member_id, incoming=True, outgoing=True)
 

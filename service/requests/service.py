@@ -14,10 +14,8 @@ two parties.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
-from models.members import Municipality
 from models.requests import (
     ConsultationRequest,
     Contact,
@@ -30,7 +28,7 @@ from models.requests import (
     RequestCreate,
     RequestStatus,
 )
-from service import identity, ids, metrics
+from service import identity, metrics
 from service.db import Connection
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.notifications.mailing import Mailing
@@ -38,55 +36,44 @@ from service.questions import repository as questions_repository
 from service.requests import notify, repository
 
 
-def parse_request_id(raw: str) -> UUID:
-    return ids.parse(raw, "request")
+def _party(party: repository.PartyRecord) -> Party:
+    return Party(id=str(party.id), name=party.name, municipality=party.municipality)
 
 
-def _party(record: dict[str, Any], role: str) -> Party:
-    return Party(
-        id=str(record[f"{role}_id"]),
-        name=record[f"{role}_name"],
-        municipality=Municipality(
-            id=str(record[f"{role}_municipality_id"]),
-            name=record[f"{role}_municipality_name"],
-            state=record[f"{role}_state"],
-            kind=record[f"{role}_kind"],
-        ),
-    )
-
-
-def request_schema(record: dict[str, Any], viewer: identity.Principal) -> ConsultationRequest:
+def request_schema(
+    record: repository.RequestRecord, viewer: identity.Principal
+) -> ConsultationRequest:
     """The request as ``viewer`` may see it."""
     is_party = isinstance(viewer, identity.MemberPrincipal) and viewer.member_id in (
-        record["asker_id"],
-        record["peer_id"],
+        record.asker.id,
+        record.peer.id,
     )
     contact = None
-    if record["status"] == RequestStatus.accepted and is_party:
+    if record.status == RequestStatus.accepted and is_party:
         contact = Contact(
-            asker=ContactPerson(name=record["asker_name"], email=record["asker_email"]),
-            peer=ContactPerson(name=record["peer_name"], email=record["peer_email"]),
+            asker=ContactPerson(name=record.asker.name, email=record.asker.email),
+            peer=ContactPerson(name=record.peer.name, email=record.peer.email),
         )
     feedback = None
-    if record["helpful"] is not None and viewer.may_act_for(record["asker_id"]):
+    if record.feedback is not None and viewer.may_act_for(record.asker.id):
         feedback = Feedback(
-            helpful=record["helpful"], comment=record["comment"], created_at=record["feedback_at"]
+            helpful=record.feedback.helpful,
+            comment=record.feedback.comment,
+            created_at=record.feedback.created_at,
         )
     return ConsultationRequest(
-        id=str(record["id"]),
-        question_id=str(record["question_id"]),
+        id=str(record.id),
+        question_id=str(record.question_id),
         question=QuestionSummary(
-            id=str(record["question_id"]),
-            title=record["question_title"],
-            body=record["question_body"],
+            id=str(record.question_id), title=record.question_title, body=record.question_body
         ),
-        asker=_party(record, "asker"),
-        peer=_party(record, "peer"),
-        status=RequestStatus(record["status"]),
-        message=record["message"],
-        created_at=record["created_at"],
-        expires_at=record["expires_at"],
-        responded_at=record["responded_at"],
+        asker=_party(record.asker),
+        peer=_party(record.peer),
+        status=record.status,
+        message=record.message,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        responded_at=record.responded_at,
         contact=contact,
         feedback=feedback,
     )
@@ -170,11 +157,11 @@ async def list_requests(
 
 async def _load(
     conn: Connection, principal: identity.Principal, request_id: UUID, *, for_update: bool = False
-) -> dict[str, Any]:
+) -> repository.RequestRecord:
     record = await repository.get_request(conn, request_id, for_update=for_update)
     if record is None:
         raise NotFound(f"No request with id {request_id}.")
-    if not (principal.may_act_for(record["asker_id"]) or principal.may_act_for(record["peer_id"])):
+    if not (principal.may_act_for(record.asker.id) or principal.may_act_for(record.peer.id)):
         raise Forbidden("Only the two parties and the coordinator can see a request.")
     return record
 
@@ -190,15 +177,15 @@ async def _transition(
     principal: identity.MemberPrincipal,
     request_id: UUID,
     *,
-    actor: str,
+    actor: repository.Side,
     to: RequestStatus,
-) -> dict[str, Any]:
+) -> repository.RequestRecord:
     record = await _load(conn, principal, request_id, for_update=True)
-    if principal.member_id != record[f"{actor}_id"]:
-        who = "invited colleague" if actor == "peer" else "asker"
+    if principal.member_id != record.party(actor).id:
+        who = "invited colleague" if actor == repository.Side.peer else "asker"
         raise Forbidden(f"Only the {who} can {to_verb(to)} this request.")
-    if record["status"] != RequestStatus.pending:
-        raise Conflict(f"The request is {record['status']}; only a pending request can be {to}.")
+    if record.status != RequestStatus.pending:
+        raise Conflict(f"The request is {record.status}; only a pending request can be {to}.")
     await repository.set_status(conn, request_id, to)
     updated = await repository.get_request(conn, request_id)
     assert updated is not None
@@ -220,7 +207,9 @@ async def accept(
     mailing: Mailing | None,
 ) -> ConsultationRequest:
     """The invited colleague accepts; both parties now see each other's contact."""
-    record = await _transition(conn, principal, request_id, actor="peer", to=RequestStatus.accepted)
+    record = await _transition(
+        conn, principal, request_id, actor=repository.Side.peer, to=RequestStatus.accepted
+    )
     if mailing is not None:
         await notify.accepted(conn, record, mailing)
     return request_schema(record, principal)
@@ -233,7 +222,9 @@ async def decline(
     *,
     mailing: Mailing | None,
 ) -> ConsultationRequest:
-    record = await _transition(conn, principal, request_id, actor="peer", to=RequestStatus.declined)
+    record = await _transition(
+        conn, principal, request_id, actor=repository.Side.peer, to=RequestStatus.declined
+    )
     if mailing is not None:
         await notify.declined(conn, record, mailing)
     return request_schema(record, principal)
@@ -248,7 +239,7 @@ async def withdraw(
 ) -> ConsultationRequest:
     """The asker withdraws a pending invitation; the colleague is told."""
     record = await _transition(
-        conn, principal, request_id, actor="asker", to=RequestStatus.withdrawn
+        conn, principal, request_id, actor=repository.Side.asker, to=RequestStatus.withdrawn
     )
     if mailing is not None:
         await notify.withdrawn(conn, record, mailing)
@@ -260,13 +251,11 @@ async def give_feedback(
 ) -> ConsultationRequest:
     """The asker rates an accepted consultation, once."""
     record = await _load(conn, principal, request_id, for_update=True)
-    if principal.member_id != record["asker_id"]:
+    if principal.member_id != record.asker.id:
         raise Forbidden("Only the asker can give feedback on a consultation.")
-    if record["status"] != RequestStatus.accepted:
-        raise Conflict(
-            f"The request is {record['status']}; feedback is for accepted consultations."
-        )
-    if record["helpful"] is not None:
+    if record.status != RequestStatus.accepted:
+        raise Conflict(f"The request is {record.status}; feedback is for accepted consultations.")
+    if record.feedback is not None:
         raise Conflict("Feedback for this consultation has been given already.")
     await repository.insert_feedback(
         conn, request_id=request_id, helpful=data.helpful, comment=data.comment

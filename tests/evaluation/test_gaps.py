@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from lab.evaluation.gaps import calibrate
 from service.embedding import Embedder
-from service.evaluation.gaps import calibrate
 from service.insights.gaps import GAP_BELOW
 from tests.helpers.data import DEV_SET, needs_dev_set
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from service.embedding import Embedder
-from service.evaluation.dataset import DatasetError, load_dataset
-from service.evaluation.metrics import (
+from lab.evaluation.dataset import DatasetError, load_dataset
+from lab.evaluation.metrics import (
     EvaluationReport,
     QuestionResult,
     ndcg_at_k,
     recall_at_k,
     reciprocal_rank,
 )
+from service.embedding import Embedder
 from tests.helpers.data import DEV_SET, needs_dev_set
 
 
@@ -72,7 +72,7 @@ class TestDataset:
 
 @needs_dev_set
 def test_dev_set_floor(embedder: Embedder) -> None:
-    from service.evaluation.offline import evaluate, prepare, service_ranker
+    from lab.evaluation.offline import evaluate, prepare, service_ranker
 
     prepared = prepare(load_dataset(DEV_SET), embedder)
     report = evaluate(prepared, service_ranker())
@@ -84,7 +84,7 @@ def test_dev_set_floor(embedder: Embedder) -> None:
 def test_dev_set_cross_validation_floor(embedder: Embedder) -> None:
     """The leave-one-question-out estimate of the grid (docs/matching.md), a single dense_top to
     keep the test short."""
-    from service.evaluation.offline import cross_validate, prepare
+    from lab.evaluation.offline import cross_validate, prepare
 
     prepared = prepare(load_dataset(DEV_SET), embedder)
     report = cross_validate(prepared, dense_tops=(2,))

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import pytest_asyncio
 
+from lab.bench import index
 from service import db
-from service.bench import synthetic
 from service.embedding import Embedder, Vector
 from service.members import bulk, importer
 from service.members.import_file import ImportRow
-from service.questions import repository as questions
+from service.questions import retrieval
+from tests.helpers import factories
 from tests.helpers.processes import run_cli
 
 INDEX = "passage_searched_use_hnsw_idx"
@@ -45,8 +46,8 @@ async def explain(conn: asyncpg.pool.PoolConnectionProxy, statement: str, *args:
     return "\n".join(record[0] for record in await conn.fetch(f"EXPLAIN {statement}", *args))
 
 
-def network(size: int, *, seed: int = 5) -> list[ImportRow]:
-    return importer.validate_records(synthetic.network(size, seed=seed))
+def network(size: int, *, start: int = 0) -> list[ImportRow]:
+    return importer.validate_records(factories.network(size, start=start))
 
 
 class FailingEmbedder(Embedder):
@@ -102,14 +103,14 @@ class TestBulkImport:
                 await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
                 vector = np.asarray(query, dtype=np.float32)
                 nearest_plan = await explain(
-                    conn, questions.NEAREST_PASSAGES, embedder.name, vector, 10
+                    conn, index.NEAREST_PASSAGES, embedder.name, vector, 10
                 )
                 # The candidate statement of a large network finds its nearest passages so too.
                 asker = await conn.fetchval("SELECT id FROM member LIMIT 1")
                 candidates_plan = await explain(
-                    conn, questions.CANDIDATES_RETRIEVED, asker, embedder.name, vector, [], 10
+                    conn, retrieval.CANDIDATES_RETRIEVED, asker, embedder.name, vector, [], 10
                 )
-                nearest = await questions.nearest_passages(
+                nearest = await index.nearest_passages(
                     conn, model=embedder.name, query_vector=query, limit=10
                 )
             assert INDEX in nearest_plan
@@ -117,7 +118,7 @@ class TestBulkImport:
             async with conn.transaction():
                 await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
                 await conn.execute("SET LOCAL enable_indexscan = off")
-                exact = await questions.nearest_passages(
+                exact = await index.nearest_passages(
                     conn, model=embedder.name, query_vector=query, limit=10
                 )
         assert [pid for pid, _ in nearest] == [pid for pid, _ in exact]
@@ -146,7 +147,7 @@ class TestBulkImport:
         async with pool.acquire() as conn:
             oid = await conn.fetchval("SELECT to_regclass($1)::oid", INDEX)
         second = await importer.import_members(
-            pool, embedder, network(11, seed=6)[:11], bulk_minimum=10
+            pool, embedder, network(11, start=100), bulk_minimum=10
         )
         async with pool.acquire() as conn:
             # Not dropped and built again: the same index object.

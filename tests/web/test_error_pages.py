@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.web import errors as web_errors
 from service.members import service as members_service
 from tests.helpers.api import PROBLEM, create_member
 from tests.helpers.app import ADMIN_TOKEN
@@ -116,8 +117,19 @@ class TestUnexpectedErrors:
 
         monkeypatch.setattr(members_service, "get_member", away)
         response = await browser.get("/profil")
-        assert_page(response, 503, "kurz nicht erreichbar")
+        assert_page(response, 503, web_errors.TEXTS[503])
         assert response.headers["retry-after"] == "5"
+
+
+class TestOneTextPerStatus:
+    async def test_a_page_nobody_has_says_what_an_address_nobody_has_says(
+        self, client: httpx.AsyncClient, browser: httpx.AsyncClient
+    ) -> None:
+        """A 404 reads the same whether the router found no route or a page found no id."""
+        member = await create_member(client)
+        await sign_in(browser, member.token)
+        assert_page(await browser.get("/gibt-es-nicht"), 404, web_errors.TEXTS[404])
+        assert_page(await browser.get("/fragen/keine-id"), 404, web_errors.TEXTS[404])
 
 
 class TestWrongRole:

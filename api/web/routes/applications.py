@@ -11,7 +11,8 @@ from fastapi.responses import Response
 from api.deps import Conn, EmbedderDep, MailingDep, Sending
 from api.web import forms
 from api.web.auth import CheckedForm, CoordinatorVisitor
-from api.web.rendering import WebRoute, redirect, render
+from api.web.rendering import redirect, render
+from api.web.route import WebRoute
 from models.applications import ApplicationDecline, ApplicationStatus
 from service.applications import service as applications_service
 

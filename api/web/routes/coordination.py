@@ -13,7 +13,8 @@ from api.deps import Conn, EmbedderDep, MailingDep, Sending, get_mailing
 from api.web import forms, messages
 from api.web.auth import CheckedForm, CoordinatorVisitor
 from api.web.choices import MUNICIPALITY_KINDS, STATES
-from api.web.rendering import WebRoute, redirect, render
+from api.web.rendering import redirect, render
+from api.web.route import WebRoute
 from api.web.routes.profile import payload as profile_payload
 from api.web.routes.profile import profile_values, submitted_values
 from models.applications import ApplicationStatus

@@ -14,10 +14,10 @@ from starlette.datastructures import UploadFile
 from api.deps import Conn, EmbedderDep, MailingDep
 from api.web import forms, messages
 from api.web.auth import CheckedForm, CoordinatorVisitor
-from api.web.rendering import WebRoute, render
+from api.web.rendering import render
+from api.web.route import WebRoute
 from service.identity import links
-from service.members import import_file, importer
-from service.members import repository as members_repository
+from service.members import import_file, import_repository, importer
 from service.members.import_merge import ImportReport
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -110,7 +110,7 @@ async def preview(
             status_code=422,
         )
     report = await importer.plan(conn, read.rows)
-    import_id = await members_repository.keep_pending_import(
+    import_id = await import_repository.keep_pending_import(
         conn, file_name=upload.filename, content=content
     )
     return _page(
@@ -134,7 +134,7 @@ async def run_import(
     form: CheckedForm,
 ) -> Response:
     """Import the file of the preview; welcome the new members if wanted."""
-    pending = await members_repository.pending_import(conn, import_id)
+    pending = await import_repository.pending_import(conn, import_id)
     if pending is None:
         return _page(
             request,
@@ -149,7 +149,7 @@ async def run_import(
     read = import_file.read(file_name, content)
     pool = request.app.state.pool
     report = await importer.import_members(pool, embedder, read.rows)
-    await members_repository.drop_pending_import(conn, import_id)
+    await import_repository.drop_pending_import(conn, import_id)
     welcomed = 0
     if mailing is not None and forms.checkbox(form, "welcome") and report.created_ids:
         welcomed, _ = await links.send_welcomes(pool, mailing, report.created_ids)

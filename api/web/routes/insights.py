@@ -14,7 +14,8 @@ from fastapi.responses import Response
 from api.deps import Conn, EmbedderDep
 from api.web import messages
 from api.web.auth import CoordinatorVisitor
-from api.web.rendering import WebRoute, render
+from api.web.rendering import render
+from api.web.route import WebRoute
 from models.insights import Insights
 from service.errors import NotFound
 from service.insights import service as insights_service

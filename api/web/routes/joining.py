@@ -13,7 +13,8 @@ from api.deps import Conn, MailingDep, SettingsDep
 from api.web import forms, messages
 from api.web.auth import CheckedForm, email_request_wait
 from api.web.choices import MUNICIPALITY_KINDS, STATES
-from api.web.rendering import WebRoute, render
+from api.web.rendering import render
+from api.web.route import WebRoute
 from models.applications import ApplicationCreate
 from service.applications import service as applications_service
 

@@ -14,9 +14,10 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import Conn
 from api.web import cookie
 from api.web.auth import CheckedForm, CoordinatorVisitor, MemberVisitor
-from api.web.rendering import WebRoute, redirect, render
+from api.web.rendering import redirect, render
+from api.web.route import WebRoute
+from service import export as data_export
 from service import identity
-from service.members import export as members_export
 from service.members import service as members_service
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -56,7 +57,7 @@ def _summary(data: dict[str, Any]) -> dict[str, Any]:
 async def _data_page(
     request: Request, conn: Conn, principal: identity.Principal, member_id: UUID, *, own: bool
 ) -> Response:
-    data = await members_export.export_member(conn, principal, member_id)
+    data = await data_export.export_member(conn, principal, member_id)
     return render(request, "own_data.html", {**_summary(data), "own": own})
 
 
@@ -71,7 +72,7 @@ async def own_data(request: Request, conn: Conn, visitor: MemberVisitor) -> Resp
 async def own_export(conn: Conn, visitor: MemberVisitor) -> Response:
     """The member's data as the JSON file the API's export gives."""
     member_id = visitor.principal.member_id
-    return _download(await members_export.export_member(conn, visitor.principal, member_id))
+    return _download(await data_export.export_member(conn, visitor.principal, member_id))
 
 
 @router.get("/profil/loeschen")
@@ -103,4 +104,4 @@ async def member_data(
 @router.get("/koordination/mitglieder/{member_id:uuid}/export")
 async def member_export(member_id: UUID, conn: Conn, visitor: CoordinatorVisitor) -> Response:
     """A member's data as the JSON file the API's export gives."""
-    return _download(await members_export.export_member(conn, visitor.principal, member_id))
+    return _download(await data_export.export_member(conn, visitor.principal, member_id))

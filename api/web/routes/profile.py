@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from api.deps import Conn, EmbedderDep, MailingDep
 from api.web import forms, messages
 from api.web.auth import CheckedForm, MemberVisitor
-from api.web.rendering import WebRoute, redirect, render
+from api.web.rendering import redirect, render
+from api.web.route import WebRoute
 from models.members import Member, MemberUpdate
 from service.errors import Conflict, ServiceUnavailable
 from service.members import email_change

@@ -25,10 +25,11 @@ from api.web.auth import (
     signed_in,
 )
 from api.web.highlight import highlight
-from api.web.rendering import WebRoute, redirect, render
+from api.web.rendering import redirect, render
+from api.web.route import WebRoute
 from models.questions import Question, QuestionCreate, QuestionDraft
 from models.requests import Direction, RequestCreate
-from service import identity, ids
+from service import identity
 from service.errors import DomainError
 from service.members import service as members_service
 from service.questions import service as questions_service
@@ -69,17 +70,22 @@ async def _ask_page(
     )
 
 
+def _uuid(raw: str) -> UUID | None:
+    try:
+        return UUID(raw)
+    except ValueError:
+        return None
+
+
 @router.get("/fragen")
 async def ask_form(request: Request, conn: Conn, visitor: MemberVisitor) -> Response:
     """The question form and the list of your questions; with ``?entwurf=<id>`` the form holds
     the question kept when the session ended before it was sent."""
     values = None
     notice = None
-    draft_id = request.query_params.get("entwurf", "")
-    if draft_id:
-        kept = await questions_service.take_draft(
-            conn, visitor.principal, ids.parse(draft_id, "draft")
-        )
+    draft_id = _uuid(request.query_params.get("entwurf", ""))
+    if draft_id is not None:
+        kept = await questions_service.take_draft(conn, visitor.principal, draft_id)
         if kept is not None:
             values = kept.model_dump()
             notice = DRAFT_RESTORED

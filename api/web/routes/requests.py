@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from api.deps import Conn, MailingDep
 from api.web import forms, messages
 from api.web.auth import CheckedForm, MemberVisitor, Visitor
-from api.web.rendering import WebRoute, redirect, render
+from api.web.rendering import redirect, render
+from api.web.route import WebRoute
 from models.requests import Direction, FeedbackCreate
 from service import identity
 from service.errors import DomainError

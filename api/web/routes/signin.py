@@ -21,7 +21,8 @@ from api.web.auth import (
     sign_out,
 )
 from api.web.cookie import Cookie, Role
-from api.web.rendering import WebRoute, redirect, render
+from api.web.rendering import redirect, render
+from api.web.route import WebRoute
 from models.common import storable
 from service import identity, metrics
 from service.identity import links, sessions, tokens

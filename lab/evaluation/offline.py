@@ -1,8 +1,8 @@
 """Offline evaluation: the service's ``rank`` on an evaluation set, without a database.
 
-    python -m service.evaluation.offline ../shared/data/dev [--model minilm] [--without lexical]
-    python -m service.evaluation.offline ../shared/data/dev --baseline char-tfidf
-    python -m service.evaluation.offline ../shared/data/dev --cv   # leave-one-question-out
+    peerconsult evaluate ../shared/data/dev --offline [--model minilm] [--without lexical]
+    peerconsult evaluate ../shared/data/dev --offline --baseline char-tfidf
+    peerconsult evaluate ../shared/data/dev --offline --cv   # leave-one-question-out
 
 Candidates are built from the set's members exactly as the service builds them (expertise split
 and embedded with ``embed_passages``), and the same hard rule
@@ -12,10 +12,7 @@ included. Judgments of excluded members are dropped, since they can never be sug
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import os
-import sys
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,9 +20,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from service.embedding import Embedder, load_embedder
-from service.evaluation.dataset import Dataset, DatasetError, DatasetMember, load_dataset
-from service.evaluation.metrics import (
+from lab.evaluation.dataset import Dataset, DatasetMember
+from lab.evaluation.metrics import (
     RELEVANT_GRADE,
     EvaluationReport,
     QuestionResult,
@@ -33,6 +29,7 @@ from service.evaluation.metrics import (
     recall_at_k,
     reciprocal_rank,
 )
+from service.embedding import Embedder
 from service.matching.passages import WINDOW, embed_passages
 from service.matching.rank import (
     DEFAULT_WEIGHTS,
@@ -43,11 +40,32 @@ from service.matching.rank import (
     rank,
     relevance,
     select,
-    without,
 )
 from service.matching.types import Candidate, Passage, Query
 
 COMPONENTS = ("dense", "lexical", "tags", "context", "state", "size")
+
+# Each component of an ablation, switched off.
+_SWITCHED_OFF: dict[str, Callable[[Weights], Weights]] = {
+    "dense": lambda weights: replace(weights, dense=0.0),
+    "lexical": lambda weights: replace(weights, lexical=0.0),
+    "tags": lambda weights: replace(weights, tags=0.0, tags_text=0.0),
+    "context": lambda weights: replace(weights, state=0.0, size=0.0),
+    "state": lambda weights: replace(weights, state=0.0),
+    "size": lambda weights: replace(weights, size=0.0),
+    "load": lambda weights: replace(weights, load_penalty=0.0),
+    "feedback": lambda weights: replace(weights, feedback_bonus=0.0),
+}
+
+
+def without(weights: Weights, component: str) -> Weights:
+    """The weights with one component switched off (for ablations)."""
+    switch_off = _SWITCHED_OFF.get(component)
+    if switch_off is None:
+        raise ValueError(f"unknown component {component!r}: use one of {sorted(_SWITCHED_OFF)}")
+    return switch_off(weights)
+
+
 BASELINES = ("word-tfidf", "char-tfidf", "dense-profile", "dense-char")
 
 
@@ -343,71 +361,49 @@ def baseline_ranker(name: str, embedder: Embedder, *, limit: int = 10) -> Ranker
     return ranked
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m service.evaluation.offline",
-        description="nDCG@5, Recall@10 and MRR of the ranker on an evaluation set",
-    )
-    parser.add_argument("dataset", help="directory with members.json, questions.json, qrels.json")
-    parser.add_argument("--model", default="use-multilingual-v3", help="embedding model")
-    parser.add_argument(
-        "--without", action="append", default=[], choices=COMPONENTS, help="disable a component"
-    )
-    parser.add_argument("--baseline", choices=BASELINES, help="run a simple baseline instead")
-    parser.add_argument("--per-municipality", type=int, default=1)
-    parser.add_argument(
-        "--window", type=int, default=WINDOW, help="passages: runs of up to N sentences"
-    )
-    parser.add_argument(
-        "--dense-top",
-        type=int,
-        default=None,
-        help="dense: mean of the N best passage similarities (1 = the best passage only); "
-        f"default {DEFAULT_WEIGHTS.dense_top}, with --cv: fix it instead of searching "
-        f"{CV_GRID['dense_top']}",
-    )
-    parser.add_argument(
-        "--cv", action="store_true", help="leave-one-question-out cross-validation of the grid"
-    )
-    parser.add_argument("--worst", type=int, default=5, help="how many worst questions to show")
-    args = parser.parse_args(argv)
-    try:
-        dataset = load_dataset(args.dataset)
-    except DatasetError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    embedder = load_embedder(args.model)
-    prepared = prepare(dataset, embedder, window=args.window)
-    if args.cv:
-        print(f"model={args.model}, window={args.window}, per_municipality={args.per_municipality}")
-        tops = CV_GRID["dense_top"] if args.dense_top is None else (args.dense_top,)
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What ``peerconsult evaluate --offline`` varies."""
+
+    without: tuple[str, ...] = ()
+    baseline: str | None = None
+    cross_validate: bool = False
+    dense_top: int | None = None
+    window: int = WINDOW
+    per_municipality: int = 1
+    worst: int = 5
+
+
+def report(dataset: Dataset, embedder: Embedder, options: Options) -> str:
+    """The offline evaluation of ``dataset`` as text: the service's ranker (with components
+    switched off), a baseline, or the leave-one-question-out cross-validation of the grid."""
+    prepared = prepare(dataset, embedder, window=options.window)
+    if options.cross_validate:
+        tops = CV_GRID["dense_top"] if options.dense_top is None else (options.dense_top,)
         validation = cross_validate(
-            prepared, per_municipality=args.per_municipality, dense_tops=tops
+            prepared, per_municipality=options.per_municipality, dense_tops=tops
         )
-        print(validation.format())
-        return 0
-    if args.baseline:
-        ranker = baseline_ranker(args.baseline, embedder)
-        settings: dict[str, object] = {"baseline": args.baseline, "model": args.model}
+        heading = (
+            f"model={embedder.name}, window={options.window}, "
+            f"per_municipality={options.per_municipality}"
+        )
+        return f"{heading}\n{validation.format()}"
+    if options.baseline:
+        ranker = baseline_ranker(options.baseline, embedder)
+        settings: dict[str, object] = {"baseline": options.baseline, "model": embedder.name}
     else:
         weights = DEFAULT_WEIGHTS
-        if args.dense_top is not None:
-            weights = replace(weights, dense_top=args.dense_top)
-        for component in args.without:
+        if options.dense_top is not None:
+            weights = replace(weights, dense_top=options.dense_top)
+        for component in options.without:
             weights = without(weights, component)
-        ranker = service_ranker(weights, per_municipality=args.per_municipality)
+        ranker = service_ranker(weights, per_municipality=options.per_municipality)
         settings = {
-            "model": args.model,
-            "without": args.without,
-            "window": args.window,
+            "model": embedder.name,
+            "without": list(options.without),
+            "window": options.window,
             "dense_top": weights.dense_top,
         }
-    report = evaluate(prepared, ranker, settings)
-    print(", ".join(f"{key}={value}" for key, value in settings.items()))
-    print(report.format(worst=args.worst))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    evaluated = evaluate(prepared, ranker, settings)
+    heading = ", ".join(f"{key}={value}" for key, value in settings.items())
+    return f"{heading}\n{evaluated.format(worst=options.worst)}"

@@ -1,6 +1,6 @@
 """How well gap detection tells a question the network cannot answer from one it can.
 
-    python -m service.evaluation.gaps ../shared/data/dev [--model minilm]
+    peerconsult evaluate ../shared/data/dev --gaps [--model minilm]
 
 Every question of a judged set is ranked twice with the service's ``rank``: in the whole
 network ("covered"), and with every member judged relevant to it (grade >= 1) removed ("out of
@@ -12,14 +12,12 @@ positions, best F1) and reported on both, the other split untouched by the choic
 
 from __future__ import annotations
 
-import argparse
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.embedding import Embedder, load_embedder
-from service.evaluation.dataset import load_dataset
-from service.evaluation.offline import PreparedQuestion, prepare
+from lab.evaluation.dataset import load_dataset
+from lab.evaluation.offline import PreparedQuestion, prepare
+from service.embedding import Embedder
 from service.insights.gaps import GAP_BELOW
 from service.matching.rank import rank
 
@@ -105,18 +103,10 @@ def calibrate(dataset_dir: str, embedder: Embedder) -> dict[str, Detection]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--model", default=os.environ.get("PEERCONSULT_EMBEDDING_MODEL", ""))
-    arguments = parser.parse_args(argv)
-    embedder = load_embedder(arguments.model) if arguments.model else load_embedder()
-    for name, detection in calibrate(arguments.dataset, embedder).items():
-        print(
-            f"{name}: threshold {detection.threshold:.2f}, precision {detection.precision:.3f}, "
-            f"recall {detection.recall:.3f} ({detection.examples} examples)"
-        )
-
-
-if __name__ == "__main__":
-    main()
+def report(dataset_dir: str, embedder: Embedder) -> str:
+    """The calibration as text, a line per split."""
+    return "\n".join(
+        f"{name}: threshold {detection.threshold:.2f}, precision {detection.precision:.3f}, "
+        f"recall {detection.recall:.3f} ({detection.examples} examples)"
+        for name, detection in calibrate(dataset_dir, embedder).items()
+    )

@@ -10,7 +10,7 @@ from service.applications import repository as applications_repository
 from service.db import Connection
 from service.errors import Forbidden
 from service.identity import links, sessions
-from service.members import repository as members_repository
+from service.members import expertise_repository, import_repository
 from service.members import service as members_service
 from service.questions import repository as questions_repository
 from service.requests import repository as requests_repository
@@ -35,9 +35,9 @@ async def export_member(
         )
     return {
         "member": member.model_dump(mode="json"),
-        "passages": await members_repository.passages_of(conn, member_id),
+        "passages": await expertise_repository.passages_of(conn, member_id),
         # The expertise's words as candidates are searched by (stemmed, without stop words).
-        "search_terms": await members_repository.terms_of(conn, member_id),
+        "search_terms": await expertise_repository.terms_of(conn, member_id),
         "questions": questions,
         "suggested_to_others": await questions_repository.appearances_of(conn, member_id),
         # Requests both ways, as the member sees them (contact only on accepted ones); the
@@ -52,18 +52,18 @@ async def export_member(
         # their invitations to the member that were accepted).
         "feedback_received": [
             {
-                "request_id": str(record["id"]),
-                "question_title": record["question_title"],
-                "helpful": record["helpful"],
-                "comment": record["comment"],
-                "created_at": record["feedback_at"].isoformat(),
+                "request_id": str(record.id),
+                "question_title": record.question_title,
+                "helpful": record.feedback.helpful,
+                "comment": record.feedback.comment,
+                "created_at": record.feedback.created_at.isoformat(),
             }
             for record in await requests_repository.requests_of(conn, member_id)
-            if record["peer_id"] == member_id and record["helpful"] is not None
+            if record.peer.id == member_id and record.feedback is not None
         ],
         # What the last import of the coordinator's file wrote for the member, so that the
         # next one changes only what the file changed.
-        "import": await members_repository.import_record(conn, member_id),
+        "import": await import_repository.import_record(conn, member_id),
         # Links e-mailed to sign in (their secrets are stored only as hashes, and not here).
         "sign_in_links": await links.links_of(conn, member_id),
         # Browser sessions signed in now (their secrets are stored only as hashes).

@@ -6,7 +6,7 @@ question is asked with ``POST /v1/questions`` by its asker. The ranking is there
 what the service answers, hard rules included.
 
 With ``within``, the set is evaluated inside a synthetic network of that many members, imported
-first through the import path (``service/bench/synthetic.py``): the questions are then answered
+first through the import path (``lab/bench/synthetic.py``): the questions are then answered
 as in a large network, through the bounded candidate channels and the vector index, not by
 ranking everyone. Synthetic members count as grade 0, even where they would be plausible
 answers, so the absolute figures are understated; compare them with each other.
@@ -14,6 +14,7 @@ answers, so the absolute figures are understated; compare them with each other.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 
@@ -21,11 +22,11 @@ import asyncpg
 import httpx
 
 from api.app import create_app
+from lab.evaluation.dataset import Dataset
+from lab.evaluation.metrics import EvaluationReport, QuestionResult
 from service.config import Settings
 from service.db import scratch_database
 from service.embedding import Embedder
-from service.evaluation.dataset import Dataset
-from service.evaluation.metrics import EvaluationReport, QuestionResult
 from service.members import importer
 
 EVALUATION_DEPTH = 10  # Recall@10 needs ten suggestions
@@ -118,10 +119,41 @@ async def _import_synthetic(
     """A synthetic network of ``size`` members, loaded as an import loads one (a bulk load
     builds the vector index at the end and refreshes the planner's statistics); returns their
     import ids (``bench-000042``) by the service's."""
-    from service.bench import synthetic
+    from lab.bench import synthetic
 
     members = importer.validate_records(synthetic.network(size))
     await importer.import_members(pool, embedder, members, progress=progress)
     async with pool.acquire() as conn:
         records = await conn.fetch("SELECT id, external_id FROM member")
     return {str(record["id"]): record["external_id"] for record in records}
+
+
+def as_text(report: EvaluationReport, *, model: str, within: int, worst: int) -> str:
+    """What ``peerconsult evaluate`` prints."""
+    network = f"within      {within} synthetic members\n" if within else ""
+    return f"model       {model}\n{network}{report.format(worst)}"
+
+
+def as_json(report: EvaluationReport, *, model: str, within: int, worst: int) -> str:
+    """What ``peerconsult evaluate --json`` prints: the figures and the worst questions."""
+    payload = {
+        **report.summary(),
+        "model": model,
+        "within": within,
+        "worst": [
+            {
+                "question_id": result.question_id,
+                "title": result.title,
+                "ndcg@5": result.ndcg_at_5,
+                "recall@10": result.recall_at_10,
+                "reciprocal_rank": result.reciprocal_rank,
+                "top5": [
+                    {"member_id": member_id, "grade": result.grades.get(member_id, 0)}
+                    for member_id in result.ranked[:5]
+                ],
+                "missed": list(result.missed),
+            }
+            for result in report.worst(worst)
+        ],
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2)

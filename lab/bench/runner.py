@@ -43,14 +43,15 @@ import asyncpg
 import httpx
 import numpy as np
 import psutil
+from rich.table import Table
 
+from lab.bench import index, synthetic
 from service import db, identity, timing
-from service.bench import synthetic
 from service.embedding import Embedder
 from service.insights import service as insights_service
 from service.matching.passages import split_passages
 from service.members import importer
-from service.questions import repository as questions_repository
+from service.questions import retrieval
 from service.questions import service as questions_service
 
 # Passages embedded to measure the raw embedder: batches spread over the network, half of them
@@ -346,7 +347,7 @@ async def _index_recall(pool: asyncpg.Pool, embedder: Embedder, texts: Sequence[
             vector = embedder.embed_queries([text])[0]
             async with conn.transaction():
                 # The search breadth a question in this network is answered with.
-                await questions_repository.asker_context(
+                await retrieval.asker_context(
                     conn,
                     member_id,
                     text="",
@@ -360,11 +361,11 @@ async def _index_recall(pool: asyncpg.Pool, embedder: Embedder, texts: Sequence[
                 # would then run the index scan (or the reverse) and the recall read 1.0. Each
                 # is planned anew.
                 await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-                approximate = await questions_repository.nearest_passages(
+                approximate = await index.nearest_passages(
                     conn, model=embedder.name, query_vector=vector, limit=RECALL_DEPTH
                 )
                 await conn.execute("SET LOCAL enable_indexscan = off")
-                exact = await questions_repository.nearest_passages(
+                exact = await index.nearest_passages(
                     conn, model=embedder.name, query_vector=vector, limit=RECALL_DEPTH
                 )
             if not exact:
@@ -651,3 +652,18 @@ def as_dict(result: SizeResult) -> dict[str, float | int]:
     fields.update({f"stage_{name}_p50_ms": value for name, value in stages.items()})
     return {key: (round(value, 4) if isinstance(value, float) else value)
             for key, value in fields.items()}  # fmt: skip
+
+
+def table(results: Sequence[dict[str, float | int]]) -> Table:
+    """The results as the terminal shows them: a column per size, a row per metric."""
+    shown = Table(title="peerconsult bench (ratios are measured in the same run)")
+    shown.add_column("metric")
+    for result in results:
+        shown.add_column(f"{result['members']:,} members", justify="right")
+    # Every metric any size reported, in order (a stage may be missing from a size).
+    for key in dict.fromkeys(key for result in results for key in result):
+        if key != "members":
+            shown.add_row(key, *("" if key not in result
+                                 else f"{result[key]:,.3f}" if isinstance(result[key], float)
+                                 else f"{result[key]:,}" for result in results))  # fmt: skip
+    return shown

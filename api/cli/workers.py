@@ -11,10 +11,12 @@ sockets (by a hash of the client's address and port): the same 16 clients were s
 workers, 1.81 cores busy, 1.71 times the throughput of one.
 
 This needs Linux's ``SO_REUSEPORT`` (elsewhere the option does not balance); ``supported``
-says whether it is there, and ``peerconsult serve`` falls back to Uvicorn's workers otherwise.
-The parent process supervises: it starts the workers, starts a new one when one dies, stops
-them all on SIGINT or SIGTERM, and gives up when a worker cannot start (the application's
-start-up failed, or the address cannot be bound): restarting it would fail the same way. The
+says whether it is there, and ``peerconsult serve`` runs one worker otherwise. Each worker is
+handed the ``Settings`` that ``serve`` built, and builds its application from them (nothing
+travels through the environment). The parent process supervises: it starts the workers,
+starts a new one when one dies, stops them all on SIGINT or SIGTERM, and gives up when a
+worker cannot start (the application's start-up failed, or the address cannot be bound):
+restarting it would fail the same way. The
 price of sockets of their own: connections a worker had not yet accepted when it died are
 reset, where a shared socket would have kept them for the others.
 """
@@ -30,6 +32,8 @@ import sys
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from typing import Any
+
+from service.config import Settings
 
 log = logging.getLogger("peerconsult.workers")
 
@@ -63,16 +67,20 @@ def listening_socket(host: str, port: int) -> socket.socket:
     """A worker's own socket on the shared address (listening starts with the server)."""
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if supported():
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return sock
 
 
-def _worker(config: dict[str, Any], host: str, port: int) -> None:
-    """One worker process: Uvicorn on a socket of its own."""
+def _worker(settings: Settings, options: dict[str, Any], host: str, port: int) -> None:
+    """One worker process: the application of ``settings`` in Uvicorn (``options``), on a
+    socket of its own."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(**config))
+    from api.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(app=create_app(settings), **options))
     try:
         sock = listening_socket(host, port)
     except OSError as error:
@@ -81,9 +89,11 @@ def _worker(config: dict[str, Any], host: str, port: int) -> None:
     server.run(sockets=[sock])
 
 
-def run(config: dict[str, Any], *, host: str, port: int, workers: int) -> int:
-    """Serve ``config`` (keyword arguments of ``uvicorn.Config``) with ``workers`` processes
-    until SIGINT or SIGTERM; returns the exit status (0, or STARTUP_FAILURE)."""
+def run(settings: Settings, options: dict[str, Any], *, host: str, port: int, workers: int) -> int:
+    """Serve the application of ``settings`` with Uvicorn (``options``: keyword arguments of
+    ``uvicorn.Config``) in ``workers`` processes until SIGINT or SIGTERM; returns the exit
+    status (0, or STARTUP_FAILURE). Each worker is given the settings, and builds its
+    application from them."""
     port = reserve_port(host, port)
     context = multiprocessing.get_context("spawn")
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
@@ -94,7 +104,9 @@ def run(config: dict[str, Any], *, host: str, port: int, workers: int) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def start() -> BaseProcess:
-        process = context.Process(target=_worker, args=(config, host, port), daemon=False)
+        process = context.Process(
+            target=_worker, args=(settings, options, host, port), daemon=False
+        )
         process.start()
         return process
 

@@ -1,0 +1,27 @@
+"""The notes a page shows after a redirect (``?hinweis=…``), chosen by a fixed key: nothing
+from the URL is echoed."""
+
+from __future__ import annotations
+
+NOTICES: dict[str, str] = {
+    "profil": "Ihr Profil ist gespeichert.",
+    "email-bestaetigen": "Ihr Profil ist gespeichert. Ihre neue E-Mail-Adresse gilt, sobald Sie "
+    "sie mit dem Link bestätigt haben, den wir gerade an sie geschickt haben; bis dahin gilt die "
+    "bisherige, und an diese haben wir einen Hinweis geschickt.",
+    "eingeladen": "Ihre Einladung ist verschickt. Sie sehen sie unter „Meine Anfragen“.",
+    "angenommen": "Sie haben die Anfrage angenommen. Unten steht, wie Sie einander erreichen.",
+    "abgelehnt": "Sie haben die Anfrage abgelehnt.",
+    "zurueckgezogen": "Sie haben die Anfrage zurückgezogen.",
+    "rueckmeldung": "Danke für Ihre Rückmeldung!",
+    "gespeichert": "Das Mitglied ist gespeichert.",
+    "geloescht": "Das Mitglied und alle Daten zu ihm sind gelöscht.",
+    "abgemeldet": "Sie sind abgemeldet.",
+    "ueberall-abgemeldet": "Sie sind auf allen Geräten abgemeldet.",
+    "konto-geloescht": "Ihr Konto und alle Daten dazu sind gelöscht. Danke, dass Sie dabei waren.",
+    "entwurf": "Ihre Sitzung war abgelaufen. Ihre Frage ist aufbewahrt: Melden Sie sich wieder an, "
+    "dann steht sie im Formular, und Sie können sie absenden.",
+    "willkommen": "Die Willkommens-E-Mail mit dem Anmeldelink ist verschickt.",
+    "aufgenommen": "Die Bewerbung ist angenommen; die neue Kollegin oder der neue Kollege hat "
+    "eine Willkommens-E-Mail mit dem Anmeldelink bekommen.",
+    "bewerbung-abgelehnt": "Die Bewerbung ist abgelehnt; die Person ist per E-Mail informiert.",
+}

@@ -1,0 +1,1 @@
+"""``peerconsult bench``: synthetic networks and the measurements against baselines."""

@@ -1,0 +1,1 @@
+"""Matching quality on judged sets in the schema of ``shared/data/dev``."""
