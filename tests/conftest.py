@@ -147,6 +147,13 @@ async def second_browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+@pytest_asyncio.fixture
+async def mailed_browser(mailed: Mailed) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client of the application that sends e-mail (``mailed``)."""
+    async with browser_of(mailed.app) as http:
+        yield http
+
+
 @pytest.fixture
 def coordinator() -> dict[str, str]:
     return dict(COORDINATOR)

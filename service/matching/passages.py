@@ -175,6 +175,6 @@ def searched_flags(sentences: Sequence[bool]) -> tuple[bool, ...]:
     """Which of a profile's passages the dense candidate channel searches (and the HNSW index
     holds), given their ``sentence_flags``: the windows, and the sentence of a profile that has
     no window. A window holds every sentence of its profile, so searching its sentences as well
-    would only repeat what it finds (migration 0009)."""
+    would only repeat what it finds (the `window_index` migration)."""
     has_window = not all(sentences)
     return tuple(not (sentence and has_window) for sentence in sentences)

@@ -66,12 +66,11 @@ async def replace_passages_of_many(
     conn: Connection, members: Sequence[tuple[UUID, Sequence[str], Vector]], *, model: str
 ) -> None:
     """``replace_passages`` for several members (member id, texts, vectors) in a few statements
-    (imports write batches). Each passage is stored with whether it is a sentence and whether
-    the dense channel searches it (``searched``). The words
-    of the sentences (the expertise) are stored as the member's terms, for the lexical
-    candidate channel (migration 0008). Vectors go in by binary COPY, which costs the server
-    a fifth less than a pipelined INSERT a row (measured on an import's writes alone:
-    docs/performance.md, "The bulk path")."""
+    (imports write batches). Each passage is stored with whether it is a sentence and whether the
+    dense channel searches it (``searched``). The words of the sentences (the expertise) are stored
+    as the member's terms, for the lexical candidate channel (the `member_terms` migration). Vectors
+    go in by binary COPY, which costs the server a fifth less than a pipelined INSERT a row
+    (measured on an import's writes alone: docs/performance.md, "The bulk path")."""
     member_ids = [member_id for member_id, _, _ in members]
     await conn.execute("DELETE FROM passage WHERE member_id = ANY($1::uuid[])", member_ids)
     await conn.execute("DELETE FROM member_centroid WHERE member_id = ANY($1::uuid[])", member_ids)

@@ -214,7 +214,8 @@ async def save_draft(
     drafts only the newest ``kept_per_member`` stay."""
     draft_id: UUID = await conn.fetchval(
         """
-        INSERT INTO question_draft (member_id, title, body, tags) VALUES ($1, $2, $3, $4)
+        INSERT INTO question_draft (member_id, title, body, tags, created_at)
+        VALUES ($1, $2, $3, $4, clock_timestamp())
         RETURNING id
         """,
         member_id,

@@ -48,11 +48,11 @@ _ELIGIBLE = (
 """
 )
 
-# The passages the dense channel searches, nearest to the question's vector $3 first, of the
-# model $2. ``NEAREST_INDEXED`` serves the default model from its partial HNSW index
-# (migrations 0003 and 0009: over the searched passages, on ``embedding::vector(512)``), whose
-# predicate and expression the statement must repeat for the planner to use it.
-# ``NEAREST_EXACT`` serves any other model by exact search.
+# The passages the dense channel searches, nearest to the question's vector $3 first, of the model
+# $2. ``NEAREST_INDEXED`` serves the default model from its partial HNSW index (the migrations
+# `retrieval_indexes` and `window_index`: over the searched passages, on
+# ``embedding::vector(512)``), whose predicate and expression the statement must repeat for the
+# planner to use it. ``NEAREST_EXACT`` serves any other model by exact search.
 NEAREST_INDEXED = """
     p.model = $2 AND p.model = 'use-multilingual-v3' AND p.searched
     ORDER BY p.embedding::vector(512) <=> $3
@@ -78,15 +78,15 @@ _POOL_RETRIEVED = f"""
     SELECT unnest($4::uuid[])
 """
 
-# The candidates' rows in one statement: the pool's members who pass every hard rule, each
-# with profile, tags, load, feedback, packed centroid and every passage's cosine similarity to
-# the question $3 (computed in PostgreSQL, so vectors never travel; computed before the rows
-# are sorted for aggregation, so the sort moves no vectors). Windows of several sentences come
-# without their text (only sentences are read; a passage from before migration 0007 has no
-# flag and keeps it). One scan of the candidates' passages (a lateral subquery per member
-# costs more). The pool is matched as an array (``= ANY(ARRAY(...))``): joined as a relation,
-# its size was overestimated and the planner scanned every member instead of looking up the
-# few (12 ms at 10,000 members).
+# The candidates' rows in one statement: the pool's members who pass every hard rule, each with
+# profile, tags, load, feedback, packed centroid and every passage's cosine similarity to the
+# question $3 (computed in PostgreSQL, so vectors never travel; computed before the rows are sorted
+# for aggregation, so the sort moves no vectors). Windows of several sentences come without their
+# text (only sentences are read; a passage from before the `passage_sentences` migration has no flag
+# and keeps it). One scan of the candidates' passages (a lateral subquery per member costs more).
+# The pool is matched as an array (``= ANY(ARRAY(...))``): joined as a relation, its size was
+# overestimated and the planner scanned every member instead of looking up the few (12 ms at 10,000
+# members).
 _CANDIDATES = """
 WITH pool AS MATERIALIZED ({pool}),
 scored AS (

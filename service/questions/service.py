@@ -41,9 +41,9 @@ RETRIEVAL = retrieval.Retrieval(
     bounded_above=300,
 )
 # The HNSW search breadth (``hnsw.ef_search``): 150 below 25,000 members, the connection's 250
-# (service.db.HNSW_EF_SEARCH) from there; both at least ``dense_passages``, since the index
-# returns at most that many rows. Recall@50 against exact search on 10,000 synthetic members:
-# 0.986 at 100, 0.995 at 150, 0.997 at 200; on 100,000, with the graph of migration 0010,
+# (service.db.HNSW_EF_SEARCH) from there; both at least ``dense_passages``, since the index returns
+# at most that many rows. Recall@50 against exact search on 10,000 synthetic members: 0.986 at 100,
+# 0.995 at 150, 0.997 at 200; on 100,000, with the graph of the `denser_graph` migration,
 # 0.965-0.986 at 200 and 0.988-0.989 at 250 on two builds. `peerconsult bench` measures it.
 SEARCH_BREADTH = retrieval.SearchBreadth(small=150, large_from=25_000)
 

@@ -77,3 +77,11 @@ async def press_button(
 
 def session_cookie(browser: httpx.AsyncClient) -> str | None:
     return browser.cookies.get(COOKIE_NAME)
+
+
+async def follow_sign_in_link(app: FastAPI, path: str) -> httpx.Response:
+    """Open the link in a fresh browser and press its button: the answer to the button."""
+    async with browser_of(app) as browser:
+        page = await browser.get(path)
+        assert page.status_code == 200, page.text
+        return await press_button(browser, page)
