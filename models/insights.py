@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
-from models.common import Output
+from models.common import Id, Input, Output
 from models.members import Municipality
+from models.requests import Message
+
+MAX_CONTACTED_QUESTIONS = 50
+MAX_CONTACTED_MEMBERS = 10
 
 
 class GapMember(Output):
@@ -16,19 +21,52 @@ class GapMember(Output):
     municipality: Municipality
 
 
-class Gap(Output):
-    """Questions on one topic that the network could not answer well."""
+class GapContact(Output):
+    member: GapMember
+    contacted_at: datetime
 
-    label: str = Field(description="The words that characterise the topic")
+
+class Gap(Output):
+    """Questions on one topic that nobody in the network covers well, as the network is now
+    (docs/matching.md, "Gaps")."""
+
+    label: str = Field(description="The topic, in one to three terms")
     question_ids: list[str]
     questions: int
     best_score: float | None = Field(
-        description="How well the best available colleague matched (relevance 0-1); "
+        description="How well the best available colleague matches now (relevance 0-1); "
         "null when nobody could be suggested"
     )
     closest: list[GapMember] = Field(
-        description="Who comes closest: whom to ask to extend their profile on it"
+        description="Who comes closest now: whom to ask to help or extend their profile on it"
     )
+    contacted: list[GapContact] = Field(
+        default_factory=list, description="Whom the coordinator wrote to about it, latest first"
+    )
+
+
+class ClosedGap(Output):
+    """Questions on one topic that were gaps when they were asked and are covered now: someone
+    joined or extended their profile since."""
+
+    label: str
+    question_ids: list[str]
+    questions: int
+    covered_by: list[GapMember] = Field(description="Who fits them now, best first")
+    contacted: list[GapContact] = Field(default_factory=list)
+
+
+class GapContactRequest(Input):
+    """Write to colleagues about gap questions: whether they can help, or extend their profile."""
+
+    question_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_CONTACTED_QUESTIONS)]
+    member_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_CONTACTED_MEMBERS)]
+    message: Message | None = Field(None, description="A note from the coordinator")
+
+
+class GapContactResult(Output):
+    contacted: list[GapMember] = Field(description="Who was written to")
+    without_email: list[GapMember] = Field(description="Who has no e-mail address to write to")
 
 
 class Topic(Output):
@@ -82,6 +120,9 @@ class Insights(Output):
     since: datetime | None
     until: datetime | None
     gaps: list[Gap]
+    closed_gaps: list[ClosedGap] = Field(
+        default_factory=list, description="Gaps of the period that the network covers by now"
+    )
     topics: list[Topic]
     requests: RequestFlow
     members: Reach

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -53,6 +54,14 @@ class QuestionDraft(Input):
     ] = Field(default_factory=list)
 
 
+class Fit(StrEnum):
+    """How well a suggested colleague fits a question (service/matching/fit.py)."""
+
+    strong = "strong"
+    partial = "partial"
+    weak = "weak"
+
+
 class SuggestedMember(Output):
     id: str
     name: str
@@ -71,6 +80,12 @@ class ScoreComponents(Output):
     relevance: float = Field(0.0, description="The components combined, in [0, 1]")
     load: float = Field(0.0, description="Open requests as a share of their capacity")
     feedback_prior: float = Field(0.0, description="From helpful consultations, in [0, 1]")
+    fits_partly: float | None = Field(
+        None, description="Estimated probability that their experience fits at least partly"
+    )
+    fits_clearly: float | None = Field(
+        None, description="Estimated probability that their experience is clearly helpful"
+    )
 
 
 class Reasons(Output):
@@ -97,6 +112,12 @@ class Reasons(Output):
 class Suggestion(Output):
     member: SuggestedMember
     score: float = Field(ge=0.0, le=1.0)
+    fit: Fit | None = Field(
+        description=(
+            "How well the colleague fits the question (docs/matching.md, 'Gaps'): strong, "
+            "partial or weak; null only for suggestions stored before fits were estimated"
+        )
+    )
     reasons: Reasons
 
 
@@ -111,4 +132,11 @@ class Question(Output):
     body: str
     tags: list[str]
     created_at: datetime
+    gap: bool | None = Field(
+        description=(
+            "Whether nobody in the network covers the question well when it was asked (every "
+            "colleague a weak fit; the same decision as the insights' gaps); null only for "
+            "questions asked before it was made"
+        )
+    )
     suggestions: list[Suggestion]

@@ -10,6 +10,7 @@ from service.applications import repository as applications_repository
 from service.db import Connection
 from service.errors import Forbidden
 from service.identity import links, sessions
+from service.insights import repository as insights_repository
 from service.members import expertise_repository, import_repository
 from service.members import service as members_service
 from service.questions import repository as questions_repository
@@ -23,7 +24,8 @@ async def export_member(
     """The member's profile, tags, stored passages and search terms, questions with their
     suggestions, where they were suggested to others, their consultation requests with the
     feedback given and received, what the last import wrote, their sign-in links and live
-    browser sessions, and the application they came in by."""
+    browser sessions, when the coordinator wrote to them about gaps, and the application they
+    came in by."""
     if not principal.may_act_for(member_id):
         raise Forbidden("Only the member and the coordinator may export this.")
     member = await members_service.get_member(conn, principal, member_id)
@@ -68,6 +70,12 @@ async def export_member(
         "sign_in_links": await links.links_of(conn, member_id),
         # Browser sessions signed in now (their secrets are stored only as hashes).
         "sessions": await sessions.live_sessions_of(conn, member_id),
+        # When the coordinator wrote to the member about questions nobody covered (the
+        # questions' titles were in the e-mail; who asked them is not the member's data).
+        "gap_contacts": [
+            {"question_title": contact.question_title, "contacted_at": contact.contacted_at}
+            for contact in await insights_repository.contacts_of(conn, member_id)
+        ],
         # The application the member came in by (kept 30 days after the decision).
         "applications": [
             application.model_dump(mode="json")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
 from api.auth import Coordinator
-from api.deps import Conn, EmbedderDep
+from api.deps import Conn, EmbedderDep, Sending
 from api.errors import problem_responses
-from models.insights import Insights
+from models.insights import GapContactRequest, GapContactResult, Insights
 from service.errors import Unprocessable
 from service.insights import service as insights_service
 
@@ -46,3 +46,17 @@ async def insights(
     if since is not None and until is not None and since >= until:
         raise Unprocessable("'since' must be before 'until'.")
     return await insights_service.insights(conn, embedder, coordinator, since=since, until=until)
+
+
+@router.post(
+    "/gaps/contacts",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=GapContactResult,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+async def contact_closest(
+    body: GapContactRequest, conn: Conn, coordinator: Coordinator, sending: Sending
+) -> GapContactResult:
+    """Write to colleagues about gap questions: whether they can help, or extend their profile
+    (coordinator). The e-mail names the topic and the questions' titles, not who asked them."""
+    return await insights_service.contact_closest(conn, sending, coordinator, body)

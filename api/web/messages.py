@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from models.questions import Fit
 from models.requests import RequestStatus
 from service.errors import (
     Conflict,
@@ -45,6 +46,13 @@ STATUS_LABELS: dict[str, str] = {
     RequestStatus.declined: "abgelehnt",
     RequestStatus.withdrawn: "zurückgezogen",
     RequestStatus.expired: "abgelaufen",
+}
+
+# How well a suggested colleague fits a question (``Suggestion.fit``).
+FIT_LABELS: dict[str, str] = {
+    Fit.strong: "Passt gut",
+    Fit.partial: "Passt teilweise",
+    Fit.weak: "Passt kaum",
 }
 
 _ACTIONS: dict[str, str] = {

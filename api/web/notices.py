@@ -24,4 +24,8 @@ NOTICES: dict[str, str] = {
     "aufgenommen": "Die Bewerbung ist angenommen; die neue Kollegin oder der neue Kollege hat "
     "eine Willkommens-E-Mail mit dem Anmeldelink bekommen.",
     "bewerbung-abgelehnt": "Die Bewerbung ist abgelehnt; die Person ist per E-Mail informiert.",
+    "angeschrieben": "Die E-Mails sind unterwegs. Bei der Lücke steht, wen Sie wann angeschrieben "
+    "haben; sobald jemand passende Erfahrung ergänzt, steht sie unter „Seitdem geschlossen“.",
+    "niemand-gewaehlt": "Bitte wählen Sie mindestens eine Kollegin oder einen Kollegen aus, die "
+    "Sie anschreiben möchten.",
 }

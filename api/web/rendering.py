@@ -63,6 +63,7 @@ templates.env.globals["LIMITS"] = {
     "long": MAX_LONG_TEXT,
 }
 templates.env.globals["STATUS_LABELS"] = messages.STATUS_LABELS
+templates.env.globals["FIT_LABELS"] = messages.FIT_LABELS
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 
 

@@ -8,9 +8,12 @@ from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
 
+import asyncpg
+
 from models.insights import GapMember, KindCount, Reach, StateCount
 from models.members import Municipality
 from service.db import Connection
+from service.members.repository import municipality_from_record
 
 _IN_PERIOD = (
     "($1::timestamptz IS NULL OR {column} >= $1) AND ($2::timestamptz IS NULL OR {column} < $2)"
@@ -20,68 +23,153 @@ _IN_PERIOD = (
 @dataclass(frozen=True, slots=True)
 class AskedQuestion:
     id: UUID
+    asker_id: UUID
     title: str
     body: str
     tags: list[str]
-    best_relevance: float | None
+    created_at: datetime
+    # How well the best candidate fitted it when it was asked (None: asked before fits were
+    # estimated).
+    coverage: float | None
 
 
-# Every question of the period with how well its best suggestion matched when it was asked
-# (the relevance before load and feedback; NULL when nobody could be suggested).
-QUESTIONS = f"""
-SELECT q.id, q.title, q.body, q.tags,
-       (SELECT max((s.reasons -> 'components' ->> 'relevance')::float8)
-        FROM suggestion s WHERE s.question_id = q.id AND s.source = 'asked') AS best_relevance
-FROM question q
-WHERE {_IN_PERIOD.format(column="q.created_at")}
-ORDER BY q.created_at, q.id
+_ASKED_COLUMNS = "q.id, q.asker_id, q.title, q.body, q.tags, q.created_at, q.coverage"
+
+# The period's questions whose best candidate fitted below $3 when they were asked, or that
+# were asked before fits were estimated: those that were gaps, newest $4.
+GAP_QUESTIONS = f"""
+SELECT * FROM (
+    SELECT {_ASKED_COLUMNS}
+    FROM question q
+    WHERE {_IN_PERIOD.format(column="q.created_at")} AND (q.coverage IS NULL OR q.coverage < $3)
+    ORDER BY q.created_at DESC, q.id
+    LIMIT $4
+) newest
+ORDER BY created_at, id
 """
 
 
-async def questions(
-    conn: Connection, since: datetime | None, until: datetime | None
+def _asked(record: asyncpg.Record) -> AskedQuestion:
+    return AskedQuestion(
+        id=record["id"],
+        asker_id=record["asker_id"],
+        title=record["title"],
+        body=record["body"],
+        tags=list(record["tags"]),
+        created_at=record["created_at"],
+        coverage=record["coverage"],
+    )
+
+
+async def gap_questions(
+    conn: Connection,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    covered_from: float,
+    limit: int,
 ) -> list[AskedQuestion]:
-    records = await conn.fetch(QUESTIONS, since, until)
-    return [
-        AskedQuestion(
-            id=record["id"],
-            title=record["title"],
-            body=record["body"],
-            tags=list(record["tags"]),
-            best_relevance=record["best_relevance"],
-        )
-        for record in records
-    ]
+    """``GAP_QUESTIONS``, oldest first."""
+    records = await conn.fetch(GAP_QUESTIONS, since, until, covered_from, limit)
+    return [_asked(record) for record in records]
 
 
-# The members suggested most strongly for a group of questions: whom to ask to extend their
-# profile on its topic.
-CLOSEST = """
-SELECT m.id, m.name, mu.id AS municipality_id, mu.name AS municipality, mu.state, mu.kind
-FROM suggestion s
-JOIN member m ON m.id = s.member_id
-JOIN municipality mu ON mu.id = m.municipality_id
-WHERE s.question_id = ANY($1::uuid[])
-GROUP BY m.id, mu.id
-ORDER BY sum(s.score) DESC, m.name
-LIMIT $2
+async def questions_by_id(conn: Connection, question_ids: list[UUID]) -> list[AskedQuestion]:
+    records = await conn.fetch(
+        f"SELECT {_ASKED_COLUMNS} FROM question q WHERE q.id = ANY($1::uuid[]) "
+        "ORDER BY q.created_at, q.id",
+        question_ids,
+    )
+    return [_asked(record) for record in records]
+
+
+# The network's tag vocabulary: each key with its most used spelling.
+VOCABULARY = """
+SELECT DISTINCT ON (tag_key) tag_key, tag
+FROM (SELECT tag_key, tag, count(*) AS uses FROM member_tag WHERE tag_key <> '' GROUP BY 1, 2)
+     spelled
+ORDER BY tag_key, uses DESC, tag
 """
 
 
-async def closest(conn: Connection, question_ids: list[UUID], limit: int) -> list[GapMember]:
-    return [
-        GapMember(
-            id=str(record["id"]),
-            name=record["name"],
-            municipality=Municipality(
-                id=str(record["municipality_id"]),
-                name=record["municipality"],
-                state=record["state"],
-                kind=record["kind"],
-            ),
-        )
-        for record in await conn.fetch(CLOSEST, question_ids, limit)
-    ]
+async def vocabulary(conn: Connection) -> dict[str, str]:
+    return {record["tag_key"]: record["tag"] for record in await conn.fetch(VOCABULARY)}
+
+
+_GAP_MEMBER = """
+SELECT m.id, m.name, m.email, mu.id AS municipality_id, mu.name AS municipality_name, mu.state,
+       mu.kind
+FROM member m JOIN municipality mu ON mu.id = m.municipality_id
+"""
+
+
+def _gap_member(record: asyncpg.Record) -> GapMember:
+    return GapMember(
+        id=str(record["id"]), name=record["name"], municipality=municipality_from_record(record)
+    )
+
+
+class Recipient(NamedTuple):
+    member: GapMember
+    email: str | None
+
+
+async def gap_members(conn: Connection, member_ids: list[UUID]) -> dict[UUID, Recipient]:
+    """These members as a gap names them, with their e-mail addresses (for writing to them)."""
+    records = await conn.fetch(_GAP_MEMBER + "WHERE m.id = ANY($1::uuid[])", member_ids)
+    return {r["id"]: Recipient(_gap_member(r), r["email"]) for r in records}
+
+
+class Contact(NamedTuple):
+    question_id: UUID
+    member: GapMember
+    contacted_at: datetime
+
+
+async def contacts(conn: Connection, question_ids: list[UUID]) -> list[Contact]:
+    """Whom the coordinator wrote to about these questions, and when (latest first)."""
+    records = await conn.fetch(
+        """
+        SELECT c.question_id, c.contacted_at, g.*
+        FROM gap_contact c
+        JOIN ("""
+        + _GAP_MEMBER
+        + """) g ON g.id = c.member_id
+        WHERE c.question_id = ANY($1::uuid[])
+        ORDER BY c.contacted_at DESC, g.name
+        """,
+        question_ids,
+    )
+    return [Contact(r["question_id"], _gap_member(r), r["contacted_at"]) for r in records]
+
+
+class ContactOf(NamedTuple):
+    question_title: str
+    contacted_at: str  # ISO 8601
+
+
+async def contacts_of(conn: Connection, member_id: UUID) -> list[ContactOf]:
+    """When the coordinator wrote to the member about which gap questions (for their export)."""
+    records = await conn.fetch(
+        "SELECT q.title, c.contacted_at FROM gap_contact c JOIN question q ON q.id = c.question_id "
+        "WHERE c.member_id = $1 ORDER BY c.contacted_at, q.title",
+        member_id,
+    )
+    return [ContactOf(r["title"], r["contacted_at"].isoformat()) for r in records]
+
+
+async def record_contacts(
+    conn: Connection, question_ids: list[UUID], member_ids: list[UUID]
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO gap_contact (question_id, member_id)
+        SELECT q, m FROM unnest($1::uuid[]) AS q, unnest($2::uuid[]) AS m
+        ON CONFLICT ON CONSTRAINT gap_contact_pkey DO UPDATE SET contacted_at = now()
+        """,
+        question_ids,
+        member_ids,
+    )
 
 
 # Demand by raw question tag (the caller folds spellings into one topic).

@@ -131,7 +131,7 @@ def question_words(question: str) -> dict[str, str]:
     return found
 
 
-def _sentence_starts(text: str) -> set[int]:
+def sentence_starts(text: str) -> set[int]:
     """Where the sentences of ``text`` begin (offsets of their first word)."""
     starts = {match.start(1) for match in re.finditer(r"(?:^|[.!?:;]\s+)(\w)", text)}
     return starts
@@ -144,7 +144,7 @@ def marked_spans(
     meaningful in German (nouns and names, which German capitalizes, or long compounds), not
     generic, and not among the network's ``frequent`` words (folded keys)."""
     meaningful = [folded for folded in question_words(question) if folded not in frequent]
-    starts = _sentence_starts(passage)
+    starts = sentence_starts(passage)
     spans: list[tuple[int, int]] = []
     for match in WORD.finditer(passage):
         word = match.group()

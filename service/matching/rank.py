@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from models.members import Municipality
 from models.questions import Reasons, ScoreComponents, SuggestedMember, Suggestion
-from service.matching import context, explain, lexical
+from service.matching import context, explain, fit, lexical
 from service.matching.passages import sentence_flags
 from service.matching.tags import clean_tag, normalize_tag, tag_in_text, text_tag_keys
 from service.matching.types import Candidate, Passage, Query
@@ -389,6 +389,16 @@ def select(
     return chosen, moved
 
 
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The suggestions for a question, and how well its best candidate fits it at least partly
+    (``fit.Fits.coverage``; below ``fit.FIT_MODEL.covered_from``: a gap). ``coverage`` is over
+    every candidate, not only those shown."""
+
+    suggestions: list[Suggestion]
+    coverage: float
+
+
 def rank(
     query: Query,
     candidates: Sequence[Candidate],
@@ -399,11 +409,31 @@ def rank(
 ) -> list[Suggestion]:
     """The best `limit` candidates for a question, best first, each with a score in [0, 1] and
     reasons; at most `per_municipality` per municipality, near-duplicate profiles after others."""
-    if limit <= 0 or not candidates:
-        return []
+    return ranked(
+        query, candidates, limit=limit, per_municipality=per_municipality, weights=weights
+    ).suggestions
+
+
+def ranked(
+    query: Query,
+    candidates: Sequence[Candidate],
+    *,
+    limit: int,
+    per_municipality: int = 1,
+    weights: Weights | None = None,
+) -> Ranking:
+    """``rank``, with the question's coverage."""
+    if not candidates:
+        return Ranking([], 0.0)
     weights = weights or DEFAULT_WEIGHTS
     parts = components(query, candidates, weights)
     relevant = relevance(parts, weights)
+    typical = query.typical_dense
+    fitting = fit.fits(
+        relevant, parts.dense, fit.typical_dense(parts.dense) if typical is None else typical
+    )
+    if limit <= 0:
+        return Ranking([], fitting.coverage())
     load = np.array(
         [
             min(1.0, max(0.0, c.open_requests / c.max_open_requests))
@@ -432,10 +462,14 @@ def rank(
         # scores read best first, as the order does.
         shown = min(float(scores[index]), shown_ceiling)
         shown_ceiling = shown
+        # Rounded as stored, so that the fit read back with the question is the fit shown now.
+        partly = round(float(fitting.partly[index]), 4)
+        clearly = round(float(fitting.clearly[index]), 4)
         suggestions.append(
             Suggestion(
                 member=_suggested_member(candidate),
                 score=round(shown, 6),
+                fit=fit.fit_of(partly, clearly),
                 reasons=Reasons(
                     matched_tags=list(parts.matched_tags[index]),
                     passage=_standalone(candidate, parts.best_passage[index]),
@@ -451,11 +485,13 @@ def rank(
                         relevance=round(float(relevant[index]), 4),
                         load=round(float(load[index]), 4),
                         feedback_prior=round(float(prior[index]), 4),
+                        fits_partly=partly,
+                        fits_clearly=clearly,
                     ),
                 ),
             )
         )
-    return suggestions
+    return Ranking(suggestions, fitting.coverage())
 
 
 def _standalone(candidate: Candidate, sentence: str | None) -> str | None:

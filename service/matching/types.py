@@ -82,6 +82,10 @@ class Query:
     vector: Vector  # embedding of the question (embed_queries)
     asker_state: str | None = None
     asker_municipality_kind: str | None = None
+    # The dense score a typical member of the network reaches for this question, when the
+    # candidates are not the whole network (a large network's bounded retrieval); None: the
+    # median over the candidates (``fit.typical_dense``).
+    typical_dense: float | None = None
 
     @property
     def text(self) -> str:

@@ -25,6 +25,7 @@ APPLICATION_DECLINED = "application-declined"
 WITHDRAWN = "withdrawn"
 EMAIL_CONFIRM = "email-confirm"
 EMAIL_CHANGED = "email-changed"
+GAP_HELP = "gap-help"
 
 SUBJECT_TITLE_MAX = 100
 
@@ -311,6 +312,31 @@ def application_declined(*, name: str, reason: str | None) -> Message:
             because,
             "Bei Fragen antworten Sie gern der Koordination des Netzwerks. Ihre Angaben "
             "löschen wir in 30 Tagen.",
+            _SIGNATURE,
+        ),
+    )
+
+
+def gap_help(
+    *, name: str, topic: str, question_titles: list[str], link: str, note: str | None = None
+) -> Message:
+    """To a colleague who comes closest to a gap: the questions nobody covered yet (without who
+    asked them), and where to add their experience."""
+    listed = "\n".join(f"- „{one_line(title)}“" for title in question_titles)
+    return Message(
+        subject=f"Können Sie helfen? Fragen im Netzwerk zu {_short(topic, 60)}",
+        body=_compose(
+            _hello(name),
+            "im Netzwerk wurden Fragen gestellt, zu denen bisher niemand passende Erfahrung "
+            f"angegeben hat. Ihr Profil kommt dem Thema „{one_line(topic)}“ am nächsten:",
+            listed,
+            _compose("Die Nachricht der Koordination dazu:", _paragraphs(note)).rstrip("\n")
+            if note and note.strip()
+            else "",
+            "Haben Sie damit Erfahrung? Dann ergänzen Sie sie bitte in Ihrem Profil: Wer solche "
+            "Fragen stellt, bekommt Sie dann vorgeschlagen und kann Sie um eine kollegiale "
+            "Beratung bitten.\n" + link,
+            "Wenn Sie dazu keine Erfahrung haben, müssen Sie nichts tun.",
             _SIGNATURE,
         ),
     )

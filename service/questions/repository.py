@@ -10,23 +10,27 @@ from datetime import datetime, timedelta
 from typing import TypedDict
 from uuid import UUID
 
-from models.members import Municipality
+import asyncpg
+
 from models.questions import Question, Reasons, SuggestedMember, Suggestion
 from service.db import Connection
+from service.matching import fit
+from service.members.repository import municipality_from_record
 
 # A question with the suggestions made when it was asked: $1 asker, $2 title, $3 body, $4 tags,
-# $5-$7 the suggestions' member ids, scores and reasons (JSON), best first, $8 model.
+# $5-$7 the suggestions' member ids, scores and reasons (JSON), best first, $8 model, $9 how well
+# its best candidate fits it (``rank.Ranking.coverage``).
 INSERT_QUESTION = """
 WITH asked AS (
-    INSERT INTO question (asker_id, title, body, tags) VALUES ($1, $2, $3, $4)
-    RETURNING id, asker_id, title, body, tags, created_at
+    INSERT INTO question (asker_id, title, body, tags, coverage) VALUES ($1, $2, $3, $4, $9)
+    RETURNING id, asker_id, title, body, tags, created_at, coverage
 ), suggested AS (
     INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model, source)
     SELECT asked.id, s.member_id, s.rank, s.score, s.reasons::jsonb, $8, 'asked'
     FROM asked, unnest($5::uuid[], $6::real[], $7::text[])
          WITH ORDINALITY AS s(member_id, score, reasons, rank)
 )
-SELECT id, asker_id, title, body, tags, created_at FROM asked
+SELECT id, asker_id, title, body, tags, created_at, coverage FROM asked
 """
 
 # Suggestions shown again for question $1 ($2-$4 as $5-$7 above, $5 model, $6 source); the
@@ -60,6 +64,9 @@ class StoredQuestion:
     body: str
     tags: list[str]
     created_at: datetime
+    # How well the best candidate fitted the question when it was asked (None: asked before
+    # fits were estimated).
+    coverage: float | None
 
 
 def _suggestion_arrays(
@@ -81,6 +88,7 @@ async def insert_question(
     body: str,
     tags: Sequence[str],
     suggestions: Sequence[Suggestion],
+    coverage: float,
     model: str,
 ) -> StoredQuestion:
     """Store a question with the suggestions made when it was asked, in one statement."""
@@ -92,6 +100,7 @@ async def insert_question(
         list(tags),
         *_suggestion_arrays(suggestions),
         model,
+        coverage,
     )
     assert record is not None
     return StoredQuestion(**dict(record))
@@ -113,7 +122,7 @@ async def store_suggestions(
 
 async def get_question(conn: Connection, question_id: UUID) -> StoredQuestion | None:
     record = await conn.fetchrow(
-        "SELECT id, asker_id, title, body, tags, created_at FROM question WHERE id = $1",
+        "SELECT id, asker_id, title, body, tags, created_at, coverage FROM question WHERE id = $1",
         question_id,
     )
     return None if record is None else StoredQuestion(**dict(record))
@@ -122,30 +131,29 @@ async def get_question(conn: Connection, question_id: UUID) -> StoredQuestion | 
 async def stored_suggestions(conn: Connection, question_id: UUID) -> list[Suggestion]:
     """The suggestions made when the question was asked, best first (erased members are gone)."""
     records = await conn.fetch(STORED_SUGGESTIONS, question_id)
-    return [
-        Suggestion(
-            member=SuggestedMember(
-                id=str(record["id"]),
-                name=record["name"],
-                municipality=Municipality(
-                    id=str(record["municipality_id"]),
-                    name=record["municipality_name"],
-                    state=record["state"],
-                    kind=record["kind"],
-                ),
-                role=record["role"],
-                tags=list(record["tags"]),
-            ),
-            score=min(1.0, max(0.0, float(record["score"]))),
-            reasons=Reasons.model_validate(json.loads(record["reasons"])),
-        )
-        for record in records
-    ]
+    return [_stored_suggestion(record) for record in records]
+
+
+def _stored_suggestion(record: asyncpg.Record) -> Suggestion:
+    reasons = Reasons.model_validate(json.loads(record["reasons"]))
+    partly, clearly = reasons.components.fits_partly, reasons.components.fits_clearly
+    return Suggestion(
+        member=SuggestedMember(
+            id=str(record["id"]),
+            name=record["name"],
+            municipality=municipality_from_record(record),
+            role=record["role"],
+            tags=list(record["tags"]),
+        ),
+        score=min(1.0, max(0.0, float(record["score"]))),
+        fit=None if partly is None or clearly is None else fit.fit_of(partly, clearly),
+        reasons=reasons,
+    )
 
 
 async def questions_of(conn: Connection, asker_id: UUID) -> list[StoredQuestion]:
     records = await conn.fetch(
-        "SELECT id, asker_id, title, body, tags, created_at FROM question "
+        "SELECT id, asker_id, title, body, tags, created_at, coverage FROM question "
         "WHERE asker_id = $1 ORDER BY created_at",
         asker_id,
     )
@@ -160,6 +168,7 @@ def question_schema(stored: StoredQuestion, suggestions: list[Suggestion]) -> Qu
         body=stored.body,
         tags=list(stored.tags),
         created_at=stored.created_at,
+        gap=None if stored.coverage is None else fit.is_gap(stored.coverage),
         suggestions=suggestions,
     )
 

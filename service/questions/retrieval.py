@@ -141,6 +141,25 @@ CANDIDATES_RETRIEVED_EXACT = _CANDIDATES.format(
     pool=_POOL_RETRIEVED.format(nearest=NEAREST_EXACT), eligible=_ELIGIBLE
 )
 
+# The dense score a typical member reaches for the question $2 (model $1), where the candidates
+# are a large network's nearest few and their median would say nothing about the rest
+# (``fit.typical_dense``): the median over the first $4 members by id (random ids: a fixed random
+# sample, read from the primary key) of the mean of each one's $3 best passage similarities, as
+# ``rank`` computes it; 0 for a member without passages, as there too.
+TYPICAL_DENSE = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY dense)
+FROM (
+    SELECT coalesce((
+        SELECT avg(best.similarity) FROM (
+            SELECT 1 - (p.embedding <=> $2) AS similarity FROM passage p
+            WHERE p.member_id = sample.id AND p.model = $1
+            ORDER BY similarity DESC LIMIT $3
+        ) best
+    ), 0) AS dense
+    FROM (SELECT id FROM member ORDER BY id LIMIT $4) sample
+) member_dense
+"""
+
 # The asker's context, and what a large network's text channels bring in, in one round trip
 # (run while the question is embedded):
 #
@@ -324,6 +343,16 @@ async def retrieved_candidates(
         dense_passages,
     )
     return [_candidate(record) for record in records]
+
+
+async def typical_dense(
+    conn: Connection, *, model: str, query_vector: Vector, top: int, sample: int
+) -> float | None:
+    """``TYPICAL_DENSE``: None for a network without members."""
+    value = await conn.fetchval(
+        TYPICAL_DENSE, model, np.asarray(query_vector, dtype=np.float32), top, sample
+    )
+    return None if value is None else float(value)
 
 
 def _candidate(record: asyncpg.Record) -> Candidate:

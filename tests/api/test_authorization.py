@@ -172,6 +172,12 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/v1/applications"): Case("/v1/applications", "asker", (401, 403, 403, 200)),
     ("GET", "/v1/insights"): Case("/v1/insights", "asker", (401, 403, 403, 200)),
+    ("POST", "/v1/insights/gaps/contacts"): Case(
+        "/v1/insights/gaps/contacts",
+        "asker",
+        (401, 403, 403, 202),
+        {"question_ids": ["{question}"], "member_ids": ["{spare}"]},
+    ),
     ("POST", "/v1/applications/{application_id}/approve"): Case(
         "/v1/applications/{application}/approve", "asker", (401, 403, 403, 201), application=True
     ),

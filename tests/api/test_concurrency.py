@@ -121,6 +121,7 @@ class TestLocks:
                             body="Wer hilft?",
                             tags=[],
                             suggestions=suggestions,
+                            coverage=1.0,
                             model=fake_embedder.name,
                         )
         finally:

@@ -4,85 +4,36 @@ what happened, and members may not look."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import httpx
 import pytest
 
 from tests.helpers.api import (
     EXPERTISE,
     QUESTION,
-    CreatedMember,
     assert_problem,
     create_member,
     invite,
 )
 from tests.helpers.api import ask as ask_api
 from tests.helpers.app import COORDINATOR
-from tests.helpers.data import DEV_SET, needs_dev_set
+from tests.helpers.data import needs_dev_set
+from tests.helpers.network import BROADBAND, development_network, development_questions
 
-BROADBAND = [
-    (
-        "Breitbandausbau in den Ortsteilen",
-        "Bei uns soll Glasfaser in alle Ortsteile verlegt werden. Wie habt ihr die Bürger über "
-        "die Verlegung der Glasfaserleitungen und die Baustellen informiert?",
-    ),
-    (
-        "Glasfaser: Anschlussquote erhöhen",
-        "Der Glasfaserausbau lohnt sich nur mit genug Vorverträgen. Wie habt ihr Haushalte "
-        "überzeugt, einen Glasfaseranschluss zu bestellen?",
-    ),
-    (
-        "Breitband-Förderprogramm und Bürgerinformation",
-        "Wir beantragen Fördermittel für den Breitbandausbau in weißen Flecken. Wer hat eine "
-        "Informationskampagne zum schnellen Internet und Glasfasernetz gemacht?",
-    ),
-]
 # Development questions the network answers well (best relevance near 1).
 WELL_ANSWERED = ("q003", "q021", "q024")
-
-
-async def _network(client: httpx.AsyncClient) -> dict[str, CreatedMember]:
-    members = json.loads((DEV_SET / "members.json").read_text(encoding="utf-8"))
-    created = {}
-    for member in members:
-        created[member["id"]] = await create_member(
-            client,
-            name=member["name"],
-            email=f"{member['id']}@dev.example",
-            municipality=member["municipality"],
-            state=member["state"],
-            kind=member.get("municipality_type"),
-            role=member.get("role") or "",
-            expertise=member["expertise"],
-            tags=member.get("tags") or [],
-        )
-    return created
-
-
-async def _ask(
-    client: httpx.AsyncClient, asker: CreatedMember, title: str, body: str
-) -> dict[str, Any]:
-    response = await client.post(
-        "/v1/questions", json={"title": title, "body": body}, headers=asker.headers
-    )
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 @needs_dev_set
 @pytest.mark.real_model
 async def test_insights_over_the_development_network(client: httpx.AsyncClient) -> None:
-    members = await _network(client)
-    questions = {q["id"]: q for q in json.loads((DEV_SET / "questions.json").read_text())}
+    members = await development_network(client)
+    questions = development_questions()
     asker = members["m001"]
-    broadband = [await _ask(client, asker, title, body) for title, body in BROADBAND]
+    broadband = [await ask_api(client, asker, title=t, body=b) for t, b in BROADBAND]
     answered = {
-        key: await _ask(
-            client, members[questions[key]["asker_id"]], questions[key]["title"],
-            questions[key]["body"],
+        key: await ask_api(
+            client, members[questions[key]["asker_id"]], title=questions[key]["title"],
+            body=questions[key]["body"],
         )
         for key in WELL_ANSWERED
     }  # fmt: skip

@@ -279,13 +279,14 @@ async def test_refreshed_suggestions_keep_the_first_showing(
     try:
         async with pool.acquire() as conn:
             asker = await conn.fetchval("SELECT id FROM member ORDER BY name LIMIT 1")
-            found = await questions_service.suggest(
+            ranking = await questions_service.suggest(
                 conn, embedder, asker_id=asker, title="Bürgerhaushalt", body="Wie?", tags=[],
                 limit=3,
             )  # fmt: skip
+            found = ranking.suggestions
             stored = await questions.insert_question(
                 conn, asker_id=asker, title="Bürgerhaushalt", body="Wie?", tags=[],
-                suggestions=found[:1], model=embedder.name,
+                suggestions=found[:1], coverage=ranking.coverage, model=embedder.name,
             )  # fmt: skip
             await questions.store_suggestions(
                 conn, stored.id, found, model=embedder.name, source="refreshed"

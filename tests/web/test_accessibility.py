@@ -47,6 +47,7 @@ class Network:
     member_id: str
     question_path: str
     request_id: str
+    gap_question_path: str
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -108,7 +109,9 @@ async def _populate(http: httpx.AsyncClient, url: str) -> Network:
         "buergerrat-2026/protokolle/sitzung-03-empfehlungen-an-den-gemeinderat.pdf",
     )
     # Nobody covers broadband: the coordinator's insights show a gap.
-    await ask(http, asker, title="Glasfaser für alle Ortsteile", body="Wer hat Glasfaser verlegt?")
+    gap = await ask(
+        http, asker, title="Glasfaser für alle Ortsteile", body="Wer hat Glasfaser verlegt?"
+    )
     invited = await invite(http, asker, question, expert.id)
     applied = await http.post(
         "/v1/applications",
@@ -121,7 +124,14 @@ async def _populate(http: httpx.AsyncClient, url: str) -> Network:
         },
     )
     assert applied.status_code == 202, applied.text
-    return Network(url, asker.token, asker.id, f"/fragen/{question['id']}", invited.json()[0]["id"])
+    return Network(
+        url,
+        asker.token,
+        asker.id,
+        f"/fragen/{question['id']}",
+        invited.json()[0]["id"],
+        f"/fragen/{gap['id']}",
+    )
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -158,6 +168,7 @@ MEMBER_PAGES = [
     "/profil/loeschen",
     "/fragen",
     "{question}",
+    "{gap_question}",
     "/anfragen",
     "/anfragen/{request}/zurueckziehen",
     "/koordination",
@@ -190,6 +201,7 @@ async def test_every_page_passes_axe_and_fits_a_phone(
         for template in paths:
             path = template.format(
                 question=network.question_path,
+                gap_question=network.gap_question_path,
                 member=network.member_id,
                 request=network.request_id,
             )

@@ -7,10 +7,12 @@ import re
 
 import httpx
 
+from api.web.auth import CSRF_FIELD
 from api.web.routes.insights import spreadsheet_cell
 from tests.helpers.api import ask, create_member
 from tests.helpers.app import ADMIN_TOKEN
-from tests.helpers.web import sign_in, text_of
+from tests.helpers.mail import Mailed, wait_for_mail
+from tests.helpers.web import csrf_of, sign_in, text_of
 
 
 async def test_the_coordinator_sees_gaps_charts_and_tables(
@@ -95,3 +97,46 @@ async def test_the_page_says_its_period_and_shows_whole_labels(
         in (csv.headers["content-disposition"])
     )
     assert spreadsheet_cell(0.04) == "0,04"
+
+
+async def test_the_coordinator_writes_to_the_closest_from_a_gap(
+    mailed: Mailed, mailed_browser: httpx.AsyncClient
+) -> None:
+    _, client, mailbox = mailed
+    asker = await create_member(client, name="Anna Asker", municipality="Aachen")
+    closest = await create_member(
+        client, name="Bernd Berater", municipality="Bonn", email="bernd@bonn.example"
+    )
+    await ask(
+        client, asker, title="Glasfaser für alle Ortsteile", body="Wer hat Glasfaser verlegt?"
+    )
+    await sign_in(mailed_browser, ADMIN_TOKEN)
+    page = await mailed_browser.get("/koordination/einblicke")
+    assert "Ausgewählte anschreiben" in text_of(page.text)
+    question_ids = re.findall(r'name="question_id" value="([^"]+)"', page.text)
+    action = "/koordination/einblicke/luecken/anschreiben"
+    nobody = await mailed_browser.post(
+        action, data={CSRF_FIELD: csrf_of(page.text), "question_id": question_ids}
+    )
+    assert nobody.status_code == 303
+    assert "Bitte wählen Sie" in text_of(
+        (await mailed_browser.get(nobody.headers["location"])).text
+    )
+    sent = await mailed_browser.post(
+        action,
+        data={
+            CSRF_FIELD: csrf_of(page.text),
+            "question_id": question_ids,
+            "member_id": [closest.id],
+            "nachricht": "Sie haben doch die Leitungen im Neubaugebiet begleitet?",
+        },
+    )
+    assert sent.status_code == 303
+    after = text_of((await mailed_browser.get(sent.headers["location"])).text)
+    assert "Die E-Mails sind unterwegs" in after
+    assert "Angeschrieben: Bernd Berater (am " in after
+    [mail] = await wait_for_mail(mailbox, 1)
+    assert mail.recipients == ["bernd@bonn.example"]
+    assert "„Glasfaser für alle Ortsteile“" in mail.body
+    assert "Neubaugebiet" in mail.body
+    assert "Anna Asker" not in mail.body

@@ -71,6 +71,24 @@ class TestQuestions:
         mine = await browser.get("/fragen")
         assert f'href="{question_page}">Bürgerrat per Los</a>' in mine.text
 
+    async def test_a_question_nobody_covers_says_so_and_sets_weak_fits_apart(
+        self, client: httpx.AsyncClient, browser: httpx.AsyncClient
+    ) -> None:
+        asker, _ = await asker_and_expert(client)
+        await sign_in(browser, asker.token)
+        covered = text_of((await browser.get(await ask_on_the_page(browser))).text)
+        assert "Passt gut" in covered
+        assert "Dazu hat bisher niemand" not in covered and "Weniger passend" not in covered
+        asked = await post_form(
+            browser, "/fragen", "/fragen",
+            {"title": "Glasfaser für alle Ortsteile", "body": "Wer hat Glasfaser verlegt?"},
+        )  # fmt: skip
+        gap = text_of((await browser.get(asked.headers["location"])).text)
+        assert "Dazu hat bisher niemand im Netzwerk Erfahrung angegeben" in gap
+        assert "Wer am nächsten kommt" in gap and "Passt kaum" in gap
+        assert "Passt gut" not in gap
+        assert "stellen die Frage mit anderen Worten" in gap
+
     async def test_inviting_nobody_is_explained(
         self, client: httpx.AsyncClient, browser: httpx.AsyncClient
     ) -> None:

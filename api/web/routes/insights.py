@@ -11,14 +11,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import Conn, EmbedderDep
-from api.web import messages
-from api.web.auth import CoordinatorVisitor
-from api.web.rendering import render
+from api.deps import Conn, EmbedderDep, MailingDep, Sending
+from api.web import forms, messages
+from api.web.auth import CheckedForm, CoordinatorVisitor
+from api.web.rendering import redirect, render
 from api.web.route import WebRoute
-from models.insights import Insights
+from models.insights import GapContactRequest, Insights
 from service.errors import NotFound
 from service.insights import service as insights_service
+from service.local_time import local
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -66,14 +67,15 @@ async def _computed(
         # The last day chosen counts whole.
         until=datetime.combine(until + timedelta(days=1), time(), UTC) if until else None,
     )
-    titles = await insights_service.question_titles(
-        conn, visitor.principal, [qid for gap in insights.gaps for qid in gap.question_ids]
-    )
+    gap_questions = [qid for gap in insights.gaps for qid in gap.question_ids] + [
+        qid for gap in insights.closed_gaps for qid in gap.question_ids
+    ]
+    titles = await insights_service.question_titles(conn, visitor.principal, gap_questions)
     return insights, titles
 
 
 # The page's tables, each also a CSV download.
-TABLES = ("luecken", "themen", "anfragen", "auslastung", "bundeslaender", "kommunen")
+TABLES = ("luecken", "geschlossen", "themen", "anfragen", "auslastung", "bundeslaender", "kommunen")
 
 
 def tables(
@@ -84,7 +86,14 @@ def tables(
     reach = insights.members
     return {
         "luecken": (
-            ["Thema", "Fragen", "Beste Übereinstimmung (%)", "Fragen (Titel)", "Am nächsten"],
+            [
+                "Thema",
+                "Fragen",
+                "Beste Übereinstimmung (%)",
+                "Fragen (Titel)",
+                "Am nächsten",
+                "Angeschrieben",
+            ],
             [
                 [
                     gap.label,
@@ -92,8 +101,23 @@ def tables(
                     "" if gap.best_score is None else round(gap.best_score * 100),
                     "; ".join(titles.get(qid, "") for qid in gap.question_ids),
                     "; ".join(f"{m.name} ({m.municipality.name})" for m in gap.closest),
+                    "; ".join(
+                        f"{c.member.name} ({local(c.contacted_at):%d.%m.%Y})" for c in gap.contacted
+                    ),
                 ]
                 for gap in insights.gaps
+            ],
+        ),
+        "geschlossen": (
+            ["Thema", "Fragen", "Fragen (Titel)", "Passt jetzt"],
+            [
+                [
+                    gap.label,
+                    gap.questions,
+                    "; ".join(titles.get(qid, "") for qid in gap.question_ids),
+                    "; ".join(f"{m.name} ({m.municipality.name})" for m in gap.covered_by),
+                ]
+                for gap in insights.closed_gaps
             ],
         ),
         "themen": (
@@ -127,7 +151,11 @@ def tables(
 
 @router.get("/koordination/einblicke")
 async def insights_page(
-    request: Request, conn: Conn, embedder: EmbedderDep, visitor: CoordinatorVisitor
+    request: Request,
+    conn: Conn,
+    embedder: EmbedderDep,
+    visitor: CoordinatorVisitor,
+    mailing: MailingDep,
 ) -> Response:
     insights, titles = await _computed(request, conn, embedder, visitor)
     since, until = _period(request)
@@ -143,8 +171,33 @@ async def insights_page(
             "until": until,
             "period": period_text(since, until),
             "query": f"?{query}" if query else "",
+            "sends_mail": mailing is not None,
         },
     )
+
+
+@router.post("/koordination/einblicke/luecken/anschreiben")
+async def contact_closest(
+    conn: Conn, visitor: CoordinatorVisitor, form: CheckedForm, sending: Sending
+) -> Response:
+    """Write to the colleagues chosen at a gap (as POST /v1/insights/gaps/contacts)."""
+    chosen = forms.texts(form, "member_id")
+    if not chosen:
+        return redirect("/koordination/einblicke", notice="niemand-gewaehlt")
+    await insights_service.contact_closest(
+        conn,
+        sending,
+        visitor.principal,
+        GapContactRequest.model_validate(
+            {
+                "question_ids": forms.texts(form, "question_id"),
+                "member_ids": chosen,
+                "message": forms.text(form, "nachricht").strip() or None,
+            },
+            strict=False,
+        ),
+    )
+    return redirect("/koordination/einblicke", notice="angeschrieben")
 
 
 # What a spreadsheet runs as a formula when a cell starts with it (OWASP, "CSV Injection").
