@@ -49,6 +49,7 @@ from lab.bench import index, synthetic
 from service import db, identity, timing
 from service.embedding import Embedder
 from service.insights import service as insights_service
+from service.matching import fit
 from service.matching.passages import split_passages
 from service.members import importer
 from service.questions import retrieval
@@ -579,19 +580,21 @@ async def run_size(
     return result, token
 
 
-# Synthetic questions for the insights: as many as members, on a few topics, over a year, each
-# with five suggestions of random relevance (about a third below the gap threshold) and every
-# fourth with an invitation in a random state.
+# Synthetic questions for the insights: as many as members, on a few topics, over a year, every
+# tenth a gap when it was asked (its coverage below the threshold $2: the insights rank the newest
+# of them again), each with five suggestions of random relevance and every fourth with an
+# invitation in a random state.
 _SYNTHETIC_QUESTIONS = """
 WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM member),
      size AS (SELECT count(*) AS members FROM member)
-INSERT INTO question (asker_id, title, body, tags, created_at)
+INSERT INTO question (asker_id, title, body, tags, created_at, coverage)
 SELECT numbered.id, 'Frage ' || i,
        'Wie gelingt ' || (ARRAY['Jugendbeteiligung', 'ein Bürgerrat', 'Glasfaserausbau',
                                 'ein Bürgerhaushalt', 'die Vorhabenliste'])[1 + i % 5]
            || ' in Ort ' || i || '?',
        ARRAY[(ARRAY['Jugend', 'Bürgerrat', 'Breitband', 'Haushalt', 'Vorhabenliste'])[1 + i % 5]],
-       now() - (i % 365) * interval '1 day'
+       now() - (i % 365) * interval '1 day',
+       CASE WHEN i % 10 = 0 THEN $2 * random() ELSE $2 + (1 - $2) * random() END
 FROM generate_series(0, $1 - 1) AS i, size
 JOIN numbered ON true
 WHERE numbered.n = i % size.members
@@ -629,7 +632,7 @@ async def _insights(pool: asyncpg.Pool, embedder: Embedder, members: int) -> tup
     """Seconds for the coordinator's insights over ``members`` synthetic questions (median of
     three), and for plain counts of the same tables (median of three)."""
     async with pool.acquire() as conn:
-        await conn.execute(_SYNTHETIC_QUESTIONS, members)
+        await conn.execute(_SYNTHETIC_QUESTIONS, members, fit.FIT_MODEL.covered_from)
         await conn.execute(_SYNTHETIC_SUGGESTIONS)
         await conn.execute(_SYNTHETIC_REQUESTS)
         await conn.execute("ANALYZE")

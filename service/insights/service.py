@@ -42,7 +42,7 @@ from service.notifications import messages, outbox
 from service.notifications.mailing import Mailing
 from service.questions import service as questions_service
 
-MAX_GAP_QUESTIONS = 200
+MAX_GAP_QUESTIONS = 100
 CLOSEST_MEMBERS = 3
 
 

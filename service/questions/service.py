@@ -81,28 +81,29 @@ async def _retrieve(
     if asker is None:
         return None, [], None
     vector = (await embedding)[0]
-    typical = None
-    with timing.stage("candidates"):
-        if asker.text_members is None:
+    if asker.text_members is None:
+        with timing.stage("candidates"):
             candidates = await retrieval.all_candidates(
                 conn, asker_id=asker_id, model=model, query_vector=vector
             )
-        else:
-            typical = await retrieval.typical_dense(
-                conn,
-                model=model,
-                query_vector=vector,
-                top=ranking.DEFAULT_WEIGHTS.dense_top,
-                sample=TYPICAL_SAMPLE,
-            )
-            candidates = await retrieval.retrieved_candidates(
-                conn,
-                asker_id=asker_id,
-                model=model,
-                query_vector=vector,
-                dense_passages=RETRIEVAL.dense_passages,
-                text_members=asker.text_members,
-            )
+        return asker, candidates, None
+    with timing.stage("typical"):
+        typical = await retrieval.typical_dense(
+            conn,
+            model=model,
+            query_vector=vector,
+            top=ranking.DEFAULT_WEIGHTS.dense_top,
+            sample=TYPICAL_SAMPLE,
+        )
+    with timing.stage("candidates"):
+        candidates = await retrieval.retrieved_candidates(
+            conn,
+            asker_id=asker_id,
+            model=model,
+            query_vector=vector,
+            dense_passages=RETRIEVAL.dense_passages,
+            text_members=asker.text_members,
+        )
     return asker, candidates, typical
 
 

@@ -305,3 +305,35 @@ async def test_refreshed_suggestions_keep_the_first_showing(
         (found[2].member.id, 3, "refreshed"),
     ]
     assert [r["score"] for r in rows] == pytest.approx([s.score for s in found], rel=1e-6)
+
+
+async def test_the_typical_dense_score_is_the_rankers_median(
+    own_database_url: str, embedder: Embedder
+) -> None:
+    """A large network's typical dense score (``fit``) comes from a sample read in PostgreSQL;
+    with every member in the sample it is the median of the dense scores the ranker computes."""
+    await load(own_database_url, embedder, 15)
+    vector = embedder.embed_queries(["Wie führen wir einen Bürgerhaushalt ein?"])[0]
+    pool = await db.create_pool(own_database_url, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            typical = await retrieval.typical_dense(
+                conn, model=embedder.name, query_vector=vector, top=2, sample=1000
+            )
+            sampled = await retrieval.typical_dense(
+                conn, model=embedder.name, query_vector=vector, top=2, sample=5
+            )
+            rows = await conn.fetch(
+                "SELECT member_id, embedding::real[] AS embedding FROM passage WHERE model = $1",
+                embedder.name,
+            )
+    finally:
+        await pool.close()
+    by_member: dict[object, list[float]] = {}
+    for row in rows:
+        by_member.setdefault(row["member_id"], []).append(
+            float(np.dot(np.asarray(row["embedding"], dtype=np.float64), vector))
+        )
+    dense = [float(np.mean(sorted(found, reverse=True)[:2])) for found in by_member.values()]
+    assert typical == pytest.approx(float(np.median(dense)), abs=1e-4)
+    assert min(dense) <= (sampled or 0.0) <= max(dense)
