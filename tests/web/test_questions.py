@@ -88,6 +88,15 @@ class TestQuestions:
         assert "Wer am nächsten kommt" in gap and "Passt kaum" in gap
         assert "Passt gut" not in gap
         assert "stellen die Frage mit anderen Worten" in gap
+        # Someone who has done it joins: the page shows the network as it is now.
+        await create_member(
+            client, name="Greta Glas", municipality="Celle", tags=["Glasfaser"],
+            expertise="Wir haben Glasfaser für alle Ortsteile verlegt und die Bürger informiert.",
+        )  # fmt: skip
+        now = text_of((await browser.get(asked.headers["location"])).text)
+        assert "Inzwischen hat jemand passende Erfahrung angegeben" in now
+        assert "Dazu hat bisher niemand" not in now
+        assert now.index("Greta Glas") < now.index("Passt gut")
 
     async def test_inviting_nobody_is_explained(
         self, client: httpx.AsyncClient, browser: httpx.AsyncClient

@@ -27,7 +27,7 @@ from api.web.auth import (
 from api.web.highlight import highlight
 from api.web.rendering import redirect, render
 from api.web.route import WebRoute
-from models.questions import Question, QuestionCreate, QuestionDraft
+from models.questions import Fit, Question, QuestionCreate, QuestionDraft
 from models.requests import Direction, RequestCreate
 from service import identity
 from service.errors import DomainError
@@ -182,6 +182,7 @@ async def _question_page(
     message: str = "",
     errors: messages.FormErrors | None = None,
     status_code: int = 200,
+    closed_since: bool = False,
 ) -> Response:
     invited = await _invited(conn, visitor, UUID(question.id))
     text = f"{question.title}\n{question.body}"
@@ -202,18 +203,40 @@ async def _question_page(
             "message": message,
             "errors": errors or messages.FormErrors(),
             "can_invite": any(s.member.id not in invited for s in question.suggestions),
+            "closed_since": closed_since,
         },
         status_code=status_code,
     )
 
 
+async def _shown_question(
+    conn: Conn, embedder: EmbedderDep, visitor: MemberVisitor, question_id: UUID
+) -> tuple[Question, bool]:
+    """The question with the colleagues suggested when it was asked; for a question that was a
+    gap, those suggested on the network as it is now once someone there fits it (and whether
+    that is so: the gap closed since)."""
+    question = await questions_service.get_question(conn, visitor.principal, question_id)
+    if not question.gap:
+        return question, False
+    now = await questions_service.current_suggestions(
+        conn, embedder, visitor.principal, question_id, limit=len(question.suggestions) or 5
+    )
+    if all(suggestion.fit is Fit.weak for suggestion in now):
+        return question, False
+    return question.model_copy(update={"suggestions": now, "gap": False}), True
+
+
 @router.get("/fragen/{question_id:uuid}")
 async def question_page(
-    question_id: UUID, request: Request, conn: Conn, visitor: MemberVisitor
+    question_id: UUID,
+    request: Request,
+    conn: Conn,
+    embedder: EmbedderDep,
+    visitor: MemberVisitor,
 ) -> Response:
-    """A question with the colleagues suggested when it was asked."""
-    question = await questions_service.get_question(conn, visitor.principal, question_id)
-    return await _question_page(request, conn, visitor, question)
+    """A question with the colleagues suggested for it (see ``_shown_question``)."""
+    question, closed = await _shown_question(conn, embedder, visitor, question_id)
+    return await _question_page(request, conn, visitor, question, closed_since=closed)
 
 
 @router.post("/fragen/{question_id:uuid}/einladen")
@@ -223,12 +246,13 @@ async def invite(
     conn: Conn,
     settings: SettingsDep,
     mailing: MailingDep,
+    embedder: EmbedderDep,
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
     """Invite the chosen colleagues through the same service call as the API. The form sent
     twice (a double click) invites once, and the second answer is the same as the first."""
-    question = await questions_service.get_question(conn, visitor.principal, question_id)
+    await questions_service.get_question(conn, visitor.principal, question_id)
     chosen = forms.texts(form, "member_ids")
     message = forms.text(form, "message")
 
@@ -256,6 +280,7 @@ async def invite(
     if isinstance(invited, forms.Refused):
         if invited.status_code == 409 and await all_invited_already():
             return redirect("/anfragen", notice="eingeladen")
+        question, closed = await _shown_question(conn, embedder, visitor, question_id)
         return await _question_page(
             request,
             conn,
@@ -265,5 +290,6 @@ async def invite(
             message=message,
             errors=invited.errors,
             status_code=invited.status_code,
+            closed_since=closed,
         )
     return redirect("/anfragen", notice="eingeladen")
