@@ -30,6 +30,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -199,6 +200,14 @@ class SmtpSettings:
         return context
 
 
+def _encoded_subject(subject: str) -> str:
+    """The subject as RFC 2047 encoded words, folded. The spaces stay inside the encoded words:
+    the standard library's own folding puts them between two words, where mail programs drop
+    them ("Altstadt  – Streit", or a leading space)."""
+    charset = "us-ascii" if subject.isascii() else "utf-8"
+    return Header(subject, charset, header_name="Subject").encode(linesep="\n")
+
+
 def compose(message: outbox.OutboxMessage, smtp: SmtpSettings) -> EmailMessage:
     """The e-mail for an outbox row. Its Message-ID derives from the row, so a message that is
     delivered twice (a crash between sending and marking it sent) can be recognized as one."""
@@ -206,7 +215,7 @@ def compose(message: outbox.OutboxMessage, smtp: SmtpSettings) -> EmailMessage:
     email = EmailMessage()
     email["From"] = smtp.from_header
     email["To"] = outbox.check_recipient(message.recipient)
-    email["Subject"] = message.subject
+    email.set_raw("Subject", _encoded_subject(message.subject))
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = (
         f"<peerconsult.{message.id}.{int(message.created_at.timestamp())}@{domain}>"

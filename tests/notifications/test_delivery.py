@@ -77,6 +77,21 @@ async def test_enqueued_message_arrives_intact(pool: asyncpg.Pool, smtp_server: 
     assert row["last_error"] is None
 
 
+async def test_a_long_subject_keeps_every_space(
+    pool: asyncpg.Pool, smtp_server: SmtpServer
+) -> None:
+    """A subject folded into several encoded words reads in the mail program as it was written
+    (the standard library's folding lost the space before "– Streit")."""
+    mailbox = smtp_server.start(Mailbox())
+    member = await insert_member(pool)
+    title = "Solaranlagen in der Altstadt – Streit zwischen Denkmalschutz und Bewohnern"
+    message = Message(subject=f"Anfrage zur kollegialen Beratung: {title}", body="Hallo")
+    await queue(pool, member, "joerg.mueller@example.org", message)
+    assert await deliver_due(pool, smtp_settings(smtp_server.port)) == 1
+    [mail] = mailbox.received
+    assert mail.message["Subject"] == message.subject
+
+
 async def test_purge_deletes_only_sent_messages(
     pool: asyncpg.Pool, smtp_server: SmtpServer
 ) -> None:
