@@ -14,6 +14,7 @@ from api.middleware import ForwardedBy, MethodsOfPath, RetryAbortedTransactions,
 from api.routes import (
     applications,
     auth,
+    digests,
     health,
     insights,
     members,
@@ -69,7 +70,7 @@ def create_app(
     # Browsers outside the API get German pages for errors; API clients problem+json.
     pages = web.GermanErrorPages()
     errors.install(app, pages)
-    for routes in (health, members, questions, requests, auth, applications, insights):
+    for routes in (health, members, questions, requests, auth, applications, insights, digests):
         app.include_router(routes.router)
     if settings.metrics_token is not None:
         app.include_router(metrics.router(settings.metrics_token))

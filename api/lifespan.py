@@ -169,6 +169,7 @@ def start_housekeeping(app: FastAPI, settings: Settings, stop: asyncio.Event) ->
             counts_window_seconds=max(
                 settings.auth_failure_window_seconds, settings.email_request_window_seconds
             ),
+            mailing=app.state.mailing,
         ),
         name="housekeeping",
     )

@@ -91,6 +91,10 @@ class RequestFlow(Output):
     top5_share: float | None = Field(
         description="Share of invitations that went to the five most-invited members"
     )
+    offers: int = Field(
+        default=0, description="Of the requests, offers of help on open questions"
+    )
+    offers_accepted: int = Field(default=0, description="Of the offers, those accepted")
 
 
 class StateCount(Output):

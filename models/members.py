@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -110,12 +111,25 @@ def _null_allowed(schema: dict[str, Any]) -> None:
 _ANNOTATIONS = frozenset({"title", "description", "default", "examples"})
 
 
+class DigestFrequency(StrEnum):
+    """How often a member gets the digest e-mail (open questions that fit them, invitations
+    and offers waiting): Monday 7:00, every day at 7:00 (German time), or never."""
+
+    daily = "daily"
+    weekly = "weekly"
+    never = "never"
+
+
+# A frequency as JSON gives it: its value (strict input would take only the enum itself).
+Frequency = Annotated[DigestFrequency, Field(strict=False)]
+
+
 class MemberCreate(Input):
     """A new member. The optional fields may be left out or sent as null: both mean the
     default (clients that serialize every field send null for what they do not know)."""
 
     OPTIONAL: ClassVar[frozenset[str]] = frozenset(
-        {"role", "tags", "languages", "accepting_requests", "max_open_requests"}
+        {"role", "tags", "languages", "accepting_requests", "max_open_requests", "digest"}
     )
     model_config = ConfigDict(json_schema_extra=_null_allowed)
 
@@ -139,6 +153,7 @@ class MemberCreate(Input):
     languages: LanguageList = Field(default_factory=lambda: ["de"])
     accepting_requests: bool = True
     max_open_requests: MaxOpenRequests = DEFAULT_MAX_OPEN_REQUESTS
+    digest: Frequency = DigestFrequency.weekly
 
 
 def _without_null(schema: dict[str, Any]) -> None:
@@ -168,6 +183,7 @@ class MemberUpdate(Input):
     languages: LanguageList | None = None
     accepting_requests: bool | None = None
     max_open_requests: MaxOpenRequests | None = None
+    digest: Frequency | None = None
 
     @field_validator(
         "name",
@@ -176,6 +192,7 @@ class MemberUpdate(Input):
         "expertise",
         "accepting_requests",
         "max_open_requests",
+        "digest",
         "municipality",
         "tags",
         "languages",
@@ -206,6 +223,9 @@ class Member(Output):
     languages: list[str]
     accepting_requests: bool
     max_open_requests: int
+    digest: DigestFrequency = Field(
+        default=DigestFrequency.weekly, description="How often the digest e-mail comes"
+    )
     created_at: datetime
     updated_at: datetime
     welcomed_at: datetime | None = Field(

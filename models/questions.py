@@ -21,6 +21,7 @@ from models.common import (
     visible,
 )
 from models.members import Municipality, _unique
+from models.requests import Party
 
 QuestionBody = Annotated[
     str,
@@ -40,6 +41,17 @@ class QuestionCreate(Input):
         Field(default_factory=list)
     )
     limit: Integer = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    open: bool = Field(
+        default=False,
+        description=(
+            "Also show the question, with your name and municipality, to every colleague from "
+            "another municipality whose expertise fits it; they can offer help"
+        ),
+    )
+
+
+class QuestionUpdate(Input):
+    open: bool = Field(description="Open the question to the colleagues who fit it, or close it")
 
 
 class QuestionDraft(Input):
@@ -132,6 +144,9 @@ class Question(Output):
     body: str
     tags: list[str]
     created_at: datetime
+    open: bool = Field(
+        default=False, description="Shown to every colleague who fits it (they may offer help)"
+    )
     gap: bool | None = Field(
         description=(
             "Whether nobody in the network covers the question well when it was asked (every "
@@ -140,3 +155,28 @@ class Question(Output):
         )
     )
     suggestions: list[Suggestion]
+
+
+# Open questions are shown for this long after they were opened.
+OPEN_FOR_DAYS = 30
+
+
+class OpenQuestion(Output):
+    id: str
+    title: str
+    body: str
+    tags: list[str]
+    created_at: datetime
+    asker: Party
+
+
+class OpenQuestionMatch(Output):
+    question: OpenQuestion
+    score: float = Field(description="How well your experience fits it, 0-1")
+    reasons: Reasons = Field(
+        description="Why it fits you: the same kinds of reasons as a suggestion"
+    )
+
+
+class OpenQuestionList(Output):
+    questions: list[OpenQuestionMatch]

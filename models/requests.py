@@ -26,6 +26,14 @@ class RequestStatus(StrEnum):
     expired = "expired"
 
 
+class RequestKind(StrEnum):
+    """An invitation (the asker asks a colleague; the colleague answers) or an offer (a
+    colleague offers help on an open question; the asker answers)."""
+
+    invitation = "invitation"
+    offer = "offer"
+
+
 class Direction(StrEnum):
     incoming = "incoming"
     outgoing = "outgoing"
@@ -38,6 +46,10 @@ class RequestCreate(Input):
         AfterValidator(_unique),
     ] = Field(description="Members to invite; each must be one who may be suggested to you")
     message: Message | None = Field(default=None, description="A note to the invited colleagues")
+
+
+class OfferCreate(Input):
+    message: Message | None = Field(default=None, description="A note to the asker")
 
 
 class FeedbackCreate(Input):
@@ -80,7 +92,8 @@ class ConsultationRequest(Output):
     question_id: str
     question: QuestionSummary
     asker: Party
-    peer: Party
+    peer: Party = Field(description="The colleague: invited, or offering help")
+    kind: RequestKind = RequestKind.invitation
     status: RequestStatus
     message: str | None
     created_at: datetime

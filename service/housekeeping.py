@@ -6,6 +6,9 @@ number of workers or machines. A round, in one transaction:
 
 * invitations past their expiry are stored as ``expired`` (they read as expired from the
   moment they are past it);
+* once a day's or a week's period began (7:00, Monday 7:00 German time), its digest e-mails are
+  queued (``service.digests``; where the service sends e-mail);
+* the records of which digests went out are deleted after two weeks (their period is over);
 * e-mail that was delivered, or given up on, leaves the outbox after
   ``PEERCONSULT_OUTBOX_RETENTION_DAYS`` (it holds names and addresses);
 * counts of attempts whose window has passed are deleted, sign-in links a day old, and
@@ -31,11 +34,14 @@ import asyncpg
 from service import metrics
 from service.applications import repository as applications_repository
 from service.applications import service as applications_service
+from service.digests import repository as digests_repository
+from service.digests import service as digests
 from service.identity import links, sessions, throttle
 from service.identity import repository as identity_repository
 from service.members import erasure, import_repository
 from service.members import repository as members_repository
 from service.notifications import outbox
+from service.notifications.mailing import Mailing
 from service.questions import repository as questions_repository
 from service.requests import repository as requests_repository
 
@@ -50,6 +56,8 @@ INTERVAL_SECONDS = 600.0
 DRAFTS_KEPT = timedelta(days=1)
 # A file uploaded for an import's preview waits this long for the coordinator's go.
 IMPORTS_KEPT = timedelta(days=1)
+# That a member's digest of a period went out is needed while the period lasts (a week at most).
+DIGEST_RUNS_KEPT = timedelta(days=14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +74,19 @@ class Round:
     purged_email_changes: int = 0
     forgotten_erasures: int = 0
     purged_imports: int = 0
+    purged_digest_runs: int = 0
+    digests: int = 0
 
     def __bool__(self) -> bool:
         return any(astuple(self))
 
 
 async def run_once(
-    pool: asyncpg.Pool, *, outbox_retention: timedelta, counts_window_seconds: int
+    pool: asyncpg.Pool,
+    *,
+    outbox_retention: timedelta,
+    counts_window_seconds: int,
+    mailing: Mailing | None = None,
 ) -> Round | None:
     """One round; None when another worker is doing one right now."""
     async with pool.acquire() as conn, conn.transaction():
@@ -101,6 +115,10 @@ async def run_once(
             purged_imports=await import_repository.purge_pending_imports(
                 conn, older_than=IMPORTS_KEPT
             ),
+            purged_digest_runs=await digests_repository.purge_runs(
+                conn, older_than=DIGEST_RUNS_KEPT
+            ),
+            digests=0 if mailing is None else await digests.send_scheduled(conn, mailing),
         )
     metrics.HOUSEKEEPING_RUNS.inc()
     metrics.INVITATIONS.labels("expired").inc(done.expired_requests)
@@ -111,7 +129,7 @@ async def run_once(
             "housekeeping: %d invitations expired; deleted %d delivered e-mails, %d sign-in "
             "counts, %d sign-in links, %d applications, %d question drafts, %d ended sessions, "
             "%d unconfirmed address changes, %d erasures older than two years, %d uploaded "
-            "import files",
+            "import files, %d records of digests sent; queued %d digests",
             *astuple(done),
         )
     return done
@@ -123,6 +141,7 @@ async def run_periodically(
     stop: asyncio.Event,
     outbox_retention: timedelta,
     counts_window_seconds: int,
+    mailing: Mailing | None = None,
     interval: float = INTERVAL_SECONDS,
 ) -> None:
     """A round every ``interval`` seconds until ``stop`` is set. A round that fails is logged
@@ -133,6 +152,7 @@ async def run_periodically(
                 pool,
                 outbox_retention=outbox_retention,
                 counts_window_seconds=counts_window_seconds,
+                mailing=mailing,
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning(

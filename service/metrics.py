@@ -42,6 +42,16 @@ INVITATIONS = Counter(
     "Invitations by what became of them: sent, accepted, declined, withdrawn, expired",
     ["outcome"],
 )
+OFFERS = Counter(
+    "peerconsult_offers_total",
+    "Offers of help on open questions by what became of them: sent, accepted, declined, withdrawn",
+    ["outcome"],
+)
+DIGESTS = Counter(
+    "peerconsult_digests_total",
+    "Digest e-mails by frequency: daily, weekly (those with nothing new are not sent)",
+    ["frequency"],
+)
 EMAILS = Counter(
     "peerconsult_emails_total", "E-mail delivery attempts by outcome: sent, failed", ["outcome"]
 )

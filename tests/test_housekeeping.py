@@ -122,6 +122,23 @@ class TestRound:
         left = {bytes(r["secret_hash"]) for r in await db_pool.fetch("SELECT * FROM web_session")}
         assert left == {b"\x03", b"\x04"}
 
+    async def test_forgets_digests_sent_in_periods_long_over(
+        self, db_pool: TransactionPool
+    ) -> None:
+        member_id = await insert_member(db_pool.as_pool())
+        await db_pool.execute(
+            """
+            INSERT INTO digest_run (member_id, period, created_at)
+            VALUES ($1, 'weekly:2026-01-05', now() - interval '15 days'),
+                   ($1, 'weekly:2026-01-12', now() - interval '6 days')
+            """,
+            member_id,
+        )
+        done = await round_(db_pool)
+        assert done is not None and done.purged_digest_runs == 1
+        left = [r["period"] for r in await db_pool.fetch("SELECT period FROM digest_run")]
+        assert left == ["weekly:2026-01-12"]
+
     async def test_a_round_with_nothing_to_do_says_so(self, db_pool: TransactionPool) -> None:
         done = await round_(db_pool)
         assert done is not None and not done

@@ -119,6 +119,10 @@ def bench(
         str, typer.Option(help="Server worker processes: a number, or auto (as serve)")
     ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    digests_only: Annotated[
+        bool,
+        typer.Option("--digests", help="Only the weekly digests, on networks of plain member rows"),
+    ] = False,
 ) -> None:
     """Latency, throughput, import speed and index recall on synthetic networks, each as a
     ratio against a baseline measured in the same run."""
@@ -129,6 +133,19 @@ def bench(
     sizes = members or [1000, 10000]
     if full and 100_000 not in sizes:
         sizes.append(100_000)
+    if digests_only:
+        results = run(
+            runner.run_digests(
+                sizes,
+                database_url=settings.database_url,
+                say=lambda message: console.print(f"[dim]{message}[/dim]"),
+            )
+        )
+        if as_json:
+            sys.stdout.write(json.dumps(results, indent=2) + "\n")
+        else:
+            Console().print(runner.table(results))
+        return
     embedder = load_model(settings)
     measured = run(
         runner.run(

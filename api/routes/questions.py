@@ -13,8 +13,10 @@ from api.errors import problem_responses
 from models.questions import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    OpenQuestionList,
     Question,
     QuestionCreate,
+    QuestionUpdate,
     SuggestionList,
 )
 from service.questions import service as questions_service
@@ -37,6 +39,36 @@ async def ask_question(
 ) -> Question:
     """Ask a question; the answer carries the suggested colleagues, best first."""
     return await questions_service.ask(conn, embedder, principal, data, replica=replica)
+
+
+@router.get("/open", response_model=OpenQuestionList, responses=problem_responses(401, 403, 422))
+async def open_questions(
+    conn: Conn,
+    principal: CurrentMember,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+) -> OpenQuestionList:
+    """Open questions of the last 30 days that fit you, best first: only where you may be
+    suggested to the asker (another municipality, accepting requests, below capacity), and
+    never one you were invited to or offered help on."""
+    return OpenQuestionList(
+        questions=await questions_service.open_questions(conn, principal, limit=limit)
+    )
+
+
+@router.patch(
+    "/{question_id:uuid}",
+    response_model=Question,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_question(
+    question_id: UUID,
+    data: QuestionUpdate,
+    conn: Conn,
+    embedder: EmbedderDep,
+    principal: CurrentMember,
+) -> Question:
+    """Open your question to every colleague who fits it, or close it (it leaves every list)."""
+    return await questions_service.set_open(conn, embedder, principal, question_id, data)
 
 
 @router.get(

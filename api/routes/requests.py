@@ -9,7 +9,13 @@ from fastapi import APIRouter, status
 from api.auth import ApiCaller, CurrentMember
 from api.deps import Conn, MailingDep, SettingsDep
 from api.errors import problem_responses
-from models.requests import ConsultationRequest, Direction, FeedbackCreate, RequestCreate
+from models.requests import (
+    ConsultationRequest,
+    Direction,
+    FeedbackCreate,
+    OfferCreate,
+    RequestCreate,
+)
 from service.requests import service as requests_service
 
 router = APIRouter(prefix="/v1", tags=["requests"])
@@ -41,6 +47,33 @@ async def invite(
     )
 
 
+@router.post(
+    "/questions/{question_id:uuid}/offers",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConsultationRequest,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+async def offer(
+    question_id: UUID,
+    data: OfferCreate,
+    conn: Conn,
+    settings: SettingsDep,
+    mailing: MailingDep,
+    principal: CurrentMember,
+) -> ConsultationRequest:
+    """Offer help on an open question; its asker is told and accepts or declines (a request
+    of kind "offer"). 422 from the asker's own municipality; 409 when you pause or are at
+    capacity, the question is closed, or you offered or were invited already."""
+    return await requests_service.offer(
+        conn,
+        principal,
+        question_id,
+        data,
+        expiry_days=settings.request_expiry_days,
+        mailing=mailing,
+    )
+
+
 @router.get(
     "/requests",
     response_model=list[ConsultationRequest],
@@ -49,7 +82,8 @@ async def invite(
 async def list_requests(
     conn: Conn, principal: CurrentMember, direction: Direction | None = None
 ) -> list[ConsultationRequest]:
-    """Your requests: incoming (invitations to you), outgoing (yours), or both, newest first."""
+    """Your requests, newest first: incoming (for you to answer: invitations to you, offers of
+    help on your questions), outgoing (your invitations and offers), or both."""
     return await requests_service.list_requests(conn, principal, direction)
 
 

@@ -18,7 +18,10 @@ shared machines):
 * recall@50 of the vector index against exact search;
 * the server's memory (RSS of its processes);
 * the coordinator's insights over as many questions as members (five suggestions each, a
-  quarter of them with an invitation), against plain counts of the same tables.
+  quarter of them with an invitation), against plain counts of the same tables;
+* the weekly digests with 1 % of the members asking an open question that week, against every
+  member's digest computed one at a time (``lab/bench/digests.py``; ``--digests`` measures
+  only these, on networks of plain member rows).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ import numpy as np
 import psutil
 from rich.table import Table
 
-from lab.bench import index, synthetic
+from lab.bench import digests, index, synthetic
 from service import db, identity, timing
 from service.embedding import Embedder
 from service.insights import service as insights_service
@@ -93,6 +96,13 @@ class SizeResult:
     # same tables (``_insights``), in seconds.
     insights_s: float = 0.0
     insights_vs_counts: float = 0.0
+    # The weekly digests (``lab/bench/digests.py``): open questions, digests queued, seconds
+    # to compute and queue them, and against every member's digest one at a time.
+    digests_open_questions: int = 0
+    digests_queued: int = 0
+    digests_s: float = 0.0
+    digests_ms_each: float = 0.0
+    digests_vs_naive: float = 0.0
     # The median of each stage the server reported (Server-Timing) for the latency questions.
     stages_p50_ms: dict[str, float] = field(default_factory=dict)
     # A network larger than the reference (FLATNESS_REFERENCE members), when that was measured
@@ -551,6 +561,9 @@ async def run_size(
     pool = await db.create_pool(url, max_size=2)
     try:
         insights_s, counts_s = await _insights(pool, embedder, members)
+        say(f"{members} members: the weekly digests")
+        async with pool.acquire() as conn:
+            digest_times = await digests.measure(conn, members)
     finally:
         await pool.close()
 
@@ -576,8 +589,42 @@ async def run_size(
         stages_p50_ms=stages,
         insights_s=insights_s,
         insights_vs_counts=insights_s / counts_s,
+        digests_open_questions=digest_times.open_questions,
+        digests_queued=digest_times.queued,
+        digests_s=digest_times.seconds,
+        digests_ms_each=digest_times.ms_each,
+        digests_vs_naive=digest_times.vs_naive,
     )
     return result, token
+
+
+async def run_digests(
+    sizes: Sequence[int], *, database_url: str | None, say: Callable[[str], None]
+) -> list[dict[str, float | int]]:
+    """Only the weekly digests, on networks of plain member rows (no model, no import)."""
+    results: list[dict[str, float | int]] = []
+    for members in sizes:
+        async with db.scratch_database(database_url) as url:
+            await db.migrate_async(url)
+            say(f"{members} members: the weekly digests")
+            conn = await db.connect(url)
+            try:
+                await digests.plain_network(conn, members)
+                found = await digests.measure(conn, members)
+            finally:
+                await conn.close()
+        results.append(
+            {
+                "members": members,
+                "digests_open_questions": found.open_questions,
+                "digests_queued": found.queued,
+                "digests_s": round(found.seconds, 4),
+                "digests_ms_each": round(found.ms_each, 4),
+                "digests_naive_s": round(found.naive_seconds, 4),
+                "digests_vs_naive": round(found.vs_naive, 4),
+            }
+        )
+    return results
 
 
 # Synthetic questions for the insights: as many as members, on a few topics, over a year, every

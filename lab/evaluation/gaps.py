@@ -193,9 +193,51 @@ def shown_fits(found: Sequence[tuple[Version, fit.FitModel]]) -> ShownFits:
 
 
 @dataclass(frozen=True, slots=True)
+class Reach:
+    """Whom an open question reaches (every candidate who fits at least partly), against the
+    judgments: the covered versions' audiences, and how many a question nobody covers would
+    still reach (its out-of-reach version)."""
+
+    questions: int
+    reached: int  # members shown a covered question, summed over the questions
+    reached_relevant: int  # of them judged relevant (grade >= 1)
+    relevant: int  # members judged relevant, summed over the questions
+    helpful: int  # members judged clearly helpful (grade >= 2)
+    helpful_reached: int
+    unreached_questions: int  # covered questions that reach nobody
+    reached_out_of_reach: int  # members shown the out-of-reach versions, summed
+
+
+# The audience thresholds the report compares (fits at least partly with this probability).
+REACH_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+def reach(found: Sequence[tuple[Version, fit.FitModel]], threshold: float) -> Reach:
+    """Whom the open questions reach when shown to every candidate with a probability of
+    fitting at least partly of ``threshold`` or more."""
+    counts = dict.fromkeys(Reach.__slots__, 0)
+    for version, model in found:
+        fits = fit.fits(version.relevance, version.above_typical, 0.0, model)
+        shown = fits.partly >= threshold
+        if version.out_of_reach:
+            counts["reached_out_of_reach"] += int(shown.sum())
+            continue
+        counts["questions"] += 1
+        counts["reached"] += int(shown.sum())
+        counts["reached_relevant"] += int((shown & (version.grades >= 1)).sum())
+        counts["relevant"] += int((version.grades >= 1).sum())
+        counts["helpful"] += int((version.grades >= 2).sum())
+        counts["helpful_reached"] += int((shown & (version.grades >= 2)).sum())
+        counts["unreached_questions"] += not shown.any()
+    return Reach(**counts)
+
+
+@dataclass(frozen=True, slots=True)
 class CrossValidation:
     detection: Detection
     shown: ShownFits
+    # By audience threshold: the service's (``FIT_MODEL.reaches_from``) and REACH_THRESHOLDS.
+    reach: dict[float, Reach]
     # The held-out questions flagged in their covered version.
     flagged_covered: tuple[str, ...]
     thresholds: tuple[float, ...]
@@ -208,6 +250,7 @@ def cross_validate(found: Sequence[Version]) -> CrossValidation:
     thresholds: list[float] = []
     flagged: list[str] = []
     held_fits: list[tuple[Version, fit.FitModel]] = []
+    held_versions: list[tuple[Version, fit.FitModel]] = []
     for question in questions:
         model = fit_model([v for v in found if v.question_id != question])
         thresholds.append(model.covered_from)
@@ -215,6 +258,7 @@ def cross_validate(found: Sequence[Version]) -> CrossValidation:
             value = coverage(version, model)
             # Decided with the fold's threshold: shifted so that one threshold serves all folds.
             decided.append((value - model.covered_from + 0.5, version.out_of_reach))
+            held_versions.append((version, model))
             if not version.out_of_reach:
                 held_fits.append((version, model))
                 if value < model.covered_from:
@@ -222,6 +266,10 @@ def cross_validate(found: Sequence[Version]) -> CrossValidation:
     return CrossValidation(
         detection=detect(decided, 0.5),
         shown=shown_fits(held_fits),
+        reach={
+            threshold: reach(held_versions, threshold)
+            for threshold in sorted({fit.FIT_MODEL.reaches_from, *REACH_THRESHOLDS})
+        },
         flagged_covered=tuple(flagged),
         thresholds=tuple(thresholds),
     )
@@ -282,6 +330,20 @@ def _model(model: fit.FitModel) -> str:
     )
 
 
+_SERVICE = " (the service's)"
+
+
+def _reach(found: Reach) -> str:
+    return (
+        f"{found.reached / max(1, found.questions):.1f} members per question, of them relevant "
+        f"{_share(found.reached_relevant, found.reached)}; relevant members reached "
+        f"{_share(found.reached_relevant, found.relevant)}; clearly helpful ones reached "
+        f"{_share(found.helpful_reached, found.helpful)}; reaching nobody "
+        f"{found.unreached_questions} of {found.questions}; nobody covering it, a question "
+        f"reaches {found.reached_out_of_reach / max(1, found.questions):.1f}"
+    )
+
+
 def report(dataset_dir: str, embedder: Embedder) -> str:
     """The fitted model, its cross-validation and the service's own model on the set, as text."""
     found = calibrate(dataset_dir, embedder)
@@ -303,6 +365,12 @@ def report(dataset_dir: str, embedder: Embedder) -> str:
             f"{_share(shown.strong_helpful, shown.strong)}; partial {shown.partial}, of them "
             f"relevant {_share(shown.partial_relevant, shown.partial)}; weak {shown.weak}, of "
             f"them not relevant {_share(shown.weak_unjudged, shown.weak)}",
+            "  open questions, shown to whoever fits at least partly with a probability of:",
+            *(
+                f"    {threshold:.2f}{_SERVICE * (threshold == fit.FIT_MODEL.reaches_from)}: "
+                + _reach(reached)
+                for threshold, reached in found.validation.reach.items()
+            ),
             f"service model in sample: precision {found.service.precision:.3f}, recall "
             f"{found.service.recall:.3f}; covered questions flagged: "
             + (", ".join(found.service_flagged_covered) or "none"),

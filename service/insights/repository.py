@@ -211,14 +211,16 @@ async def tag_supply(conn: Connection, keys: list[str]) -> dict[str, tuple[int, 
 # members who were erased since (service/members/erasure.py), so that an erasure does not
 # rewrite the history.
 _EVERY_REQUEST = """
-    SELECT status, peer_id AS peer, created_at, responded_at FROM consultation_request
+    SELECT status, kind, peer_id AS peer, created_at, responded_at FROM consultation_request
     UNION ALL
-    SELECT status, peer_key AS peer, created_at, responded_at FROM erased_request
+    SELECT status, kind, peer_key AS peer, created_at, responded_at FROM erased_request
 """
 
-# How invitations of the period went.
+# How the requests of the period went (invitations and offers of help alike), and the offers.
 REQUESTS = f"""
 SELECT
+    count(*) FILTER (WHERE kind = 'offer')::int AS offers,
+    count(*) FILTER (WHERE kind = 'offer' AND status = 'accepted')::int AS offers_accepted,
     count(*) FILTER (WHERE status = 'pending')::int AS pending,
     count(*) FILTER (WHERE status = 'accepted')::int AS accepted,
     count(*) FILTER (WHERE status = 'declined')::int AS declined,
@@ -242,7 +244,7 @@ WHERE {_IN_PERIOD.format(column="created_at")}
 TOP_FIVE_SHARE = f"""
 WITH invited AS (
     SELECT peer, count(*) AS invitations FROM ({_EVERY_REQUEST}) request
-    WHERE {_IN_PERIOD.format(column="created_at")}
+    WHERE {_IN_PERIOD.format(column="created_at")} AND kind = 'invitation'
     GROUP BY peer
 )
 SELECT (SELECT sum(invitations) FROM (
@@ -253,6 +255,8 @@ FROM invited
 
 
 class RequestCounts(NamedTuple):
+    offers: int
+    offers_accepted: int
     pending: int
     accepted: int
     declined: int
@@ -272,6 +276,8 @@ async def requests(
     share = await conn.fetchval(TOP_FIVE_SHARE, since, until)
     median = flow["median_hours_to_answer"]
     return RequestCounts(
+        offers=flow["offers"],
+        offers_accepted=flow["offers_accepted"],
         pending=flow["pending"],
         accepted=flow["accepted"],
         declined=flow["declined"],

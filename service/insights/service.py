@@ -38,7 +38,7 @@ from service.insights import gaps, repository
 from service.matching import fit
 from service.matching.rank import Ranking
 from service.matching.tags import clean_tag, normalize_tag
-from service.notifications import messages, outbox
+from service.notifications import messages, outbox, reach
 from service.notifications.mailing import Mailing
 from service.questions import service as questions_service
 
@@ -218,6 +218,8 @@ async def _requests(
         open_over_3_days=flow.open_over_3_days,
         open_over_7_days=flow.open_over_7_days,
         top5_share=None if flow.top5_share is None else round(flow.top5_share, 4),
+        offers=flow.offers,
+        offers_accepted=flow.offers_accepted,
     )
 
 
@@ -282,7 +284,7 @@ async def contact_closest(
         await outbox.enqueue(
             conn,
             recipient=recipient.email,
-            message=messages.gap_help(
+            message=reach.gap_help(
                 name=recipient.member.name,
                 topic=topic,
                 question_titles=[q.title for q in questions],

@@ -62,6 +62,11 @@ class FitModel:
     covered_from: float
     # Clearly helpful at least this likely: a strong fit.
     strong_from: float = 0.5
+    # An open question is shown to every candidate who fits at least partly with this
+    # probability or more: below ``covered_from``, because a question shown to someone who
+    # cannot help costs them a line of their digest, while a colleague it misses costs the
+    # consultation (docs/matching.md, "Open questions", has the measured trade-off).
+    reaches_from: float = 0.40
 
 
 # Fitted on every (question, member) pair of the development set with the default model

@@ -397,6 +397,10 @@ class Ranking:
 
     suggestions: list[Suggestion]
     coverage: float
+    # With ``ranked(audience=N)``: every candidate who fits at least partly with a probability
+    # of ``fit.FitModel.reaches_from``, best fitting first, at most N: whom an open question is
+    # shown to.
+    audience: list[Suggestion] = field(default_factory=list)
 
 
 def rank(
@@ -421,8 +425,9 @@ def ranked(
     limit: int,
     per_municipality: int = 1,
     weights: Weights | None = None,
+    audience: int = 0,
 ) -> Ranking:
-    """``rank``, with the question's coverage."""
+    """``rank``, with the question's coverage, and (``audience`` > 0) who fits it."""
     if not candidates:
         return Ranking([], 0.0)
     weights = weights or DEFAULT_WEIGHTS
@@ -432,8 +437,6 @@ def ranked(
     fitting = fit.fits(
         relevant, parts.dense, fit.typical_dense(parts.dense) if typical is None else typical
     )
-    if limit <= 0:
-        return Ranking([], fitting.coverage())
     load = np.array(
         [
             min(1.0, max(0.0, c.open_requests / c.max_open_requests))
@@ -446,52 +449,66 @@ def ranked(
     prior = np.array([min(1.0, max(0.0, c.feedback_prior)) for c in candidates], dtype=np.float64)
     scores = relevant * (1.0 + weights.feedback_bonus * prior) * (1.0 - weights.load_penalty * load)
     scores = np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0)
-    chosen, deferred_set = select(
-        candidates,
-        scores,
-        limit=limit,
-        per_municipality=per_municipality,
-        duplicate_similarity=weights.duplicate_similarity,
-    )
 
+    def suggestion(index: int, score: float, *, near_duplicate: bool = False) -> Suggestion:
+        candidate = candidates[index]
+        # Rounded as stored, so that the fit read back with the question is the fit shown now.
+        partly = round(float(fitting.partly[index]), 4)
+        clearly = round(float(fitting.clearly[index]), 4)
+        return Suggestion(
+            member=_suggested_member(candidate),
+            score=round(score, 6),
+            fit=fit.fit_of(partly, clearly),
+            reasons=Reasons(
+                matched_tags=list(parts.matched_tags[index]),
+                passage=_standalone(candidate, parts.best_passage[index]),
+                same_state=parts.same_state[index],
+                similar_size=parts.similar_size[index],
+                context=_context_phrases(parts, index),
+                near_duplicate=near_duplicate,
+                components=ScoreComponents(
+                    dense=round(float(parts.dense[index]), 4),
+                    lexical=round(float(parts.lexical[index]), 4),
+                    tags=round(float(parts.tags[index]), 4),
+                    tags_in_text=round(float(parts.tags_text[index]), 4),
+                    relevance=round(float(relevant[index]), 4),
+                    load=round(float(load[index]), 4),
+                    feedback_prior=round(float(prior[index]), 4),
+                    fits_partly=partly,
+                    fits_clearly=clearly,
+                ),
+            ),
+        )
+
+    chosen, deferred_set = (
+        select(
+            candidates,
+            scores,
+            limit=limit,
+            per_municipality=per_municipality,
+            duplicate_similarity=weights.duplicate_similarity,
+        )
+        if limit > 0
+        else ([], set())
+    )
     suggestions: list[Suggestion] = []
     shown_ceiling = 1.0
     for index in chosen:
-        candidate = candidates[index]
         # A near-duplicate moved down the list shows a score no higher than those above it, so
         # scores read best first, as the order does.
         shown = min(float(scores[index]), shown_ceiling)
         shown_ceiling = shown
-        # Rounded as stored, so that the fit read back with the question is the fit shown now.
-        partly = round(float(fitting.partly[index]), 4)
-        clearly = round(float(fitting.clearly[index]), 4)
-        suggestions.append(
-            Suggestion(
-                member=_suggested_member(candidate),
-                score=round(shown, 6),
-                fit=fit.fit_of(partly, clearly),
-                reasons=Reasons(
-                    matched_tags=list(parts.matched_tags[index]),
-                    passage=_standalone(candidate, parts.best_passage[index]),
-                    same_state=parts.same_state[index],
-                    similar_size=parts.similar_size[index],
-                    context=_context_phrases(parts, index),
-                    near_duplicate=index in deferred_set,
-                    components=ScoreComponents(
-                        dense=round(float(parts.dense[index]), 4),
-                        lexical=round(float(parts.lexical[index]), 4),
-                        tags=round(float(parts.tags[index]), 4),
-                        tags_in_text=round(float(parts.tags_text[index]), 4),
-                        relevance=round(float(relevant[index]), 4),
-                        load=round(float(load[index]), 4),
-                        feedback_prior=round(float(prior[index]), 4),
-                        fits_partly=partly,
-                        fits_clearly=clearly,
-                    ),
-                ),
-            )
-        )
-    return Ranking(suggestions, fitting.coverage())
+        suggestions.append(suggestion(index, shown, near_duplicate=index in deferred_set))
+    reached = [
+        index
+        for index in np.argsort(-fitting.partly, kind="stable")[: max(0, audience)]
+        if fitting.partly[index] >= fit.FIT_MODEL.reaches_from
+    ]
+    return Ranking(
+        suggestions,
+        fitting.coverage(),
+        [suggestion(int(index), float(fitting.partly[index])) for index in reached],
+    )
 
 
 def _standalone(candidate: Candidate, sentence: str | None) -> str | None:

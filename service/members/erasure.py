@@ -68,11 +68,12 @@ async def _keep_requests_anonymously(conn: Connection, member_id: UUID) -> None:
     await conn.execute(
         """
         WITH anonymous AS (SELECT gen_random_uuid() AS key)
-        INSERT INTO erased_request (status, peer_key, created_at, expires_at, responded_at)
+        INSERT INTO erased_request (status, peer_key, created_at, expires_at, responded_at,
+                                    kind)
         SELECT CASE WHEN r.status = 'pending' THEN 'withdrawn' ELSE r.status END,
                CASE WHEN r.peer_id = $1 THEN anonymous.key ELSE r.peer_id END,
                r.created_at, r.expires_at,
-               CASE WHEN r.status = 'pending' THEN now() ELSE r.responded_at END
+               CASE WHEN r.status = 'pending' THEN now() ELSE r.responded_at END, r.kind
         FROM consultation_request r, anonymous
         WHERE r.asker_id = $1 OR r.peer_id = $1
         """,

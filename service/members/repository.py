@@ -11,13 +11,13 @@ from uuid import UUID
 
 import asyncpg
 
-from models.members import Member, Municipality
+from models.members import DigestFrequency, Member, Municipality
 from service.db import Connection
 from service.text import fold
 
 _MEMBER_SELECT = """
     SELECT m.id, m.name, m.email, m.role, m.expertise, m.languages, m.accepting_requests,
-           m.max_open_requests, m.created_at, m.updated_at, m.welcomed_at, m.signed_in_at,
+           m.max_open_requests, m.digest, m.created_at, m.updated_at, m.welcomed_at, m.signed_in_at,
            (SELECT c.new_email FROM member_email_change c
             WHERE c.member_id = m.id AND c.expires_at > now()) AS email_pending,
            mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
@@ -52,6 +52,7 @@ def member_from_record(record: asyncpg.Record) -> Member:
         languages=list(record["languages"]),
         accepting_requests=record["accepting_requests"],
         max_open_requests=record["max_open_requests"],
+        digest=record["digest"],
         created_at=record["created_at"],
         updated_at=record["updated_at"],
         welcomed_at=record["welcomed_at"],
@@ -265,6 +266,11 @@ async def update_member(conn: Connection, member_id: UUID, changes: MemberChange
         changes.max_open_requests,
         changes.municipality_id,
     )
+
+
+async def set_digest(conn: Connection, member_id: UUID, digest: DigestFrequency) -> None:
+    """How often the member gets the digest (a setting, not a change of their profile)."""
+    await conn.execute("UPDATE member SET digest = $2 WHERE id = $1", member_id, digest.value)
 
 
 async def delete_member(conn: Connection, member_id: UUID) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
-from models.members import Member, MemberCreate, MemberUpdate, TagCount
+from models.members import DigestFrequency, Member, MemberCreate, MemberUpdate, TagCount
 from service import identity
 from service.db import Connection
 from service.embedding import Embedder
@@ -84,6 +84,8 @@ async def create_member(
     await expertise_repository.replace_passages(
         conn, member_id, model=embedder.name, texts=texts, vectors=vectors
     )
+    if data.digest is not DigestFrequency.weekly:
+        await repository.set_digest(conn, member_id, data.digest)
     member = await repository.get_member(conn, member_id)
     assert member is not None
     return member, token
@@ -171,6 +173,8 @@ async def update_member(
             municipality_id=municipality_id,
         ),
     )
+    if update.digest is not None:
+        await repository.set_digest(conn, member_id, update.digest)
     if new_email is not None and coordinating:
         await email_change.changed(conn, mailing, member, new_email, by_coordinator=True)
     elif new_email is not None and mailing is not None:

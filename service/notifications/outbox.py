@@ -9,7 +9,9 @@ dies mid-send releases its lock and the row is picked up again (at-least-once de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -32,6 +34,7 @@ class OutboxMessage:
     body: str
     attempts: int
     created_at: datetime
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def check_recipient(recipient: str) -> str:
@@ -64,8 +67,8 @@ async def enqueue(
     await conn.execute(
         """
         INSERT INTO outbox (member_id, request_id, application_id, kind, recipient, subject,
-                            body)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+                            body, headers)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
         """,
         member_id,
         request_id,
@@ -74,7 +77,42 @@ async def enqueue(
         check_recipient(recipient),
         one_line(message.subject),
         message.body,
+        _headers(message),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ToMember:
+    """A message for a member, queued with others (``enqueue_many``)."""
+
+    member_id: UUID
+    recipient: str
+    message: Message
+
+
+async def enqueue_many(conn: Connection, queued: Sequence[ToMember], *, kind: str) -> None:
+    """Queue a message for each member in the caller's transaction, in one statement (as
+    ``enqueue`` does one)."""
+    if not kind.strip():
+        raise ValueError("kind must not be empty")
+    await conn.execute(
+        """
+        INSERT INTO outbox (member_id, kind, recipient, subject, body, headers)
+        SELECT m.member_id, $1, m.recipient, m.subject, m.body, m.headers::jsonb
+        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
+             AS m(member_id, recipient, subject, body, headers)
+        """,
+        kind,
+        [item.member_id for item in queued],
+        [check_recipient(item.recipient) for item in queued],
+        [one_line(item.message.subject) for item in queued],
+        [item.message.body for item in queued],
+        [_headers(item.message) for item in queued],
+    )
+
+
+def _headers(message: Message) -> str:
+    return json.dumps({name: one_line(value) for name, value in message.headers.items()})
 
 
 async def claim_due(conn: Connection, *, max_attempts: int) -> OutboxMessage | None:
@@ -85,7 +123,7 @@ async def claim_due(conn: Connection, *, max_attempts: int) -> OutboxMessage | N
     """
     row = await conn.fetchrow(
         """
-        SELECT id, kind, recipient, subject, body, attempts, created_at
+        SELECT id, kind, recipient, subject, body, attempts, created_at, headers
         FROM outbox
         WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < $1
         ORDER BY next_attempt_at, id
@@ -104,6 +142,7 @@ async def claim_due(conn: Connection, *, max_attempts: int) -> OutboxMessage | N
         body=row["body"],
         attempts=row["attempts"],
         created_at=row["created_at"],
+        headers=json.loads(row["headers"]),
     )
 
 

@@ -200,6 +200,10 @@ class SmtpSettings:
         return context
 
 
+# The headers a message may bring of its own (RFC 2369 and RFC 8058, for a digest).
+OWN_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post"})
+
+
 def _encoded_subject(subject: str) -> str:
     """The subject as RFC 2047 encoded words, folded. The spaces stay inside the encoded words:
     the standard library's own folding puts them between two words, where mail programs drop
@@ -221,6 +225,9 @@ def compose(message: outbox.OutboxMessage, smtp: SmtpSettings) -> EmailMessage:
         f"<peerconsult.{message.id}.{int(message.created_at.timestamp())}@{domain}>"
     )
     email["Auto-Submitted"] = "auto-generated"
+    for name, value in message.headers.items():
+        if name in OWN_HEADERS:
+            email[name] = value
     email.set_content(message.body, charset="utf-8")
     return email
 

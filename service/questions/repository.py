@@ -17,20 +17,22 @@ from service.db import Connection
 from service.matching import fit
 from service.members.repository import municipality_from_record
 
+_COLUMNS = "id, asker_id, title, body, tags, created_at, coverage, open"
+
 # A question with the suggestions made when it was asked: $1 asker, $2 title, $3 body, $4 tags,
 # $5-$7 the suggestions' member ids, scores and reasons (JSON), best first, $8 model, $9 how well
 # its best candidate fits it (``rank.Ranking.coverage``).
-INSERT_QUESTION = """
+INSERT_QUESTION = f"""
 WITH asked AS (
     INSERT INTO question (asker_id, title, body, tags, coverage) VALUES ($1, $2, $3, $4, $9)
-    RETURNING id, asker_id, title, body, tags, created_at, coverage
+    RETURNING {_COLUMNS}
 ), suggested AS (
     INSERT INTO suggestion (question_id, member_id, rank, score, reasons, model, source)
     SELECT asked.id, s.member_id, s.rank, s.score, s.reasons::jsonb, $8, 'asked'
     FROM asked, unnest($5::uuid[], $6::real[], $7::text[])
          WITH ORDINALITY AS s(member_id, score, reasons, rank)
 )
-SELECT id, asker_id, title, body, tags, created_at, coverage FROM asked
+SELECT {_COLUMNS} FROM asked
 """
 
 # Suggestions shown again for question $1 ($2-$4 as $5-$7 above, $5 model, $6 source); the
@@ -67,6 +69,7 @@ class StoredQuestion:
     # How well the best candidate fitted the question when it was asked (None: asked before
     # fits were estimated).
     coverage: float | None
+    open: bool = False
 
 
 def _suggestion_arrays(
@@ -122,7 +125,7 @@ async def store_suggestions(
 
 async def get_question(conn: Connection, question_id: UUID) -> StoredQuestion | None:
     record = await conn.fetchrow(
-        "SELECT id, asker_id, title, body, tags, created_at, coverage FROM question WHERE id = $1",
+        f"SELECT {_COLUMNS} FROM question WHERE id = $1",
         question_id,
     )
     return None if record is None else StoredQuestion(**dict(record))
@@ -153,8 +156,7 @@ def _stored_suggestion(record: asyncpg.Record) -> Suggestion:
 
 async def questions_of(conn: Connection, asker_id: UUID) -> list[StoredQuestion]:
     records = await conn.fetch(
-        "SELECT id, asker_id, title, body, tags, created_at, coverage FROM question "
-        "WHERE asker_id = $1 ORDER BY created_at",
+        f"SELECT {_COLUMNS} FROM question WHERE asker_id = $1 ORDER BY created_at",
         asker_id,
     )
     return [StoredQuestion(**dict(record)) for record in records]
@@ -168,6 +170,7 @@ def question_schema(stored: StoredQuestion, suggestions: list[Suggestion]) -> Qu
         body=stored.body,
         tags=list(stored.tags),
         created_at=stored.created_at,
+        open=stored.open,
         gap=None if stored.coverage is None else fit.is_gap(stored.coverage),
         suggestions=suggestions,
     )

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from dataclasses import replace
 from uuid import UUID
 
 import numpy as np
 
-from models.questions import Question, QuestionCreate, QuestionDraft, Suggestion
+from models.questions import (
+    OPEN_FOR_DAYS,
+    OpenQuestionMatch,
+    Question,
+    QuestionCreate,
+    QuestionDraft,
+    QuestionUpdate,
+    Suggestion,
+)
 from service import identity, metrics, timing
 from service.db import REPLICA_DOWN, Connection, ReadReplica
 from service.embedding import Embedder, Vector
@@ -16,6 +25,7 @@ from service.errors import Forbidden, NotFound
 from service.matching import rank as ranking
 from service.matching.tags import normalize_tag
 from service.matching.types import Candidate, Query
+from service.questions import audience as audience_repository
 from service.questions import repository, retrieval
 from service.questions.retrieval import AskerContext
 
@@ -50,6 +60,9 @@ SEARCH_BREADTH = retrieval.SearchBreadth(small=150, large_from=25_000)
 # median of 64 has a standard error of about 0.01 in dense score.
 TYPICAL_SAMPLE = 64
 
+
+# An open question is shown to at most this many colleagues who fit it, the best fitting first.
+AUDIENCE = 200
 
 # Questions kept for one member while they sign in again; a newer one replaces the oldest.
 DRAFTS_PER_MEMBER = 3
@@ -118,10 +131,12 @@ async def suggest(
     limit: int,
     replica: ReadReplica | None = None,
     vector: Vector | None = None,
+    audience: int = 0,
 ) -> ranking.Ranking:
     """The best colleagues for this question, applying every hard rule of matching, and how
     well the best candidate fits it (a gap when nobody does); ``vector``: the question's
-    embedding, when the caller has it already. With a
+    embedding, when the caller has it already; ``audience``: also who fits it (at most that
+    many, for an open question). With a
     ``replica``, the asker's context and the candidates are read there (other members'
     profiles may lag a second behind); when it is down, or does not know the asker yet (a
     member created a moment ago), from the primary."""
@@ -167,7 +182,9 @@ async def suggest(
         typical_dense=typical,
     )
     with timing.stage("rank"):
-        return await asyncio.to_thread(ranking.ranked, query, candidates, limit=limit)
+        return await asyncio.to_thread(
+            functools.partial(ranking.ranked, limit=limit, audience=audience), query, candidates
+        )
 
 
 async def ask(
@@ -188,6 +205,7 @@ async def ask(
         tags=data.tags,
         limit=data.limit,
         replica=replica,
+        audience=AUDIENCE if data.open else 0,
     )
     with timing.stage("store"):
         stored = await repository.insert_question(
@@ -200,6 +218,9 @@ async def ask(
             coverage=found.coverage,
             model=embedder.name,
         )
+        if data.open:
+            await audience_repository.set_open(conn, stored.id, found.audience)
+            stored = replace(stored, open=True)
     metrics.QUESTIONS.inc()
     return repository.question_schema(stored, found.suggestions)
 
@@ -250,6 +271,48 @@ async def current_suggestions(
             conn, question_id, found.suggestions, model=embedder.name, source="refreshed"
         )
     return found.suggestions
+
+
+async def set_open(
+    conn: Connection,
+    embedder: Embedder,
+    principal: identity.MemberPrincipal,
+    question_id: UUID,
+    update: QuestionUpdate,
+) -> Question:
+    """Open a question to every colleague who fits it (who that is, is worked out now, on the
+    network as it is), or close it: it then leaves every list. Only its asker may."""
+    stored = await repository.get_question(conn, question_id)
+    if stored is None:
+        raise NotFound(f"No question with id {question_id}.")
+    if principal.member_id != stored.asker_id:
+        raise Forbidden("Only the member who asked the question can open or close it.")
+    if update.open and not stored.open:
+        found = await suggest(
+            conn,
+            embedder,
+            asker_id=stored.asker_id,
+            title=stored.title,
+            body=stored.body,
+            tags=list(stored.tags),
+            limit=0,
+            audience=AUDIENCE,
+        )
+        await audience_repository.set_open(conn, question_id, found.audience)
+    elif not update.open and stored.open:
+        await audience_repository.close(conn, question_id)
+    return repository.question_schema(
+        replace(stored, open=update.open), await repository.stored_suggestions(conn, question_id)
+    )
+
+
+async def open_questions(
+    conn: Connection, principal: identity.MemberPrincipal, *, limit: int
+) -> list[OpenQuestionMatch]:
+    """The open questions that fit the calling member, best first (``OPEN_FOR_MEMBERS``)."""
+    return await audience_repository.open_for(
+        conn, principal.member_id, limit=limit, days=OPEN_FOR_DAYS
+    )
 
 
 async def own_questions(

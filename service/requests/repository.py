@@ -11,14 +11,14 @@ from uuid import UUID
 import asyncpg
 
 from models.members import Municipality
-from models.requests import RequestStatus
+from models.requests import RequestKind, RequestStatus
 from service.db import Connection
 
 # A request as its parties see it. An invitation past its expiry reads as expired at once,
 # whether or not the housekeeping round has written that down yet (``expire_overdue``): reads
 # never write, so they never wait for or lock each other.
 _REQUEST_SELECT = """
-    SELECT r.id, r.question_id, r.asker_id, r.peer_id,
+    SELECT r.id, r.question_id, r.asker_id, r.peer_id, r.kind,
            CASE WHEN r.status = 'pending' AND r.expires_at <= now() THEN 'expired'
                 ELSE r.status END AS status,
            r.message, r.created_at, r.expires_at,
@@ -119,13 +119,15 @@ async def insert_request(
     peer_id: UUID,
     message: str | None,
     expiry_days: int,
+    kind: RequestKind = RequestKind.invitation,
 ) -> UUID | None:
-    """The new request's id; None when the colleague was invited to this question already
-    (by a request that committed while this one waited: a form sent twice)."""
+    """The new request's id; None when the colleague has a request on this question already
+    (one that committed while this one waited: a form sent twice)."""
     request_id: UUID | None = await conn.fetchval(
         """
-        INSERT INTO consultation_request (question_id, asker_id, peer_id, message, expires_at)
-        VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))
+        INSERT INTO consultation_request (question_id, asker_id, peer_id, message, expires_at,
+                                          kind)
+        VALUES ($1, $2, $3, $4, now() + make_interval(days => $5), $6)
         ON CONFLICT ON CONSTRAINT consultation_request_question_peer_key DO NOTHING
         RETURNING id
         """,
@@ -134,6 +136,7 @@ async def insert_request(
         peer_id,
         message,
         expiry_days,
+        kind.value,
     )
     return request_id
 
@@ -141,11 +144,15 @@ async def insert_request(
 _REQUEST_BY_ID = _REQUEST_SELECT + " WHERE r.id = $1"
 # The same, locking the request row for a change of its status.
 _REQUEST_BY_ID_FOR_UPDATE = _REQUEST_BY_ID + " FOR UPDATE OF r"
-# A member's ($1) requests: invitations to them when $2, their own when $3; newest first.
+# A member's ($1) requests: those for them to answer when $2 (invitations to them, offers of
+# help on their questions), their own when $3 (their invitations, their offers); newest first.
 _REQUESTS_OF_MEMBER = (
     _REQUEST_SELECT
     + """
-    WHERE (r.peer_id = $1 AND $2) OR (r.asker_id = $1 AND $3)
+    WHERE ($2 AND ((r.peer_id = $1 AND r.kind = 'invitation')
+                   OR (r.asker_id = $1 AND r.kind = 'offer')))
+       OR ($3 AND ((r.asker_id = $1 AND r.kind = 'invitation')
+                   OR (r.peer_id = $1 AND r.kind = 'offer')))
     ORDER BY r.created_at DESC, r.id
 """
 )
@@ -178,6 +185,7 @@ class RequestRecord:
     question_body: str
     asker: PartyRecord
     peer: PartyRecord
+    kind: RequestKind
     status: RequestStatus
     message: str | None
     created_at: datetime
@@ -188,9 +196,20 @@ class RequestRecord:
     def party(self, side: Side) -> PartyRecord:
         return self.asker if side == Side.asker else self.peer
 
+    @property
+    def answers(self) -> Side:
+        """Who accepts or declines: the invited colleague an invitation, the asker an offer."""
+        return Side.peer if self.kind == RequestKind.invitation else Side.asker
+
+    @property
+    def requests(self) -> Side:
+        """Who made the request (and may withdraw it)."""
+        return Side.asker if self.answers == Side.peer else Side.peer
+
 
 class Side(StrEnum):
-    """Who of the two is meant: the member who asked, or the colleague they invited."""
+    """Who of the two is meant: the member who asked, or the colleague (invited, or offering
+    help)."""
 
     asker = "asker"
     peer = "peer"
@@ -218,6 +237,7 @@ def _request(record: asyncpg.Record) -> RequestRecord:
         question_body=record["question_body"],
         asker=_party(record, Side.asker),
         peer=_party(record, Side.peer),
+        kind=RequestKind(record["kind"]),
         status=RequestStatus(record["status"]),
         message=record["message"],
         created_at=record["created_at"],

@@ -1,10 +1,12 @@
-"""The consultation workflow: invite, accept or decline, withdraw, give feedback.
+"""The consultation workflow: invite, offer, accept or decline, withdraw, give feedback.
 
-Valid transitions (anything else is a 409):
+A request is an invitation (the asker asks a colleague, who answers) or an offer (a colleague
+offers help on an open question, and the asker answers). Valid transitions (anything else is a
+409):
 
-    pending --accept (peer)--> accepted --feedback (asker, once)--> (feedback recorded)
-    pending --decline (peer)--> declined
-    pending --withdraw (asker)--> withdrawn
+    pending --accept (who answers)--> accepted --feedback (asker, once)--> (feedback recorded)
+    pending --decline (who answers)--> declined
+    pending --withdraw (who requested)--> withdrawn
     pending --(expiry days pass)--> expired
 
 Contact details (both e-mail addresses) appear only on an accepted request, and only to its
@@ -23,9 +25,11 @@ from models.requests import (
     Direction,
     Feedback,
     FeedbackCreate,
+    OfferCreate,
     Party,
     QuestionSummary,
     RequestCreate,
+    RequestKind,
     RequestStatus,
 )
 from service import identity, metrics
@@ -69,6 +73,7 @@ def request_schema(
         ),
         asker=_party(record.asker),
         peer=_party(record.peer),
+        kind=record.kind,
         status=record.status,
         message=record.message,
         created_at=record.created_at,
@@ -142,10 +147,68 @@ async def invite(
     return created
 
 
+async def offer(
+    conn: Connection,
+    principal: identity.MemberPrincipal,
+    question_id: UUID,
+    data: OfferCreate,
+    *,
+    expiry_days: int,
+    mailing: Mailing | None,
+) -> ConsultationRequest:
+    """Offer help on an open question; the asker is told and accepts or declines. The rules of
+    an invitation hold: another municipality (422), accepting requests and below capacity
+    (409), one request per colleague and question (409); and the question must be open (409)."""
+    question = await questions_repository.get_question(conn, question_id)
+    if question is None:
+        raise NotFound(f"No question with id {question_id}.")
+    if principal.member_id == question.asker_id:
+        raise Unprocessable("You cannot offer help on your own question.")
+    found = await repository.invitees(
+        conn, asker_id=question.asker_id, member_ids=[principal.member_id]
+    )
+    helper = found.get(principal.member_id)
+    if helper is None:
+        raise NotFound(f"No member with id {principal.member_id}.")
+    if helper.same_municipality:
+        raise Unprocessable(
+            "The question comes from your own municipality; peerconsult connects colleagues "
+            "from different municipalities."
+        )
+    if not question.open:
+        raise Conflict("The question is not open (any more): its asker has closed it.")
+    if principal.member_id in await repository.invited_already(conn, question_id):
+        raise Conflict("You have a request on this question already (an invitation or an offer).")
+    if not helper.accepting_requests:
+        raise Conflict(
+            "You are not accepting requests at the moment; change that in your profile first."
+        )
+    if not helper.has_capacity:
+        raise Conflict("You have no capacity for further requests right now.")
+    request_id = await repository.insert_request(
+        conn,
+        question_id=question_id,
+        asker_id=question.asker_id,
+        peer_id=principal.member_id,
+        message=data.message,
+        expiry_days=expiry_days,
+        kind=RequestKind.offer,
+    )
+    if request_id is None:
+        raise Conflict("You have a request on this question already (an invitation or an offer).")
+    record = await repository.get_request(conn, request_id)
+    assert record is not None
+    if mailing is not None:
+        await notify.offered(conn, record, mailing)
+    metrics.OFFERS.labels("sent").inc()
+    return request_schema(record, principal)
+
+
 async def list_requests(
     conn: Connection, principal: identity.MemberPrincipal, direction: Direction | None
 ) -> list[ConsultationRequest]:
-    """The member's requests: incoming (invitations to them), outgoing (theirs), or both."""
+    """The member's requests: incoming (for them to answer: invitations to them, offers on
+    their questions), outgoing (their invitations and offers), or both."""
     records = await repository.list_requests(
         conn,
         principal.member_id,
@@ -177,19 +240,27 @@ async def _transition(
     principal: identity.MemberPrincipal,
     request_id: UUID,
     *,
-    actor: repository.Side,
     to: RequestStatus,
 ) -> repository.RequestRecord:
     record = await _load(conn, principal, request_id, for_update=True)
+    actor = record.requests if to == RequestStatus.withdrawn else record.answers
     if principal.member_id != record.party(actor).id:
-        who = "invited colleague" if actor == repository.Side.peer else "asker"
-        raise Forbidden(f"Only the {who} can {to_verb(to)} this request.")
+        who = {
+            (RequestKind.invitation, repository.Side.peer): "invited colleague",
+            (RequestKind.invitation, repository.Side.asker): "asker",
+            (RequestKind.offer, repository.Side.peer): "colleague who offered help",
+            (RequestKind.offer, repository.Side.asker): "asker",
+        }[record.kind, actor]
+        raise Forbidden(f"Only the {who} can {to_verb(to)} this {record.kind}.")
     if record.status != RequestStatus.pending:
         raise Conflict(f"The request is {record.status}; only a pending request can be {to}.")
     await repository.set_status(conn, request_id, to)
     updated = await repository.get_request(conn, request_id)
     assert updated is not None
-    metrics.INVITATIONS.labels(to.value).inc()
+    if record.kind == RequestKind.invitation:
+        metrics.INVITATIONS.labels(to.value).inc()
+    else:
+        metrics.OFFERS.labels(to.value).inc()
     return updated
 
 
@@ -206,10 +277,9 @@ async def accept(
     *,
     mailing: Mailing | None,
 ) -> ConsultationRequest:
-    """The invited colleague accepts; both parties now see each other's contact."""
-    record = await _transition(
-        conn, principal, request_id, actor=repository.Side.peer, to=RequestStatus.accepted
-    )
+    """Who answers (the invited colleague, or the asker of an offer) accepts; both parties now
+    see each other's contact."""
+    record = await _transition(conn, principal, request_id, to=RequestStatus.accepted)
     if mailing is not None:
         await notify.accepted(conn, record, mailing)
     return request_schema(record, principal)
@@ -222,9 +292,7 @@ async def decline(
     *,
     mailing: Mailing | None,
 ) -> ConsultationRequest:
-    record = await _transition(
-        conn, principal, request_id, actor=repository.Side.peer, to=RequestStatus.declined
-    )
+    record = await _transition(conn, principal, request_id, to=RequestStatus.declined)
     if mailing is not None:
         await notify.declined(conn, record, mailing)
     return request_schema(record, principal)
@@ -237,10 +305,9 @@ async def withdraw(
     *,
     mailing: Mailing | None,
 ) -> ConsultationRequest:
-    """The asker withdraws a pending invitation; the colleague is told."""
-    record = await _transition(
-        conn, principal, request_id, actor=repository.Side.asker, to=RequestStatus.withdrawn
-    )
+    """Who requested withdraws a pending request (the asker an invitation, the colleague an
+    offer); the other side is told."""
+    record = await _transition(conn, principal, request_id, to=RequestStatus.withdrawn)
     if mailing is not None:
         await notify.withdrawn(conn, record, mailing)
     return request_schema(record, principal)

@@ -129,6 +129,16 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/questions/{question_id}"): Case(
         "/v1/questions/{question}", "asker", (401, 200, 403, 200)
     ),
+    ("PATCH", "/v1/questions/{question_id}"): Case(
+        "/v1/questions/{question}", "asker", (401, 200, 403, 403), {"open": True}
+    ),
+    ("GET", "/v1/questions/open"): Case("/v1/questions/open", "asker", (401, 200, 200, 403)),
+    # The world's question is not open: the asker may not offer on their own (422), another
+    # member may not offer on a closed question (409).
+    ("POST", "/v1/questions/{question_id}/offers"): Case(
+        "/v1/questions/{question}/offers", "asker", (401, 422, 409, 403), {"message": "Gern."}
+    ),
+    ("POST", "/v1/digests"): Case("/v1/digests", "asker", (401, 403, 403, 202), {}),
     ("GET", "/v1/questions/{question_id}/suggestions"): Case(
         "/v1/questions/{question}/suggestions", "asker", (401, 200, 403, 200)
     ),

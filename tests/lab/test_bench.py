@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import pytest
 
-from lab.bench import runner
+from lab.bench import digests, runner
 from service.embedding import Embedder
 
 
@@ -135,6 +135,9 @@ async def test_a_run_measures_each_size_and_compares_the_larger_with_the_referen
         )
         assert 0 < result.index_recall_at_50 <= 1
         assert result.insights_s > 0 and result.insights_vs_counts > 0
+        # 1 % asked an open question (at least one), shown to colleagues who get a digest.
+        assert result.digests_open_questions == 1
+        assert result.digests_queued > 0 and result.digests_vs_naive > 0
     assert small.flatness is None
     assert large.flatness_reference_members == 30
     assert large.flatness is not None and large.flatness > 0
@@ -144,3 +147,17 @@ async def test_a_run_measures_each_size_and_compares_the_larger_with_the_referen
     assert reported["flatness"] == round(large.flatness, 4)
     assert reported["stage_candidates_p50_ms"] == round(large.stages_p50_ms["candidates"], 4)
     assert "flatness" not in runner.as_dict(small)
+
+
+async def test_the_digests_alone_on_plain_networks(server_url: str) -> None:
+    """``--digests``: each size's digests, one per member shown an open question this week,
+    and the per-member baseline."""
+    said: list[str] = []
+    results = await runner.run_digests([400, 800], database_url=server_url, say=said.append)
+    assert [result["members"] for result in results] == [400, 800]
+    for result in results:
+        assert result["digests_open_questions"] == int(result["members"]) // 100
+        # Each open question reaches AUDIENCE colleagues (some of them twice over).
+        assert 0 < result["digests_queued"] <= result["digests_open_questions"] * digests.AUDIENCE
+        assert result["digests_s"] > 0 and result["digests_naive_s"] > 0
+    assert said == ["400 members: the weekly digests", "800 members: the weekly digests"]

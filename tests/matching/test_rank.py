@@ -12,8 +12,9 @@ import pytest
 
 from models.questions import Suggestion
 from service.embedding import Vector
+from service.matching import fit
 from service.matching.passages import split_passages
-from service.matching.rank import DEFAULT_WEIGHTS, components, rank, select
+from service.matching.rank import DEFAULT_WEIGHTS, components, rank, ranked, select
 from service.matching.types import Candidate, Passage, Query
 
 
@@ -115,6 +116,25 @@ class TestRank:
             "Der Rat will eine Beteiligungssatzung. Was regelt ihr darin verbindlich?",
         )
         assert ids(rank(query, network, limit=3))[0] == "statute"
+
+    def test_an_open_question_reaches_who_fits_and_nobody_else(
+        self, embedder: Embedder, network: list[Candidate]
+    ) -> None:
+        query = question(
+            embedder,
+            "Jugendgemeinderat gründen",
+            "Wir wollen einen Jugendgemeinderat mit eigenen Wahlen aufbauen. Wie seid ihr "
+            "vorgegangen?",
+        )
+        found = ranked(query, network, limit=0, audience=10)
+        assert ids(found.audience) == ["youth"]
+        [reached] = found.audience
+        scores = reached.reasons.components
+        assert scores is not None and scores.fits_partly is not None
+        assert scores.fits_partly >= fit.FIT_MODEL.reaches_from
+        assert reached.reasons.passage  # why it fits, as for a suggestion
+        assert found.suggestions == []
+        assert ranked(query, network, limit=3).audience == []  # only when asked for
 
     def test_english_question_finds_german_profile(
         self, embedder: Embedder, network: list[Candidate]
