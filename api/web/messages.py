@@ -28,7 +28,6 @@ from service.errors import (
     TooManyRequests,
     Unprocessable,
 )
-from service.members.import_file import GERMAN_COLUMNS, ImportProblem
 
 
 def german_number(value: int) -> str:
@@ -87,19 +86,6 @@ FIELD_LABELS: dict[str, str] = {
     "reason": "Begründung",
 }
 
-# The fields an import writes (service/members/import_merge.py), as its summary names them.
-IMPORT_FIELD_LABELS: dict[str, str] = {
-    "name": "Name",
-    "email": "E-Mail-Adresse",
-    "municipality": "Kommune",
-    "role": "Funktion",
-    "expertise": "Erfahrung und Expertise",
-    "tags": "Schlagwörter",
-    "languages": "Sprachen",
-    "accepting_requests": "Anfragen annehmen",
-    "max_open_requests": "höchstens offene Anfragen",
-}
-
 _ITEM_LABELS: dict[str, str] = {"tags": "Schlagwort", "languages": "Sprache"}
 
 
@@ -138,7 +124,7 @@ def _with_label(problem: FieldProblem) -> str:
     return f"{label}: {problem.message}"
 
 
-def _validation_message(field: str, error: Mapping[str, Any]) -> str:
+def validation_message(field: str, error: Mapping[str, Any]) -> str:
     kind = str(error.get("type", ""))
     context: Mapping[str, Any] = error.get("ctx") or {}
     value = error.get("input")
@@ -216,7 +202,7 @@ def validation_errors(exc: ValidationError, *, prefix: str = "") -> FormErrors:
             else:
                 location.append(str(part))
         field = "_".join(location) or "form"
-        message = _validation_message(field, error)
+        message = validation_message(field, error)
         if index is not None and field in _ITEM_LABELS:
             message = f"{_ITEM_LABELS[field]} {index + 1}: {message}"
         errors.add(field, message)
@@ -305,6 +291,46 @@ _KNOWN: tuple[_Translation, ...] = (
         re.compile(r"^No request with id"),
         lambda m: "Diese Anfrage gibt es nicht (mehr).",
     ),
+    (
+        re.compile(r"^You cannot offer help on your own question\.$"),
+        lambda m: "Zu Ihrer eigenen Frage können Sie keine Hilfe anbieten.",
+    ),
+    (
+        re.compile(r"^The question comes from your own municipality"),
+        lambda m: (
+            "Die Frage kommt aus Ihrer eigenen Kommune; peerconsult bringt Kolleginnen und "
+            "Kollegen aus verschiedenen Kommunen zusammen."
+        ),
+    ),
+    (
+        re.compile(r"^The question is not open \(any more\)"),
+        lambda m: "Die Frage ist nicht mehr offen: Wer sie gestellt hat, hat sie geschlossen.",
+    ),
+    (
+        re.compile(r"^You have a request on this question already"),
+        lambda m: (
+            "Zu dieser Frage haben Sie schon eine Anfrage oder ein Angebot; Sie finden es unter "
+            "„Meine Anfragen“."
+        ),
+    ),
+    (
+        re.compile(r"^You are not accepting requests at the moment"),
+        lambda m: (
+            "Sie nehmen gerade keine Anfragen an. Wenn Sie helfen möchten, ändern Sie das "
+            "zuerst in Ihrem Profil."
+        ),
+    ),
+    (
+        re.compile(r"^You have no capacity for further requests right now\.$"),
+        lambda m: (
+            "Sie haben gerade so viele offene Anfragen, wie Sie in Ihrem Profil angegeben "
+            "haben. Schließen Sie erst eine ab oder erhöhen Sie die Zahl."
+        ),
+    ),
+    (
+        re.compile(r"^Only the member who asked the question can open or close it\.$"),
+        lambda m: "Öffnen oder schließen kann eine Frage nur, wer sie gestellt hat.",
+    ),
 )
 
 _GENERAL: tuple[tuple[type[DomainError], str], ...] = (
@@ -360,54 +386,3 @@ def too_many_submissions(seconds: int) -> str:
 
 def seconds_until(until: datetime) -> int:
     return max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
-
-
-def import_problem(problem: ImportProblem) -> str:
-    """A problem of an import file in German, with the row and the column as the file has
-    them, and what to do."""
-    where = ", ".join(
-        part
-        for part in (
-            f"Zeile {problem.row}" if problem.row is not None else "",
-            f"Spalte „{problem.column}“" if problem.column else "",
-        )
-        if part
-    )
-    what = _import_problem_text(problem)
-    return f"{where}: {what}" if where else what
-
-
-def _import_problem_text(problem: ImportProblem) -> str:
-    context = problem.context
-    if problem.kind == "missing_columns":
-        names = ", ".join(f"„{GERMAN_COLUMNS[column]}“" for column in problem.value or [])
-        return (
-            f"In der ersten Zeile fehlen die Spalten {names}. Die erste Zeile der Datei nennt "
-            "die Spalten; welche es gibt, steht unten."
-        )
-    if problem.kind == "duplicate_column":
-        return (
-            f"„{context.get('other_column')}“ und „{problem.column}“ meinen dieselbe Angabe. "
-            "Bitte lassen Sie eine der beiden Spalten weg."
-        )
-    if problem.kind == "duplicate":
-        return (
-            f"Dieses Mitglied steht schon in Zeile {context.get('other_row')}. Bitte führen Sie "
-            "jedes Mitglied nur in einer Zeile."
-        )
-    if problem.kind == "not_utf8":
-        return (
-            "Die Datei ist nicht als UTF-8 gespeichert. Bitte speichern Sie sie in Excel als "
-            "„CSV UTF-8 (durch Trennzeichen getrennt)“ und laden Sie sie erneut hoch."
-        )
-    if problem.kind == "json_invalid":
-        return "Die Datei ist weder eine Tabelle (CSV) noch gültiges JSON."
-    field = problem.field or "form"
-    if field == "municipality":
-        field = "municipality_name"
-    elif field == "state":
-        field = "municipality_state"
-    return _validation_message(
-        field,
-        {"type": problem.kind, "ctx": context, "input": problem.value, "msg": problem.message},
-    )

@@ -24,6 +24,13 @@ NOTICES: dict[str, str] = {
     "aufgenommen": "Die Bewerbung ist angenommen; die neue Kollegin oder der neue Kollege hat "
     "eine Willkommens-E-Mail mit dem Anmeldelink bekommen.",
     "bewerbung-abgelehnt": "Die Bewerbung ist abgelehnt; die Person ist per E-Mail informiert.",
+    "angeboten": "Ihr Angebot ist verschickt. Sobald die fragende Person es annimmt, sehen Sie "
+    "hier, wie Sie einander erreichen.",
+    "geoeffnet": "Ihre Frage ist offen: Kolleginnen und Kollegen, deren Erfahrung dazu passt, "
+    "sehen sie und können Hilfe anbieten.",
+    "geschlossen": "Ihre Frage ist geschlossen; niemand sieht sie mehr unter „Offene Fragen“.",
+    "zusammenfassungen": "Die Zusammenfassungen sind unterwegs, an alle mit dieser Einstellung, "
+    "die etwas Neues haben (jede höchstens einmal in ihrem Zeitraum).",
     "angeschrieben": "Die E-Mails sind unterwegs. Bei der Lücke steht, wen Sie wann angeschrieben "
     "haben; sobald jemand passende Erfahrung ergänzt, steht sie unter „Seitdem geschlossen“.",
     "niemand-gewaehlt": "Bitte wählen Sie mindestens eine Kollegin oder einen Kollegen aus, die "

@@ -1,7 +1,7 @@
 """Every page, in Chromium: axe-core finds nothing wrong (WCAG 2.1 A and AA, best practices),
 on a desktop window and on a 390 px phone, where no page scrolls sideways. The pages are
-visited as the people who see them: a visitor, a member, the coordinator; with a form that
-needs fixing, and the error pages."""
+visited as the people who see them: a visitor, a member, a colleague an open question
+reaches, the coordinator; with a form that needs fixing, and the error pages."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ class Network:
     question_path: str
     request_id: str
     gap_question_path: str
+    colleague_token: str
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -84,7 +85,7 @@ async def _populate(http: httpx.AsyncClient, url: str) -> Network:
         expertise=EXPERTISE,
         tags=["Bürgerrat", "Losverfahren"],
     )
-    await create_member(
+    colleague = await create_member(
         http,
         name="Carla Kollegin",
         email="carla@celle.example",
@@ -107,6 +108,7 @@ async def _populate(http: httpx.AsyncClient, url: str) -> Network:
         body=QUESTION["body"]
         + " Unsere Unterlagen: https://www.beispielstadt.example/buergerbeteiligung/"
         "buergerrat-2026/protokolle/sitzung-03-empfehlungen-an-den-gemeinderat.pdf",
+        open=True,
     )
     # Nobody covers broadband: the coordinator's insights show a gap.
     gap = await ask(
@@ -124,6 +126,9 @@ async def _populate(http: httpx.AsyncClient, url: str) -> Network:
         },
     )
     assert applied.status_code == 202, applied.text
+    # Carla's experience fits the open question: Offene Fragen lists it for her.
+    shown = await http.get("/v1/questions/open", headers=colleague.headers)
+    assert [match["question"]["id"] for match in shown.json()["questions"]] == [question["id"]]
     return Network(
         url,
         asker.token,
@@ -131,6 +136,7 @@ async def _populate(http: httpx.AsyncClient, url: str) -> Network:
         f"/fragen/{question['id']}",
         invited.json()[0]["id"],
         f"/fragen/{gap['id']}",
+        colleague.token,
     )
 
 
@@ -161,6 +167,7 @@ VISITOR_PAGES = [
     "/profil/email/bestaetigen/abgelaufen",
     "/gibt-es-nicht",
     "/abmelden",
+    "/zusammenfassung/abbestellen/kein-gueltiger-link",
 ]
 MEMBER_PAGES = [
     "/profil",
@@ -173,6 +180,8 @@ MEMBER_PAGES = [
     "/anfragen/{request}/zurueckziehen",
     "/koordination",
 ]
+# A colleague whose experience fits the open question, and who could offer help.
+COLLEAGUE_PAGES = ["/offene-fragen", "/offene-fragen/{open_question}", "/anfragen", "/profil"]
 COORDINATOR_PAGES = [
     "/koordination",
     "/koordination/mitglieder/neu",
@@ -189,12 +198,22 @@ COORDINATOR_PAGES = [
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize(
     ("who", "paths"),
-    [("visitor", VISITOR_PAGES), ("member", MEMBER_PAGES), ("coordinator", COORDINATOR_PAGES)],
+    [
+        ("visitor", VISITOR_PAGES),
+        ("member", MEMBER_PAGES),
+        ("colleague", COLLEAGUE_PAGES),
+        ("coordinator", COORDINATOR_PAGES),
+    ],
 )
 async def test_every_page_passes_axe_and_fits_a_phone(
     chromium: Browser, network: Network, who: str, paths: list[str], size: ViewportSize
 ) -> None:
-    token = {"visitor": None, "member": network.member_token, "coordinator": ADMIN_TOKEN}[who]
+    token = {
+        "visitor": None,
+        "member": network.member_token,
+        "colleague": network.colleague_token,
+        "coordinator": ADMIN_TOKEN,
+    }[who]
     page = await signed_in(chromium, network, token, size)
     problems: list[str] = []
     try:
@@ -202,6 +221,7 @@ async def test_every_page_passes_axe_and_fits_a_phone(
             path = template.format(
                 question=network.question_path,
                 gap_question=network.gap_question_path,
+                open_question=network.question_path.rsplit("/", 1)[1],
                 member=network.member_id,
                 request=network.request_id,
             )

@@ -311,3 +311,72 @@ class TestImport:
             )
         finally:
             await context.close()
+
+
+@pytest.fixture
+def server_with_model(own_database_url: str, embedder: Embedder) -> Iterator[str]:
+    """The application with the real model: whom an open question reaches is its subject."""
+    with serving(create_app(make_settings(own_database_url), embedder=embedder)) as url:
+        yield url
+
+
+class TestReach:
+    async def test_an_open_question_finds_a_colleague_who_offers_help(
+        self, chromium: Browser, server_with_model: str
+    ) -> None:
+        """Anna opens her question as she asks it; Bernd, whose experience fits, finds it under
+        Offene Fragen and offers help; Anna accepts on Meine Anfragen; both see the contact."""
+        server = server_with_model
+        tokens: dict[str, str] = {}
+        async with httpx.AsyncClient(base_url=server) as api:
+            for name, email, municipality, expertise in (
+                ("Anna Asker", "anna@aachen.example", "Aachen", "Jugendbeteiligung in Aachen."),
+                ("Bernd Berater", "bernd@bonn.example", "Bonn", EXPERT),
+            ):
+                created = await api.post(
+                    "/v1/members",
+                    json=member_payload(
+                        name=name, email=email, municipality=municipality, expertise=expertise
+                    ),
+                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                )
+                assert created.status_code == 201, created.text
+                tokens[name] = created.json()["token"]
+        anna = await chromium.new_context(viewport=PHONE)
+        bernd = await chromium.new_context()
+        try:
+            page = await anna.new_page()
+            await _sign_in(page, server, tokens["Anna Asker"])
+            await page.get_by_label("Titel").fill("Bürgerrat per Los in einer Kleinstadt")
+            await page.get_by_label("Ihre Frage").fill(
+                "Wir möchten einen Bürgerrat auslosen. Wie haben Sie die Teilnehmenden über das "
+                "Melderegister ausgelost, und wer hat moderiert?"
+            )
+            await page.get_by_label("Frage öffnen").check()
+            await page.get_by_role(
+                "button", name="Passende Kolleginnen und Kollegen finden"
+            ).click()
+            await expect(page.get_by_text("Offen:")).to_be_visible()
+
+            other = await bernd.new_page()
+            await _sign_in(other, server, tokens["Bernd Berater"])
+            await other.get_by_role("link", name="Offene Fragen").click()
+            card = other.locator(".card", has_text="Bürgerrat per Los in einer Kleinstadt")
+            await expect(card).to_contain_text("Anna Asker (Aachen")
+            await expect(card).to_contain_text("Ihre passende Erfahrung")
+            await card.get_by_label("Nachricht an Anna Asker").fill("Gern erzähle ich davon.")
+            await card.get_by_role("button", name=re.compile("^Ich kann helfen")).click()
+            await expect(other).to_have_url(re.compile(r"/anfragen\?hinweis=angeboten$"))
+
+            # The page says where offers arrive, and links there.
+            await page.locator("#inhalt").get_by_role("link", name="Meine Anfragen").click()
+            await expect(page.get_by_text("Gern erzähle ich davon.")).to_be_visible()
+            await page.get_by_role("button", name=re.compile("^Annehmen")).click()
+            await expect(page.get_by_role("link", name="bernd@bonn.example")).to_have_attribute(
+                "href", "mailto:bernd@bonn.example"
+            )
+            await other.reload()
+            await expect(other.get_by_role("link", name="anna@aachen.example")).to_be_visible()
+        finally:
+            await anna.close()
+            await bernd.close()

@@ -18,8 +18,15 @@ from api.web.route import WebRoute
 from api.web.routes.profile import payload as profile_payload
 from api.web.routes.profile import profile_values, submitted_values
 from models.applications import ApplicationStatus
-from models.members import DEFAULT_MAX_OPEN_REQUESTS, Member, MemberCreate, MemberUpdate
+from models.digests import DigestRun
+from models.members import (
+    DEFAULT_MAX_OPEN_REQUESTS,
+    Member,
+    MemberCreate,
+    MemberUpdate,
+)
 from service.applications import service as applications_service
+from service.digests import service as digests_service
 from service.errors import Conflict
 from service.identity import links, tokens
 from service.members import service as members_service
@@ -103,7 +110,9 @@ async def _form_page(
 
 
 @router.get("/koordination")
-async def coordination(request: Request, conn: Conn, visitor: CoordinatorVisitor) -> Response:
+async def coordination(
+    request: Request, conn: Conn, visitor: CoordinatorVisitor, mailing: MailingDep
+) -> Response:
     """The network overview and the member list."""
     members = await members_service.list_members(conn, visitor.principal)
     vocabulary = await members_service.tag_vocabulary(conn)
@@ -115,8 +124,25 @@ async def coordination(request: Request, conn: Conn, visitor: CoordinatorVisitor
     return render(
         request,
         "coordination.html",
-        {"members": ordered, "overview": overview, "applications_waiting": len(waiting)},
+        {
+            "members": ordered,
+            "overview": overview,
+            "applications_waiting": len(waiting),
+            "sends_mail": mailing is not None,
+        },
     )
+
+
+@router.post("/koordination/zusammenfassungen")
+async def send_digests(
+    visitor: CoordinatorVisitor, conn: Conn, form: CheckedForm, sending: Sending
+) -> Response:
+    """Send the due digests now (as POST /v1/digests)."""
+    frequency = DigestRun.model_validate(
+        {"frequency": forms.text(form, "frequency") or "weekly"}, strict=False
+    ).frequency
+    await digests_service.send_due(conn, sending, frequency)
+    return redirect("/koordination", notice="zusammenfassungen")
 
 
 @router.get("/koordination/mitglieder/neu")

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from api.deps import Conn, EmbedderDep, MailingDep
-from api.web import forms, messages
+from api.web import forms, import_messages
 from api.web.auth import CheckedForm, CoordinatorVisitor
 from api.web.rendering import render
 from api.web.route import WebRoute
@@ -67,7 +67,7 @@ def _page(
                 (import_file.GERMAN_COLUMNS[column], column, text, required)
                 for column, text, required in COLUMN_HELP
             ],
-            "labels": messages.IMPORT_FIELD_LABELS,
+            "labels": import_messages.IMPORT_FIELD_LABELS,
         },
         status_code=status_code,
     )
@@ -105,7 +105,7 @@ async def preview(
         return _page(
             request,
             mailing=mailing is not None,
-            problems=[messages.import_problem(problem) for problem in exc.problems],
+            problems=[import_messages.import_problem(problem) for problem in exc.problems],
             file_name=upload.filename,
             status_code=422,
         )

@@ -33,6 +33,7 @@ def profile_values(member: Member) -> dict[str, Any]:
         "languages": ", ".join(member.languages),
         "accepting_requests": member.accepting_requests,
         "max_open_requests": str(member.max_open_requests),
+        "digest": member.digest.value,
     }
 
 
@@ -47,6 +48,7 @@ def submitted_values(form: Any) -> dict[str, Any]:
         "languages": forms.text(form, "languages"),
         "accepting_requests": forms.checkbox(form, "accepting_requests"),
         "max_open_requests": forms.text(form, "max_open_requests"),
+        "digest": forms.text(form, "digest"),
     }
 
 
@@ -61,6 +63,8 @@ def payload(values: dict[str, Any]) -> dict[str, Any]:
         "languages": forms.split_list(values["languages"]),
         "accepting_requests": values["accepting_requests"],
         "max_open_requests": forms.number(values["max_open_requests"]),
+        # The member's own page has the digest setting; the coordinator's form does not.
+        **({"digest": values["digest"]} if values.get("digest") else {}),
     }
 
 

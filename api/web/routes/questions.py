@@ -27,7 +27,7 @@ from api.web.auth import (
 from api.web.highlight import highlight
 from api.web.rendering import redirect, render
 from api.web.route import WebRoute
-from models.questions import Fit, Question, QuestionCreate, QuestionDraft
+from models.questions import Fit, Question, QuestionCreate, QuestionDraft, QuestionUpdate
 from models.requests import Direction, RequestCreate
 from service import identity
 from service.errors import DomainError
@@ -122,6 +122,7 @@ async def ask(
         "title": forms.text(form, "title"),
         "body": forms.text(form, "body"),
         "tags": forms.texts(form, "tags"),
+        "open": bool(forms.text(form, "open")),
     }
     replica = await get_replica(request)
     asked = await forms.submit(
@@ -237,6 +238,31 @@ async def question_page(
     """A question with the colleagues suggested for it (see ``_shown_question``)."""
     question, closed = await _shown_question(conn, embedder, visitor, question_id)
     return await _question_page(request, conn, visitor, question, closed_since=closed)
+
+
+@router.post("/fragen/{question_id:uuid}/oeffnen")
+async def open_question(
+    question_id: UUID, conn: Conn, embedder: EmbedderDep, visitor: MemberVisitor, form: CheckedForm
+) -> Response:
+    """Open the question to every colleague who fits it (as PATCH /v1/questions/{id})."""
+    return await _set_open(conn, embedder, visitor, question_id, opened=True)
+
+
+@router.post("/fragen/{question_id:uuid}/schliessen")
+async def close_question(
+    question_id: UUID, conn: Conn, embedder: EmbedderDep, visitor: MemberVisitor, form: CheckedForm
+) -> Response:
+    """Close the question: it leaves every list of open questions."""
+    return await _set_open(conn, embedder, visitor, question_id, opened=False)
+
+
+async def _set_open(
+    conn: Conn, embedder: EmbedderDep, visitor: MemberVisitor, question_id: UUID, *, opened: bool
+) -> Response:
+    await questions_service.set_open(
+        conn, embedder, visitor.principal, question_id, QuestionUpdate(open=opened)
+    )
+    return redirect(f"/fragen/{question_id}", notice="geoeffnet" if opened else "geschlossen")
 
 
 @router.post("/fragen/{question_id:uuid}/einladen")

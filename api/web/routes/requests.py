@@ -14,7 +14,7 @@ from api.web import forms, messages
 from api.web.auth import CheckedForm, MemberVisitor, Visitor
 from api.web.rendering import redirect, render
 from api.web.route import WebRoute
-from models.requests import Direction, FeedbackCreate
+from models.requests import Direction, FeedbackCreate, RequestKind
 from service import identity
 from service.errors import DomainError
 from service.requests import service as requests_service
@@ -61,7 +61,7 @@ async def _page(
 
 @router.get("/anfragen")
 async def requests_page(request: Request, conn: Conn, visitor: MemberVisitor) -> Response:
-    """Invitations to you and your own invitations."""
+    """Invitations and offers for you to answer, and your own."""
     return await _page(request, conn, visitor)
 
 
@@ -82,16 +82,28 @@ NOTICES = {
     Answer.withdraw: "zurueckgezogen",
 }
 CONFIRMATIONS = {
-    Answer.decline: (
+    (Answer.decline, RequestKind.invitation): (
         "Anfrage ablehnen?",
         "Wenn Sie ablehnen, erfährt die anfragende Person das per E-Mail und kann jemand "
         "anderen einladen. Eine Begründung braucht es nicht.",
         "Ja, ablehnen",
     ),
-    Answer.withdraw: (
+    (Answer.withdraw, RequestKind.invitation): (
         "Anfrage zurückziehen?",
         "Wenn Sie zurückziehen, erfährt die eingeladene Person das per E-Mail und braucht "
         "nicht mehr zu antworten. Danach können Sie sie nicht erneut zu dieser Frage einladen.",
+        "Ja, zurückziehen",
+    ),
+    (Answer.decline, RequestKind.offer): (
+        "Angebot ablehnen?",
+        "Wenn Sie ablehnen, erfährt die Kollegin oder der Kollege das per E-Mail. Eine "
+        "Begründung braucht es nicht.",
+        "Ja, ablehnen",
+    ),
+    (Answer.withdraw, RequestKind.offer): (
+        "Angebot zurückziehen?",
+        "Wenn Sie zurückziehen, erfährt die fragende Person das per E-Mail und braucht nicht "
+        "mehr zu antworten. Danach können Sie zu dieser Frage keine Hilfe mehr anbieten.",
         "Ja, zurückziehen",
     ),
 }
@@ -135,13 +147,16 @@ async def _confirmation(
     request: Request, conn: Conn, visitor: MemberVisitor, request_id: UUID, answer: Answer
 ) -> Response:
     item = await requests_service.get_request(conn, visitor.principal, request_id)
-    heading, consequence, button = CONFIRMATIONS[answer]
+    heading, consequence, button = CONFIRMATIONS[answer, item.kind]
+    viewer_asks = item.asker.id == str(visitor.principal.member_id)
     return render(
         request,
         "request_confirm.html",
         {
             "item": item,
-            "answer": answer.value,
+            # The other side, as the reader names them: from whom, or to whom.
+            "counterpart": item.peer if viewer_asks else item.asker,
+            "preposition": "von" if answer == Answer.decline else "an",
             "path": PATHS[answer],
             "heading": heading,
             "consequence": consequence,
@@ -175,7 +190,8 @@ async def accept(
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
-    """Accept an invitation; both of you then see each other's e-mail address."""
+    """Accept an invitation (or an offer of help); both of you then see each other's e-mail
+    address."""
     return await _answer(request, conn, mailing, visitor, request_id, Answer.accept)
 
 
@@ -188,7 +204,7 @@ async def decline(
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
-    """Decline an invitation."""
+    """Decline an invitation (or an offer of help)."""
     return await _answer(request, conn, mailing, visitor, request_id, Answer.decline)
 
 
@@ -201,7 +217,7 @@ async def withdraw(
     visitor: MemberVisitor,
     form: CheckedForm,
 ) -> Response:
-    """Withdraw your own pending invitation; the colleague is told."""
+    """Withdraw your own pending invitation (or offer); the other side is told."""
     return await _answer(request, conn, mailing, visitor, request_id, Answer.withdraw)
 
 
