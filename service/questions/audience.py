@@ -114,6 +114,14 @@ async def open_for_members(
     return found
 
 
+async def size(conn: Connection, question_id: UUID) -> int:
+    """How many colleagues the open question is shown to."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM question_audience WHERE question_id = $1", question_id
+    )
+    return count
+
+
 async def audience_of(conn: Connection, member_id: UUID) -> list[dict[str, object]]:
     """The open questions the member was shown (for their export): ids, how well, when."""
     records = await conn.fetch(

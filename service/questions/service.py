@@ -315,6 +315,11 @@ async def open_questions(
     )
 
 
+async def reached(conn: Connection, question: Question) -> int:
+    """How many colleagues an open question is shown to now (0 for a closed one)."""
+    return await audience_repository.size(conn, UUID(question.id)) if question.open else 0
+
+
 async def own_questions(
     conn: Connection, principal: identity.MemberPrincipal
 ) -> list[repository.StoredQuestion]:

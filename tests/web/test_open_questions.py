@@ -46,6 +46,7 @@ class TestOpenQuestions:
         question_path = await _ask_openly(browser)
         question_page = await browser.get(question_path)
         assert "Offen:" in text_of(question_page.text)
+        assert "gerade ist das eine Person" in text_of(question_page.text)  # Bernd
 
         await sign_in(second_browser, expert.token)
         listed = await second_browser.get("/offene-fragen")

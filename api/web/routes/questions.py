@@ -205,6 +205,7 @@ async def _question_page(
             "errors": errors or messages.FormErrors(),
             "can_invite": any(s.member.id not in invited for s in question.suggestions),
             "closed_since": closed_since,
+            "reached": await questions_service.reached(conn, question),
         },
         status_code=status_code,
     )
