@@ -19,6 +19,7 @@ from api.routes import (
     insights,
     members,
     metrics,
+    outcomes,
     questions,
     requests,
 )
@@ -70,7 +71,17 @@ def create_app(
     # Browsers outside the API get German pages for errors; API clients problem+json.
     pages = web.GermanErrorPages()
     errors.install(app, pages)
-    for routes in (health, members, questions, requests, auth, applications, insights, digests):
+    for routes in (
+        health,
+        members,
+        questions,
+        requests,
+        auth,
+        applications,
+        insights,
+        digests,
+        outcomes,
+    ):
         app.include_router(routes.router)
     if settings.metrics_token is not None:
         app.include_router(metrics.router(settings.metrics_token))

@@ -43,6 +43,11 @@ class Gap(Output):
     contacted: list[GapContact] = Field(
         default_factory=list, description="Whom the coordinator wrote to about it, latest first"
     )
+    shared_outcomes: int = Field(
+        default=0,
+        description="Of its questions, those that got a shared outcome since: the network "
+        "worked something out on it",
+    )
 
 
 class ClosedGap(Output):
@@ -54,6 +59,9 @@ class ClosedGap(Output):
     questions: int
     covered_by: list[GapMember] = Field(description="Who fits them now, best first")
     contacted: list[GapContact] = Field(default_factory=list)
+    shared_outcomes: int = Field(
+        default=0, description="Of its questions, those that got a shared outcome"
+    )
 
 
 class GapContactRequest(Input):
@@ -74,6 +82,7 @@ class Topic(Output):
     questions: int = Field(description="Questions of the period on it")
     members: int = Field(description="Members who cover it")
     accepting: int = Field(description="Of them, how many take requests now")
+    outcomes: int = Field(default=0, description="Of the questions, those whose outcome was shared")
 
 
 class RequestFlow(Output):
@@ -91,9 +100,7 @@ class RequestFlow(Output):
     top5_share: float | None = Field(
         description="Share of invitations that went to the five most-invited members"
     )
-    offers: int = Field(
-        default=0, description="Of the requests, offers of help on open questions"
-    )
+    offers: int = Field(default=0, description="Of the requests, offers of help on open questions")
     offers_accepted: int = Field(default=0, description="Of the offers, those accepted")
 
 

@@ -21,6 +21,7 @@ from models.common import (
     visible,
 )
 from models.members import Municipality, _unique
+from models.outcomes import Outcome, Related
 from models.requests import Party
 
 QuestionBody = Annotated[
@@ -119,6 +120,11 @@ class Reasons(Output):
         False, description="Moved down: their profile nearly repeats one shown above"
     )
     components: ScoreComponents = Field(default_factory=ScoreComponents)
+    consulted_on: list[str] = Field(
+        default_factory=list,
+        description="Titles of questions the colleague advised on, whose shared outcomes name "
+        "them and count in this suggestion",
+    )
 
 
 class Suggestion(Output):
@@ -155,6 +161,14 @@ class Question(Output):
         )
     )
     suggestions: list[Suggestion]
+    related: list[Related] = Field(
+        default_factory=list,
+        description="Up to 3 shared outcomes of earlier consultations relevant to the question "
+        "(docs/matching.md, 'What the network worked out')",
+    )
+    outcome: Outcome | None = Field(
+        default=None, description="What came out of the consultation, once recorded"
+    )
 
 
 # Open questions are shown for this long after they were opened.

@@ -101,3 +101,7 @@ class ConsultationRequest(Output):
     responded_at: datetime | None
     contact: Contact | None = None
     feedback: Feedback | None = Field(default=None, description="Shown to the asker")
+    named: bool = Field(
+        default=False,
+        description="The colleague appears by name on the question's shared outcome",
+    )

@@ -13,6 +13,7 @@ from service.identity import links, sessions
 from service.insights import repository as insights_repository
 from service.members import expertise_repository, import_repository
 from service.members import service as members_service
+from service.outcomes import repository as outcomes_repository
 from service.questions import audience as audience_repository
 from service.questions import repository as questions_repository
 from service.requests import repository as requests_repository
@@ -43,6 +44,8 @@ async def export_member(
         "search_terms": await expertise_repository.terms_of(conn, member_id),
         "questions": questions,
         "suggested_to_others": await questions_repository.appearances_of(conn, member_id),
+        # What came out of consultations: the outcomes they wrote, and those they are named on.
+        "outcomes": await outcomes_repository.of_member(conn, member_id),
         # Open questions of others the member was shown, because their expertise fits them.
         "open_questions_shown": await audience_repository.audience_of(conn, member_id),
         # Requests both ways, as the member sees them (contact only on accepted ones); the

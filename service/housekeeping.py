@@ -9,6 +9,8 @@ number of workers or machines. A round, in one transaction:
 * once a day's or a week's period began (7:00, Monday 7:00 German time), its digest e-mails are
   queued (``service.digests``; where the service sends e-mail);
 * the records of which digests went out are deleted after two weeks (their period is over);
+* a week after a request was accepted, its asker is reminded once to give feedback and record
+  what came out of it (``service.outcomes``; where the service sends e-mail);
 * e-mail that was delivered, or given up on, leaves the outbox after
   ``PEERCONSULT_OUTBOX_RETENTION_DAYS`` (it holds names and addresses);
 * counts of attempts whose window has passed are deleted, sign-in links a day old, and
@@ -42,6 +44,7 @@ from service.members import erasure, import_repository
 from service.members import repository as members_repository
 from service.notifications import outbox
 from service.notifications.mailing import Mailing
+from service.outcomes import service as outcomes
 from service.questions import repository as questions_repository
 from service.requests import repository as requests_repository
 
@@ -76,6 +79,7 @@ class Round:
     purged_imports: int = 0
     purged_digest_runs: int = 0
     digests: int = 0
+    outcome_reminders: int = 0
 
     def __bool__(self) -> bool:
         return any(astuple(self))
@@ -119,6 +123,7 @@ async def run_once(
                 conn, older_than=DIGEST_RUNS_KEPT
             ),
             digests=0 if mailing is None else await digests.send_scheduled(conn, mailing),
+            outcome_reminders=0 if mailing is None else await outcomes.remind(conn, mailing),
         )
     metrics.HOUSEKEEPING_RUNS.inc()
     metrics.INVITATIONS.labels("expired").inc(done.expired_requests)
@@ -129,7 +134,8 @@ async def run_once(
             "housekeeping: %d invitations expired; deleted %d delivered e-mails, %d sign-in "
             "counts, %d sign-in links, %d applications, %d question drafts, %d ended sessions, "
             "%d unconfirmed address changes, %d erasures older than two years, %d uploaded "
-            "import files, %d records of digests sent; queued %d digests",
+            "import files, %d records of digests sent; queued %d digests and %d reminders to "
+            "record how a consultation went",
             *astuple(done),
         )
     return done

@@ -172,24 +172,30 @@ def export(
 
 
 def reindex(batch_size: Annotated[int, typer.Option(min=1, max=1024)] = 64) -> None:
-    """Re-embed every member's expertise with the configured model."""
+    """Re-embed every member's expertise and every shared outcome with the configured model."""
     from service.members import importer
     from service.members import repository as members_repository
+    from service.outcomes import service as outcomes_service
 
     settings = read_settings()
     embedder = load_model(settings)
 
-    async def work(pool: Any) -> int:
+    async def work(pool: Any) -> tuple[int, int]:
         async with pool.acquire() as conn:
             total = await members_repository.member_count(conn)
         with progress_bar() as progress:
             task = progress.add_task(f"re-embedding with {embedder.name}", total=total)
-            return await importer.reindex(
+            passages = await importer.reindex(
                 pool, embedder, batch_size=batch_size, progress=lambda n: progress.advance(task, n)
             )
+        async with pool.acquire() as conn, conn.transaction():
+            outcomes = await outcomes_service.reembed(conn, embedder, batch_size=batch_size)
+        return passages, outcomes
 
-    passages = run(with_pool(settings, work))
-    console.print(f"Re-embedded {passages} passages with {embedder.name}.")
+    passages, outcomes = run(with_pool(settings, work))
+    console.print(
+        f"Re-embedded {passages} passages and {outcomes} shared outcomes with {embedder.name}."
+    )
 
 
 def backup(

@@ -57,13 +57,18 @@ def evaluate(
     gaps: Annotated[
         bool, typer.Option("--gaps", help="Calibrate gap detection on the set instead")
     ] = False,
+    related: Annotated[
+        bool,
+        typer.Option("--related", help="Measure the related outcomes on the set instead"),
+    ] = False,
 ) -> None:
     """nDCG@5, Recall@10 (grade >= 2) and MRR of the service's answers on a judged set (over
     HTTP, as members ask); with --offline the ranker in-process, with --gaps the calibration
-    of gap detection."""
+    of gap detection, with --related how well earlier outcomes are found."""
     from lab.evaluation import gaps as gap_calibration
     from lab.evaluation import offline as offline_evaluation
     from lab.evaluation import over_http
+    from lab.evaluation import related as related_evaluation
     from lab.evaluation.dataset import DatasetError, load_dataset
 
     settings = read_settings()
@@ -77,6 +82,9 @@ def evaluate(
     embedder = load_model(settings)
     if gaps:
         sys.stdout.write(gap_calibration.report(str(dataset_dir), embedder) + "\n")
+        return
+    if related:
+        sys.stdout.write(related_evaluation.report(str(dataset_dir), embedder) + "\n")
         return
     if offline:
         options = offline_evaluation.Options(

@@ -21,7 +21,9 @@ shared machines):
   quarter of them with an invitation), against plain counts of the same tables;
 * the weekly digests with 1 % of the members asking an open question that week, against every
   member's digest computed one at a time (``lab/bench/digests.py``; ``--digests`` measures
-  only these, on networks of plain member rows).
+  only these, on networks of plain member rows);
+* the p50 of ``POST /v1/questions`` with half as many shared outcomes as members, against the
+  same questions asked just before they were added (``lab/bench/outcomes.py``).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ import numpy as np
 import psutil
 from rich.table import Table
 
-from lab.bench import digests, index, synthetic
+from lab.bench import digests, index, outcomes, synthetic
 from service import db, identity, timing
 from service.embedding import Embedder
 from service.insights import service as insights_service
@@ -103,6 +105,13 @@ class SizeResult:
     digests_s: float = 0.0
     digests_ms_each: float = 0.0
     digests_vs_naive: float = 0.0
+    # ``POST /v1/questions`` p50 with half as many shared outcomes as members, and just before
+    # they were added (``lab/bench/outcomes.py``), and their ratio.
+    outcomes: int = 0
+    outcomes_fill_s: float = 0.0
+    outcomes_p50_ms: float = 0.0
+    outcomes_without_p50_ms: float = 0.0
+    outcomes_vs_without: float = 0.0
     # The median of each stage the server reported (Server-Timing) for the latency questions.
     stages_p50_ms: dict[str, float] = field(default_factory=dict)
     # A network larger than the reference (FLATNESS_REFERENCE members), when that was measured
@@ -564,6 +573,11 @@ async def run_size(
         say(f"{members} members: the weekly digests")
         async with pool.acquire() as conn:
             digest_times = await digests.measure(conn, members)
+        say(f"{members} members: questions without shared outcomes, then with")
+        without_p50 = await asyncio.to_thread(_p50, url, model, workers, token, payloads)
+        async with pool.acquire() as conn:
+            outcome_count, fill_s = await outcomes.fill(conn, members, model=model)
+        with_p50 = await asyncio.to_thread(_p50, url, model, workers, token, payloads)
     finally:
         await pool.close()
 
@@ -594,8 +608,26 @@ async def run_size(
         digests_s=digest_times.seconds,
         digests_ms_each=digest_times.ms_each,
         digests_vs_naive=digest_times.vs_naive,
+        outcomes=outcome_count,
+        outcomes_fill_s=fill_s,
+        outcomes_p50_ms=with_p50,
+        outcomes_without_p50_ms=without_p50,
+        outcomes_vs_without=with_p50 / without_p50,
     )
     return result, token
+
+
+def _p50(
+    url: str, model: str, workers: str, token: str, payloads: Sequence[dict[str, object]]
+) -> float:
+    """The p50 of ``POST /v1/questions`` (``_latencies``) on a server started for it."""
+    server = Server(url, model, workers)
+    try:
+        server.wait_until_healthy()
+        latencies, _ = _latencies(server, token, payloads)
+    finally:
+        server.stop()
+    return percentile(latencies, 50)
 
 
 async def run_digests(

@@ -3,6 +3,7 @@ is ``$1`` (since, inclusive) and ``$2`` (until, exclusive), either of them NULL 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -174,7 +175,9 @@ async def record_contacts(
 
 # Demand by raw question tag (the caller folds spellings into one topic).
 QUESTION_TAGS = f"""
-SELECT tag, count(*)::int AS questions
+SELECT tag, count(*)::int AS questions,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT FROM outcome o WHERE o.question_id = q.id AND o.shared))::int AS outcomes
 FROM question q, unnest(q.tags) AS tag
 WHERE {_IN_PERIOD.format(column="q.created_at")}
 GROUP BY tag
@@ -183,8 +186,22 @@ GROUP BY tag
 
 async def question_tags(
     conn: Connection, since: datetime | None, until: datetime | None
-) -> list[tuple[str, int]]:
-    return [(r["tag"], r["questions"]) for r in await conn.fetch(QUESTION_TAGS, since, until)]
+) -> list[tuple[str, int, int]]:
+    """Each tag of the period's questions: how many asked about it, and of them how many got a
+    shared outcome."""
+    return [
+        (r["tag"], r["questions"], r["outcomes"])
+        for r in await conn.fetch(QUESTION_TAGS, since, until)
+    ]
+
+
+async def with_shared_outcome(conn: Connection, question_ids: Sequence[UUID]) -> set[UUID]:
+    """Which of the questions got a shared outcome."""
+    records = await conn.fetch(
+        "SELECT question_id FROM outcome WHERE shared AND question_id = ANY($1::uuid[])",
+        list(question_ids),
+    )
+    return {r["question_id"] for r in records}
 
 
 # Supply by normalized tag: members holding it, and of them those who take requests now.

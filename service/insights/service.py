@@ -146,6 +146,7 @@ async def _gaps(
     if not assessed:
         return [], []
     contacts = await repository.contacts(conn, [item.question.id for item in assessed])
+    worked_out = await repository.with_shared_outcome(conn, [item.question.id for item in assessed])
     still_open = [item for item in assessed if item.open]
     closed = [item for item in assessed if not item.open and item.was_gap]
     found = []
@@ -159,6 +160,7 @@ async def _gaps(
                 best_score=round(max(scores), 4) if scores else None,
                 closest=_best_members(group, fitting_only=False),
                 contacted=_contacted(group, contacts),
+                shared_outcomes=sum(item.question.id in worked_out for item in group),
             )
         )
     closed_gaps = [
@@ -168,6 +170,7 @@ async def _gaps(
             questions=len(group),
             covered_by=_best_members(group, fitting_only=True),
             contacted=_contacted(group, contacts),
+            shared_outcomes=sum(item.question.id in worked_out for item in group),
         )
         for group in _groups(closed)
     ]
@@ -178,11 +181,13 @@ async def _topics(
     conn: Connection, since: datetime | None, until: datetime | None, found: list[Gap]
 ) -> list[Topic]:
     demand: dict[str, int] = {}
+    worked_out: dict[str, int] = {}
     shown: dict[str, str] = {}
-    for tag, count in await repository.question_tags(conn, since, until):
+    for tag, count, outcomes in await repository.question_tags(conn, since, until):
         key = normalize_tag(tag)
         if key:
             demand[key] = demand.get(key, 0) + count
+            worked_out[key] = worked_out.get(key, 0) + outcomes
             shown.setdefault(key, clean_tag(tag))
     supply = await repository.tag_supply(conn, list(demand))
     topics = [
@@ -191,12 +196,20 @@ async def _topics(
             questions=count,
             members=supply.get(key, (0, 0))[0],
             accepting=supply.get(key, (0, 0))[1],
+            outcomes=worked_out.get(key, 0),
         )
         for key, count in demand.items()
     ]
     # A gap is a topic too: asked about, and covered by nobody well enough.
     topics += [
-        Topic(topic=gap.label, questions=gap.questions, members=0, accepting=0) for gap in found
+        Topic(
+            topic=gap.label,
+            questions=gap.questions,
+            members=0,
+            accepting=0,
+            outcomes=gap.shared_outcomes,
+        )
+        for gap in found
     ]
     return sorted(topics, key=lambda t: (-t.questions, t.accepting, t.topic))
 

@@ -263,7 +263,13 @@ def components(
 ) -> Components:
     """Every component score of every candidate for one question."""
     atomic = [_atomic(candidate.passages) for candidate in candidates]
-    dense, best_passage = _dense(query, candidates, atomic, weights.dense_top)
+    # A shared outcome's sentence counts in the lexical score, but the sentence shown is the
+    # member's own (the outcome says so in ``consulted_on``).
+    own = [
+        tuple(index for index in sentences if not candidate.passages[index].consulted_on)
+        for candidate, sentences in zip(candidates, atomic, strict=True)
+    ]
+    dense, best_passage = _dense(query, candidates, own, weights.dense_top)
     lexical_scores = _lexical(query, candidates, atomic)
     tag_scores, tag_text_scores, matched = _tags(query, candidates, weights)
     state_law = context.asks_about_state_law(query.text)
@@ -401,6 +407,8 @@ class Ranking:
     # of ``fit.FitModel.reaches_from``, best fitting first, at most N: whom an open question is
     # shown to.
     audience: list[Suggestion] = field(default_factory=list)
+    # The dense score of the network's typical member the fits were judged against.
+    typical_dense: float = fit.DEFAULT_TYPICAL_DENSE
 
 
 def rank(
@@ -429,14 +437,12 @@ def ranked(
 ) -> Ranking:
     """``rank``, with the question's coverage, and (``audience`` > 0) who fits it."""
     if not candidates:
-        return Ranking([], 0.0)
+        return Ranking([], 0.0, typical_dense=query.typical_dense or fit.DEFAULT_TYPICAL_DENSE)
     weights = weights or DEFAULT_WEIGHTS
     parts = components(query, candidates, weights)
     relevant = relevance(parts, weights)
-    typical = query.typical_dense
-    fitting = fit.fits(
-        relevant, parts.dense, fit.typical_dense(parts.dense) if typical is None else typical
-    )
+    typical = fit.typical_dense(parts.dense) if query.typical_dense is None else query.typical_dense
+    fitting = fit.fits(relevant, parts.dense, typical)
     load = np.array(
         [
             min(1.0, max(0.0, c.open_requests / c.max_open_requests))
@@ -466,6 +472,7 @@ def ranked(
                 similar_size=parts.similar_size[index],
                 context=_context_phrases(parts, index),
                 near_duplicate=near_duplicate,
+                consulted_on=_consulted_on(candidate, weights.dense_top),
                 components=ScoreComponents(
                     dense=round(float(parts.dense[index]), 4),
                     lexical=round(float(parts.lexical[index]), 4),
@@ -508,6 +515,21 @@ def ranked(
         suggestions,
         fitting.coverage(),
         [suggestion(int(index), float(fitting.partly[index])) for index in reached],
+        typical,
+    )
+
+
+def _consulted_on(candidate: Candidate, top: int) -> list[str]:
+    """The questions whose shared outcomes name the candidate and are among the ``top``
+    passages that make their dense score."""
+    passages = candidate.passages
+    if not any(passage.consulted_on for passage in passages):
+        return []
+    best = sorted(range(len(passages)), key=lambda i: -(passages[i].similarity or 0.0))
+    return list(
+        dict.fromkeys(
+            title for i in best[: max(1, top)] if (title := passages[i].consulted_on) is not None
+        )
     )
 
 

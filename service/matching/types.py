@@ -48,6 +48,9 @@ class Passage(NamedTuple):
     # Whether the passage is a sentence rather than a window of several, when the store knows
     # (``passages.sentence_flags``); windows then come without their text, which nobody reads.
     sentence: bool | None = None
+    # A passage of a shared outcome that names the member: the title of the question they
+    # advised on (it counts in the dense score as a window does, and says so in the reasons).
+    consulted_on: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

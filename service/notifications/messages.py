@@ -32,6 +32,8 @@ OFFER_ACCEPTED = "offer-accepted"
 OFFER_DECLINED = "offer-declined"
 OFFER_WITHDRAWN = "offer-withdrawn"
 DIGEST = "digest"
+NAMED_CHOICE = "named-choice"
+OUTCOME_REMINDER = "outcome-reminder"
 
 SUBJECT_TITLE_MAX = 100
 

@@ -62,6 +62,15 @@ NEAREST_EXACT = """
     ORDER BY p.embedding <=> $3
 """
 INDEXED_MODEL = DEFAULT_MODEL
+# The shared outcomes nearest to the question, likewise (migration `outcomes`).
+NEAREST_OUTCOMES_INDEXED = """
+    op.model = $2 AND op.model = 'use-multilingual-v3'
+    ORDER BY op.embedding::vector(512) <=> $3
+"""
+NEAREST_OUTCOMES_EXACT = """
+    op.model = $2
+    ORDER BY op.embedding <=> $3
+"""
 
 # Candidate pools: the member ids a question ranks (``{pool}`` of ``_CANDIDATES``).
 # Everyone who may be asked (small networks are ranked in full):
@@ -76,6 +85,14 @@ _POOL_RETRIEVED = f"""
     ) nearest
     UNION
     SELECT unnest($4::uuid[])
+    UNION
+    SELECT r.peer_id FROM (
+        SELECT op.question_id FROM outcome_passage op
+        WHERE {{nearest_outcomes}}
+        LIMIT $6
+    ) consulted
+    JOIN consultation_request r
+      ON r.question_id = consulted.question_id AND r.named AND r.status = 'accepted'
 """
 
 # The candidates' rows in one statement: the pool's members who pass every hard rule, each with
@@ -102,6 +119,24 @@ scored AS (
         OFFSET 0
     ) passage_similarity
     GROUP BY member_id
+),
+-- The shared outcomes that name a candidate, as passages of their profile that come after it:
+-- the question with its outcome (a window), and the outcome alone (a sentence, whose words the
+-- lexical channel reads; never shown as the matching sentence), each with the title of the
+-- question advised on.
+consulted AS (
+    SELECT r.peer_id AS member_id,
+           array_agg(1 - (op.embedding <=> $3) ORDER BY q.id, op.position) AS similarities,
+           array_agg(q.title ORDER BY q.id, op.position) AS titles,
+           array_agg(CASE WHEN op.position = 1 THEN o.text END ORDER BY q.id, op.position)
+               AS texts
+    FROM consultation_request r
+    JOIN outcome_passage op ON op.question_id = r.question_id AND op.model = $2
+    JOIN outcome o ON o.question_id = r.question_id
+    JOIN question q ON q.id = r.question_id
+    WHERE r.peer_id = ANY(ARRAY(SELECT member_id FROM pool))
+      AND r.named AND r.status = 'accepted'
+    GROUP BY r.peer_id
 )
 SELECT m.id, m.name, m.role, m.max_open_requests,
        mu.id AS municipality_id, mu.name AS municipality_name, mu.state, mu.kind,
@@ -113,7 +148,10 @@ SELECT m.id, m.name, m.role, m.max_open_requests,
        vector_send(c.centroid) AS centroid,
        coalesce(s.texts, '{{}}') AS texts,
        coalesce(s.similarities, '{{}}') AS similarities,
-       coalesce(s.sentences, '{{}}') AS sentences
+       coalesce(s.sentences, '{{}}') AS sentences,
+       coalesce(k.similarities, '{{}}') AS consulted_similarities,
+       coalesce(k.titles, '{{}}') AS consulted_titles,
+       coalesce(k.texts, '{{}}') AS consulted_texts
 FROM member m
 JOIN municipality mu ON mu.id = m.municipality_id
 LEFT JOIN member_open_requests o ON o.member_id = m.id
@@ -124,6 +162,7 @@ LEFT JOIN LATERAL (
 ) fb ON true
 LEFT JOIN member_centroid c ON c.member_id = m.id AND c.model = $2
 LEFT JOIN scored s ON s.member_id = m.id
+LEFT JOIN consulted k ON k.member_id = m.id
 WHERE m.id = ANY(ARRAY(SELECT member_id FROM pool)) AND {eligible}
 """
 
@@ -133,12 +172,15 @@ WHERE m.id = ANY(ARRAY(SELECT member_id FROM pool)) AND {eligible}
 
 # $1 asker, $2 model, $3 question vector.
 CANDIDATES_OF_EVERYONE = _CANDIDATES.format(pool=_POOL_EVERYONE, eligible=_ELIGIBLE)
-# $1 asker, $2 model, $3 question vector, $4 members of the text channels, $5 nearest passages.
+# $1 asker, $2 model, $3 question vector, $4 members of the text channels, $5 nearest passages,
+# $6 nearest shared outcomes (whose named helpers join the pool).
 CANDIDATES_RETRIEVED = _CANDIDATES.format(
-    pool=_POOL_RETRIEVED.format(nearest=NEAREST_INDEXED), eligible=_ELIGIBLE
+    pool=_POOL_RETRIEVED.format(nearest=NEAREST_INDEXED, nearest_outcomes=NEAREST_OUTCOMES_INDEXED),
+    eligible=_ELIGIBLE,
 )
 CANDIDATES_RETRIEVED_EXACT = _CANDIDATES.format(
-    pool=_POOL_RETRIEVED.format(nearest=NEAREST_EXACT), eligible=_ELIGIBLE
+    pool=_POOL_RETRIEVED.format(nearest=NEAREST_EXACT, nearest_outcomes=NEAREST_OUTCOMES_EXACT),
+    eligible=_ELIGIBLE,
 )
 
 # The dense score a typical member reaches for the question $2 (model $1), where the candidates
@@ -252,6 +294,8 @@ class Retrieval:
     term_members: int
     lexical_members: int
     lexical_surplus: int
+    # The named helpers of this many shared outcomes nearest to the question (HNSW).
+    consulted_outcomes: int
     # Networks of at most this many members are ranked in full instead.
     bounded_above: int
 
@@ -331,9 +375,11 @@ async def retrieved_candidates(
     query_vector: Vector,
     dense_passages: int,
     text_members: Sequence[UUID],
+    consulted_outcomes: int,
 ) -> list[Candidate]:
     """The members who may be suggested among the owners of the ``dense_passages`` passages
-    nearest to the question and the ``text_members`` (``AskerContext.text_members``)."""
+    nearest to the question, the ``text_members`` (``AskerContext.text_members``) and the named
+    helpers of the ``consulted_outcomes`` shared outcomes nearest to it."""
     records = await conn.fetch(
         CANDIDATES_RETRIEVED if model == INDEXED_MODEL else CANDIDATES_RETRIEVED_EXACT,
         asker_id,
@@ -341,6 +387,7 @@ async def retrieved_candidates(
         np.asarray(query_vector, dtype=np.float32),
         list(text_members),
         dense_passages,
+        consulted_outcomes,
     )
     return [_candidate(record) for record in records]
 
@@ -371,6 +418,15 @@ def _candidate(record: asyncpg.Record) -> Candidate:
             Passage(text or "", None, similarity, sentence)
             for text, similarity, sentence in zip(
                 record["texts"], record["similarities"], record["sentences"], strict=True
+            )
+        )
+        + tuple(
+            Passage(text or "", None, similarity, text is not None, title)
+            for similarity, title, text in zip(
+                record["consulted_similarities"],
+                record["consulted_titles"],
+                record["consulted_texts"],
+                strict=True,
             )
         ),
         open_requests=record["open_requests"],

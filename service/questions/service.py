@@ -9,6 +9,7 @@ from uuid import UUID
 
 import numpy as np
 
+from models.outcomes import Related
 from models.questions import (
     OPEN_FOR_DAYS,
     OpenQuestionMatch,
@@ -22,9 +23,11 @@ from service import identity, metrics, timing
 from service.db import REPLICA_DOWN, Connection, ReadReplica
 from service.embedding import Embedder, Vector
 from service.errors import Forbidden, NotFound
+from service.matching import fit
 from service.matching import rank as ranking
 from service.matching.tags import normalize_tag
 from service.matching.types import Candidate, Query
+from service.outcomes import service as outcomes_service
 from service.questions import audience as audience_repository
 from service.questions import repository, retrieval
 from service.questions.retrieval import AskerContext
@@ -48,6 +51,7 @@ RETRIEVAL = retrieval.Retrieval(
     term_members=100,
     lexical_members=25,
     lexical_surplus=4,
+    consulted_outcomes=10,
     bounded_above=300,
 )
 # The HNSW search breadth (``hnsw.ef_search``): 150 below 25,000 members, the connection's 250
@@ -116,6 +120,7 @@ async def _retrieve(
             query_vector=vector,
             dense_passages=RETRIEVAL.dense_passages,
             text_members=asker.text_members,
+            consulted_outcomes=RETRIEVAL.consulted_outcomes,
         )
     return asker, candidates, typical
 
@@ -133,6 +138,35 @@ async def suggest(
     vector: Vector | None = None,
     audience: int = 0,
 ) -> ranking.Ranking:
+    """``ranked``'s ranking (see there)."""
+    found, _ = await ranked(
+        conn,
+        embedder,
+        asker_id=asker_id,
+        title=title,
+        body=body,
+        tags=tags,
+        limit=limit,
+        replica=replica,
+        vector=vector,
+        audience=audience,
+    )
+    return found
+
+
+async def ranked(
+    conn: Connection,
+    embedder: Embedder,
+    *,
+    asker_id: UUID,
+    title: str,
+    body: str,
+    tags: list[str],
+    limit: int,
+    replica: ReadReplica | None = None,
+    vector: Vector | None = None,
+    audience: int = 0,
+) -> tuple[ranking.Ranking, Query]:
     """The best colleagues for this question, applying every hard rule of matching, and how
     well the best candidate fits it (a gap when nobody does); ``vector``: the question's
     embedding, when the caller has it already; ``audience``: also who fits it (at most that
@@ -182,9 +216,10 @@ async def suggest(
         typical_dense=typical,
     )
     with timing.stage("rank"):
-        return await asyncio.to_thread(
+        found = await asyncio.to_thread(
             functools.partial(ranking.ranked, limit=limit, audience=audience), query, candidates
         )
+    return found, query
 
 
 async def ask(
@@ -195,8 +230,9 @@ async def ask(
     *,
     replica: ReadReplica | None = None,
 ) -> Question:
-    """Post a question as the calling member and suggest colleagues for it."""
-    found = await suggest(
+    """Post a question as the calling member and suggest colleagues for it, with what the
+    network already worked out on it (``related``)."""
+    found, query = await ranked(
         conn,
         embedder,
         asker_id=principal.member_id,
@@ -221,8 +257,14 @@ async def ask(
         if data.open:
             await audience_repository.set_open(conn, stored.id, found.audience)
             stored = replace(stored, open=True)
+    with timing.stage("related"):
+        related = await outcomes_service.related(
+            conn, query, model=embedder.name, typical=found.typical_dense
+        )
     metrics.QUESTIONS.inc()
-    return repository.question_schema(stored, found.suggestions)
+    return repository.question_schema(stored, found.suggestions).model_copy(
+        update={"related": related}
+    )
 
 
 async def _own_question(
@@ -239,9 +281,43 @@ async def _own_question(
 async def get_question(
     conn: Connection, principal: identity.Principal, question_id: UUID
 ) -> Question:
+    """The question with the suggestions made when it was asked, and its outcome."""
     stored = await _own_question(conn, principal, question_id)
     return repository.question_schema(
         stored, await repository.stored_suggestions(conn, question_id)
+    ).model_copy(
+        update={"outcome": await outcomes_service.outcome_of(conn, principal, question_id)}
+    )
+
+
+async def related_now(
+    conn: Connection, embedder: Embedder, principal: identity.Principal, question: Question
+) -> list[Related]:
+    """What the network worked out on an earlier question, as its shared outcomes are now (the
+    question's own outcome aside)."""
+    stored = await _own_question(conn, principal, UUID(question.id))
+    vector = (await asyncio.to_thread(embedder.embed_queries, [f"{stored.title}\n{stored.body}"]))[
+        0
+    ]
+    typical = await retrieval.typical_dense(
+        conn,
+        model=embedder.name,
+        query_vector=vector,
+        top=ranking.DEFAULT_WEIGHTS.dense_top,
+        sample=TYPICAL_SAMPLE,
+    )
+    query = Query(
+        title=stored.title,
+        body=stored.body,
+        tags=tuple(stored.tags),
+        vector=np.asarray(vector, dtype=np.float32),
+    )
+    return await outcomes_service.related(
+        conn,
+        query,
+        model=embedder.name,
+        typical=fit.DEFAULT_TYPICAL_DENSE if typical is None else typical,
+        excluding=stored.id,
     )
 
 

@@ -18,7 +18,7 @@ from service.db import Connection
 # whether or not the housekeeping round has written that down yet (``expire_overdue``): reads
 # never write, so they never wait for or lock each other.
 _REQUEST_SELECT = """
-    SELECT r.id, r.question_id, r.asker_id, r.peer_id, r.kind,
+    SELECT r.id, r.question_id, r.asker_id, r.peer_id, r.kind, r.named,
            CASE WHEN r.status = 'pending' AND r.expires_at <= now() THEN 'expired'
                 ELSE r.status END AS status,
            r.message, r.created_at, r.expires_at,
@@ -192,6 +192,8 @@ class RequestRecord:
     expires_at: datetime
     responded_at: datetime | None
     feedback: FeedbackRecord | None
+    # The colleague appears by name on the question's shared outcome.
+    named: bool = False
 
     def party(self, side: Side) -> PartyRecord:
         return self.asker if side == Side.asker else self.peer
@@ -246,6 +248,7 @@ def _request(record: asyncpg.Record) -> RequestRecord:
         feedback=None
         if record["helpful"] is None
         else FeedbackRecord(record["helpful"], record["comment"], record["feedback_at"]),
+        named=record["named"],
     )
 
 

@@ -81,6 +81,7 @@ def request_schema(
         responded_at=record.responded_at,
         contact=contact,
         feedback=feedback,
+        named=record.named,
     )
 
 

@@ -168,6 +168,25 @@ CASES: dict[tuple[str, str], Case] = {
         {"helpful": 4},
         accepted=True,
     ),
+    ("PUT", "/v1/questions/{question_id}/outcome"): Case(
+        "/v1/questions/{question}/outcome",
+        "asker",
+        (401, 200, 403, 403),
+        {"text": "Wir haben eine Vorhabenliste eingeführt.", "shared": False},
+        accepted=True,
+    ),
+    # The world's question has no outcome recorded: nobody finds one.
+    ("GET", "/v1/questions/{question_id}/outcome"): Case(
+        "/v1/questions/{question}/outcome", "asker", (401, 404, 404, 404), accepted=True
+    ),
+    ("PUT", "/v1/requests/{request_id}/named"): Case(
+        "/v1/requests/{request}/named",
+        "peer",
+        (401, 200, 403, 403),
+        {"named": True},
+        accepted=True,
+    ),
+    ("GET", "/v1/outcomes"): Case("/v1/outcomes", "asker", (401, 200, 200, 200)),
     ("POST", "/v1/members/{member_id}/welcome"): Case(
         "/v1/members/{asker}/welcome", "asker", (401, 403, 403, 202)
     ),

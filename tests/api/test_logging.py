@@ -64,7 +64,9 @@ class TestServerTiming:
         response = await client.post("/v1/questions", json=QUESTION, headers=asker.headers)
         assert response.status_code == 201
         stages = timing.parse_header(response.headers["Server-Timing"])
-        assert set(stages) == {"auth", "context", "embed", "candidates", "rank", "store", "commit"}
+        assert set(stages) == {
+            "auth", "context", "embed", "candidates", "rank", "store", "related", "commit"
+        }  # fmt: skip
         assert all(milliseconds >= 0 for milliseconds in stages.values())
         logged = [r.getMessage() for r in caplog.records if r.name == "peerconsult.access"]
         assert any(

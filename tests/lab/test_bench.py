@@ -138,6 +138,9 @@ async def test_a_run_measures_each_size_and_compares_the_larger_with_the_referen
         # 1 % asked an open question (at least one), shown to colleagues who get a digest.
         assert result.digests_open_questions == 1
         assert result.digests_queued > 0 and result.digests_vs_naive > 0
+        # Half as many shared outcomes as members, and the p50 with them against without.
+        assert result.outcomes == result.members // 2
+        assert result.outcomes_p50_ms > 0 and result.outcomes_vs_without > 0
     assert small.flatness is None
     assert large.flatness_reference_members == 30
     assert large.flatness is not None and large.flatness > 0
