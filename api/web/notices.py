@@ -31,6 +31,11 @@ NOTICES: dict[str, str] = {
     "geschlossen": "Ihre Frage ist geschlossen; niemand sieht sie mehr unter „Offene Fragen“.",
     "zusammenfassungen": "Die Zusammenfassungen sind unterwegs, an alle mit dieser Einstellung, "
     "die etwas Neues haben (jede höchstens einmal in ihrem Zeitraum).",
+    "ergebnis": "Das Ergebnis ist gespeichert.",
+    "ergebnis-geteilt": "Das Ergebnis ist gespeichert und mit dem Netzwerk geteilt. Wer Sie "
+    "beraten hat, wird per E-Mail gefragt, ob er oder sie dabei mit Namen genannt werden möchte.",
+    "genannt": "Sie werden auf dem geteilten Ergebnis mit Namen genannt.",
+    "nicht-genannt": "Sie werden auf dem geteilten Ergebnis nicht mit Namen genannt.",
     "angeschrieben": "Die E-Mails sind unterwegs. Bei der Lücke steht, wen Sie wann angeschrieben "
     "haben; sobald jemand passende Erfahrung ergänzt, steht sie unter „Seitdem geschlossen“.",
     "niemand-gewaehlt": "Bitte wählen Sie mindestens eine Kollegin oder einen Kollegen aus, die "

@@ -102,8 +102,12 @@ def render(
     return response
 
 
-def redirect(path: str, *, notice: str | None = None) -> RedirectResponse:
-    """303 See Other after a POST (the browser then GETs ``path``)."""
+def redirect(
+    path: str, *, notice: str | None = None, anchor: str | None = None
+) -> RedirectResponse:
+    """303 See Other after a POST (the browser then GETs ``path``, at ``anchor``)."""
     if notice is not None:
         path = f"{path}?{urlencode({'hinweis': notice})}"
+    if anchor is not None:
+        path = f"{path}#{anchor}"
     return RedirectResponse(path, status_code=303)

@@ -49,6 +49,11 @@ class Network:
     request_id: str
     gap_question_path: str
     colleague_token: str
+    # A consultation of Anna's that Carla accepted, its outcome shared and Carla named on it;
+    # and a later question of Anna's on the same topic, which shows that outcome as related.
+    consulted_path: str
+    consulted_request_id: str
+    related_path: str
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -126,6 +131,29 @@ async def _populate(http: httpx.AsyncClient, url: str) -> Network:
         },
     )
     assert applied.status_code == 202, applied.text
+    statute = {
+        "title": "Beteiligungssatzung erarbeiten",
+        "body": "Was regelt eine Satzung für Bürgerbeteiligung verbindlich?",
+    }
+    consulted = await ask(http, asker, **statute)
+    [consulted_request] = (await invite(http, asker, consulted, colleague.id)).json()
+    answered = await http.post(
+        f"/v1/requests/{consulted_request['id']}/accept", headers=colleague.headers
+    )
+    assert answered.status_code == 200, answered.text
+    outcome = {"text": "Eine Vorhabenliste und ein Beirat.", "shared": True}
+    recorded = await http.put(
+        f"/v1/questions/{consulted['id']}/outcome", json=outcome, headers=asker.headers
+    )
+    assert recorded.status_code == 200, recorded.text
+    named = await http.put(
+        f"/v1/requests/{consulted_request['id']}/named",
+        json={"named": True},
+        headers=colleague.headers,
+    )
+    assert named.status_code == 200, named.text
+    later = await ask(http, asker, **statute)
+    assert [item["question"]["id"] for item in later["related"]] == [consulted["id"]]
     # Carla's experience fits the open question: Offene Fragen lists it for her.
     shown = await http.get("/v1/questions/open", headers=colleague.headers)
     assert [match["question"]["id"] for match in shown.json()["questions"]] == [question["id"]]
@@ -137,6 +165,9 @@ async def _populate(http: httpx.AsyncClient, url: str) -> Network:
         invited.json()[0]["id"],
         f"/fragen/{gap['id']}",
         colleague.token,
+        f"/fragen/{consulted['id']}",
+        consulted_request["id"],
+        f"/fragen/{later['id']}",
     )
 
 
@@ -176,12 +207,22 @@ MEMBER_PAGES = [
     "/fragen",
     "{question}",
     "{gap_question}",
+    "{consulted}",
+    "{related}",
+    "/wissen",
+    "/wissen?q=Satzung",
     "/anfragen",
     "/anfragen/{request}/zurueckziehen",
     "/koordination",
 ]
 # A colleague whose experience fits the open question, and who could offer help.
-COLLEAGUE_PAGES = ["/offene-fragen", "/offene-fragen/{open_question}", "/anfragen", "/profil"]
+COLLEAGUE_PAGES = [
+    "/offene-fragen",
+    "/offene-fragen/{open_question}",
+    "/anfragen",
+    "/anfragen/{consulted_request}/nennung?wahl=ja",
+    "/profil",
+]
 COORDINATOR_PAGES = [
     "/koordination",
     "/koordination/mitglieder/neu",
@@ -222,6 +263,9 @@ async def test_every_page_passes_axe_and_fits_a_phone(
                 question=network.question_path,
                 gap_question=network.gap_question_path,
                 open_question=network.question_path.rsplit("/", 1)[1],
+                consulted=network.consulted_path,
+                consulted_request=network.consulted_request_id,
+                related=network.related_path,
                 member=network.member_id,
                 request=network.request_id,
             )

@@ -380,3 +380,93 @@ class TestReach:
         finally:
             await anna.close()
             await bernd.close()
+
+
+class TestMemory:
+    async def test_an_outcome_shared_is_found_by_the_next_colleague(
+        self, chromium: Browser, server_with_model: str
+    ) -> None:
+        """Anna records what came out of Hans's advice and shares it; Hans chooses to be named;
+        Carla, asking the same in other words, finds it above her suggestions and invites Hans
+        from there."""
+        server = server_with_model
+        tokens: dict[str, str] = {}
+        ids: dict[str, str] = {}
+        async with httpx.AsyncClient(base_url=server) as api:
+            coordinator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            for name, municipality, expertise in (
+                ("Anna Asker", "Aachen", "Ich organisiere Bürgerversammlungen."),
+                ("Hans Helfer", "Hamm", "Ich baue ein Jugendforum mit Schulen auf."),
+                ("Carla Später", "Celle", "Ich betreue den Seniorenbeirat."),
+            ):
+                created = await api.post(
+                    "/v1/members",
+                    json=member_payload(name=name, municipality=municipality, expertise=expertise),
+                    headers=coordinator,
+                )
+                tokens[name], ids[name] = created.json()["token"], created.json()["id"]
+            anna = {"Authorization": f"Bearer {tokens['Anna Asker']}"}
+            asked = await api.post(
+                "/v1/questions",
+                json={
+                    "title": "Beteiligungssatzung erarbeiten",
+                    "body": "Was regelt eine Satzung für Bürgerbeteiligung verbindlich, und wie "
+                    "kommt eine Vorhabenliste zustande?",
+                },
+                headers=anna,
+            )
+            question_id = asked.json()["id"]
+            invited = await api.post(
+                f"/v1/questions/{question_id}/requests",
+                json={"member_ids": [ids["Hans Helfer"]]},
+                headers=anna,
+            )
+            request_id = invited.json()[0]["id"]
+            accepted = await api.post(
+                f"/v1/requests/{request_id}/accept",
+                headers={"Authorization": f"Bearer {tokens['Hans Helfer']}"},
+            )
+            assert accepted.status_code == 200
+        contexts = [await chromium.new_context() for _ in range(3)]
+        try:
+            page = await contexts[0].new_page()
+            await _sign_in(page, server, tokens["Anna Asker"])
+            await page.goto(f"{server}/fragen/{question_id}")
+            await page.get_by_label("Was dabei herausgekommen ist").fill(
+                "Hans hat uns gezeigt, wie eine Vorhabenliste, Mindeststandards und ein "
+                "Beteiligungsbeirat in die Satzung kommen."
+            )
+            await page.get_by_label("Mit dem Netzwerk teilen").check()
+            await page.get_by_role("button", name="Ergebnis speichern").click()
+            await expect(page.get_by_role("status")).to_contain_text("mit dem Netzwerk geteilt")
+
+            hans = await contexts[1].new_page()
+            await _sign_in(hans, server, tokens["Hans Helfer"])
+            await hans.goto(f"{server}/anfragen/{request_id}/nennung?wahl=ja")
+            await expect(hans.get_by_label("Ja, mit Namen nennen")).to_be_checked()
+            await hans.get_by_role("button", name="Wahl speichern").click()
+            await expect(hans.get_by_role("status")).to_have_text(
+                "Sie werden auf dem geteilten Ergebnis mit Namen genannt."
+            )
+
+            carla = await contexts[2].new_page()
+            await _sign_in(carla, server, tokens["Carla Später"])
+            await carla.get_by_label("Titel").fill("Leitlinien als Satzung beschließen")
+            await carla.get_by_label("Ihre Frage").fill(
+                "Wie habt ihr Mindeststandards und eine Liste der geplanten Vorhaben in eurer "
+                "Satzung für Bürgerbeteiligung festgelegt?"
+            )
+            await carla.get_by_role(
+                "button", name="Passende Kolleginnen und Kollegen finden"
+            ).click()
+            related = carla.locator("section.related")
+            await expect(related).to_contain_text("Beteiligungssatzung erarbeiten")
+            await expect(related).to_contain_text("Beraten hat Hans Helfer (Hamm).")
+            await expect(carla.locator(".card", has_text="Hans Helfer").last).to_contain_text(
+                "hat zu „Beteiligungssatzung erarbeiten“ beraten"
+            )
+            await related.get_by_role("button", name="Hans Helfer einladen").click()
+            await expect(carla).to_have_url(re.compile(r"/anfragen\?hinweis=eingeladen$"))
+        finally:
+            for context in contexts:
+                await context.close()

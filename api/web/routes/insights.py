@@ -93,6 +93,7 @@ def tables(
                 "Fragen (Titel)",
                 "Am nächsten",
                 "Angeschrieben",
+                "Fragen mit geteiltem Ergebnis",
             ],
             [
                 [
@@ -104,6 +105,7 @@ def tables(
                     "; ".join(
                         f"{c.member.name} ({local(c.contacted_at):%d.%m.%Y})" for c in gap.contacted
                     ),
+                    gap.shared_outcomes,
                 ]
                 for gap in insights.gaps
             ],
@@ -121,8 +123,8 @@ def tables(
             ],
         ),
         "themen": (
-            ["Thema", "Fragen", "Mitglieder", "davon erreichbar"],
-            [[t.topic, t.questions, t.members, t.accepting] for t in insights.topics],
+            ["Thema", "Fragen", "davon mit geteiltem Ergebnis", "Mitglieder", "davon erreichbar"],
+            [[t.topic, t.questions, t.outcomes, t.members, t.accepting] for t in insights.topics],
         ),
         "anfragen": (
             ["Stand", "Anfragen"],

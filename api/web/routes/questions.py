@@ -32,6 +32,7 @@ from models.requests import Direction, RequestCreate
 from service import identity
 from service.errors import DomainError
 from service.members import service as members_service
+from service.outcomes import service as outcomes_service
 from service.questions import service as questions_service
 from service.requests import service as requests_service
 
@@ -173,19 +174,24 @@ async def _invited(
     }
 
 
-async def _question_page(
+async def show_question(
     request: Request,
     conn: Conn,
+    embedder: EmbedderDep,
     visitor: Visitor[identity.MemberPrincipal],
-    question: Question,
+    question_id: UUID,
     *,
     chosen: list[str] | None = None,
     message: str = "",
     errors: messages.FormErrors | None = None,
+    outcome_errors: messages.FormErrors | None = None,
+    outcome_values: dict[str, str] | None = None,
     status_code: int = 200,
-    closed_since: bool = False,
 ) -> Response:
-    invited = await _invited(conn, visitor, UUID(question.id))
+    """A question with the colleagues suggested for it (see ``_shown_question``), what the
+    network already worked out on it, and its outcome."""
+    question, closed_since = await _shown_question(conn, embedder, visitor, question_id)
+    invited = await _invited(conn, visitor, question_id)
     text = f"{question.title}\n{question.body}"
     frequent = await members_service.frequent_words(conn, text)
     passages = {
@@ -193,6 +199,7 @@ async def _question_page(
         for suggestion in question.suggestions
         if suggestion.reasons.passage
     }
+    outcome = question.outcome
     return render(
         request,
         "question.html",
@@ -206,6 +213,18 @@ async def _question_page(
             "can_invite": any(s.member.id not in invited for s in question.suggestions),
             "closed_since": closed_since,
             "reached": await questions_service.reached(conn, question),
+            "related": await questions_service.related_now(
+                conn, embedder, visitor.principal, question
+            ),
+            "can_record": outcome is not None
+            or await outcomes_service.may_record(conn, question_id),
+            "outcome_errors": outcome_errors or messages.FormErrors(),
+            "outcome_values": outcome_values
+            or (
+                {"outcome": outcome.text, "shared": "ja" if outcome.shared else ""}
+                if outcome
+                else {}
+            ),
         },
         status_code=status_code,
     )
@@ -236,9 +255,8 @@ async def question_page(
     embedder: EmbedderDep,
     visitor: MemberVisitor,
 ) -> Response:
-    """A question with the colleagues suggested for it (see ``_shown_question``)."""
-    question, closed = await _shown_question(conn, embedder, visitor, question_id)
-    return await _question_page(request, conn, visitor, question, closed_since=closed)
+    """A question with the colleagues suggested for it (see ``show_question``)."""
+    return await show_question(request, conn, embedder, visitor, question_id)
 
 
 @router.post("/fragen/{question_id:uuid}/oeffnen")
@@ -307,16 +325,15 @@ async def invite(
     if isinstance(invited, forms.Refused):
         if invited.status_code == 409 and await all_invited_already():
             return redirect("/anfragen", notice="eingeladen")
-        question, closed = await _shown_question(conn, embedder, visitor, question_id)
-        return await _question_page(
+        return await show_question(
             request,
             conn,
+            embedder,
             visitor,
-            question,
+            question_id,
             chosen=chosen,
             message=message,
             errors=invited.errors,
             status_code=invited.status_code,
-            closed_since=closed,
         )
     return redirect("/anfragen", notice="eingeladen")

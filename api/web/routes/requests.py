@@ -17,6 +17,7 @@ from api.web.route import WebRoute
 from models.requests import Direction, FeedbackCreate, RequestKind
 from service import identity
 from service.errors import DomainError
+from service.outcomes import service as outcomes_service
 from service.requests import service as requests_service
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -43,12 +44,26 @@ async def _page(
 ) -> Response:
     incoming = await requests_service.list_requests(conn, visitor.principal, Direction.incoming)
     outgoing = await requests_service.list_requests(conn, visitor.principal, Direction.outgoing)
+    # The outcomes of the questions of accepted requests, as each party may see them.
+    outcomes = {
+        item.question_id: outcome
+        for item in {
+            r.question_id: r for r in incoming + outgoing if r.status == "accepted"
+        }.values()
+        if (
+            outcome := await outcomes_service.outcome_of(
+                conn, visitor.principal, UUID(item.question_id)
+            )
+        )
+        is not None
+    }
     return render(
         request,
         "requests.html",
         {
             "incoming": incoming,
             "outgoing": outgoing,
+            "outcomes": outcomes,
             "problem": problem,
             "feedback_for": feedback_for,
             "feedback_errors": feedback_errors or messages.FormErrors(),
