@@ -112,6 +112,8 @@ class SizeResult:
     outcomes_p50_ms: float = 0.0
     outcomes_without_p50_ms: float = 0.0
     outcomes_vs_without: float = 0.0
+    # The median of each stage with the shared outcomes (``outcomes_stage_<name>_p50_ms``).
+    outcome_stages_p50_ms: dict[str, float] = field(default_factory=dict)
     # The median of each stage the server reported (Server-Timing) for the latency questions.
     stages_p50_ms: dict[str, float] = field(default_factory=dict)
     # A network larger than the reference (FLATNESS_REFERENCE members), when that was measured
@@ -574,10 +576,10 @@ async def run_size(
         async with pool.acquire() as conn:
             digest_times = await digests.measure(conn, members)
         say(f"{members} members: questions without shared outcomes, then with")
-        without_p50 = await asyncio.to_thread(_p50, url, model, workers, token, payloads)
+        without_p50, _ = await asyncio.to_thread(_p50, url, model, workers, token, payloads)
         async with pool.acquire() as conn:
             outcome_count, fill_s = await outcomes.fill(conn, members, model=model)
-        with_p50 = await asyncio.to_thread(_p50, url, model, workers, token, payloads)
+        with_p50, with_stages = await asyncio.to_thread(_p50, url, model, workers, token, payloads)
     finally:
         await pool.close()
 
@@ -613,21 +615,23 @@ async def run_size(
         outcomes_p50_ms=with_p50,
         outcomes_without_p50_ms=without_p50,
         outcomes_vs_without=with_p50 / without_p50,
+        outcome_stages_p50_ms=with_stages,
     )
     return result, token
 
 
 def _p50(
     url: str, model: str, workers: str, token: str, payloads: Sequence[dict[str, object]]
-) -> float:
-    """The p50 of ``POST /v1/questions`` (``_latencies``) on a server started for it."""
+) -> tuple[float, dict[str, float]]:
+    """The p50 of ``POST /v1/questions`` (``_latencies``) on a server started for it, and the
+    median of each stage."""
     server = Server(url, model, workers)
     try:
         server.wait_until_healthy()
-        latencies, _ = _latencies(server, token, payloads)
+        latencies, stages = _latencies(server, token, payloads)
     finally:
         server.stop()
-    return percentile(latencies, 50)
+    return percentile(latencies, 50), stages
 
 
 async def run_digests(
@@ -732,6 +736,8 @@ def as_dict(result: SizeResult) -> dict[str, float | int]:
     fields = {key: value for key, value in asdict(result).items() if value is not None}
     stages = fields.pop("stages_p50_ms")
     fields.update({f"stage_{name}_p50_ms": value for name, value in stages.items()})
+    with_outcomes = fields.pop("outcome_stages_p50_ms", {})
+    fields.update({f"outcomes_stage_{name}_p50_ms": value for name, value in with_outcomes.items()})
     return {key: (round(value, 4) if isinstance(value, float) else value)
             for key, value in fields.items()}  # fmt: skip
 

@@ -13,9 +13,8 @@ import numpy as np
 
 from models.outcomes import Helper, Outcome, RelatedQuestion
 from service.db import Connection
-from service.embedding import Vector
+from service.embedding import DEFAULT_MODEL, Vector
 from service.members.repository import municipality_from_record
-from service.questions.retrieval import INDEXED_MODEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +148,10 @@ JOIN member a ON a.id = q.asker_id
 JOIN municipality mu ON mu.id = a.municipality_id
 """
 
-# The shared outcomes with a passage among the $3 nearest to the vector $1 (model $2), except
-# the question $4, and (a search) those holding every word of $5; the default model's through
-# its HNSW index (repeating its predicate and expression, as ``retrieval.NEAREST_INDEXED`` does),
-# the words through their GIN index.
-_NEAREST = (
+# The shared outcomes of the questions $3 (found nearest to the vector $1, model $2: the cosines
+# of their passages to it), and (a search) the newest $4 holding every word of $5; looked up by
+# key, so their number does not matter.
+FOUND = (
     _SHARED.format(
         similarities="""ARRAY(SELECT 1 - (p.embedding <=> $1) FROM outcome_passage p
                               WHERE p.question_id = o.question_id AND p.model = $2
@@ -161,27 +159,17 @@ _NEAREST = (
         has_words="$5::text IS NOT NULL AND o.words @@ plainto_tsquery('german', $5::text)",
     )
     + """
-WHERE o.shared AND o.question_id IS DISTINCT FROM $4 AND (
-    o.question_id IN (
-        SELECT op.question_id FROM outcome_passage op
-        WHERE {nearest}
-        LIMIT $3
-    )
-    OR o.question_id IN (
+WHERE o.shared AND o.question_id = ANY(
+    $3::uuid[] || ARRAY(
         SELECT w.question_id FROM outcome w
         WHERE $5::text IS NOT NULL AND w.shared
           AND w.words @@ plainto_tsquery('german', $5::text)
         ORDER BY w.updated_at DESC
-        LIMIT $3
+        LIMIT $4
     )
 )
 """
 )
-NEAREST_INDEXED = _NEAREST.format(
-    nearest="op.model = $2 AND op.model = 'use-multilingual-v3' "
-    "ORDER BY op.embedding::vector(512) <=> $1"
-)
-NEAREST_EXACT = _NEAREST.format(nearest="op.model = $2 ORDER BY op.embedding <=> $1")
 NEWEST = (
     _SHARED.format(similarities="'{}'::float8[]", has_words="false")
     + "WHERE o.shared ORDER BY o.updated_at DESC, o.question_id LIMIT $1"
@@ -205,23 +193,19 @@ def _found(record: asyncpg.Record) -> Found:
     )
 
 
-async def nearest(
+async def found(
     conn: Connection,
+    question_ids: Sequence[UUID],
     vector: Vector,
     *,
     model: str,
-    limit: int,
-    excluding: UUID | None = None,
     words: str | None = None,
+    limit: int = 20,
 ) -> list[Found]:
-    """The shared outcomes nearest to ``vector``, and those holding every one of ``words``."""
+    """The shared outcomes of ``question_ids`` (``nearest_outcomes``) with the cosines
+    of their passages to ``vector``, and the newest ``limit`` holding every one of ``words``."""
     records = await conn.fetch(
-        NEAREST_INDEXED if model == INDEXED_MODEL else NEAREST_EXACT,
-        np.asarray(vector, dtype=np.float32),
-        model,
-        limit,
-        excluding,
-        words,
+        FOUND, np.asarray(vector, dtype=np.float32), model, list(question_ids), limit, words
     )
     return [_found(record) for record in records]
 
@@ -282,3 +266,47 @@ RETURNING r.id, r.question_id, q.title, r.asker_id, r.peer_id,
           EXISTS (SELECT FROM feedback f WHERE f.request_id = r.id) AS has_feedback,
           EXISTS (SELECT FROM outcome o WHERE o.question_id = r.question_id) AS has_outcome
 """
+
+
+# The questions of the $3 shared outcome passages nearest to the vector $2 (model $1), nearest
+# first: the default model's through their partial HNSW index (migration `outcomes`), whose
+# predicate and expression the statement repeats (as ``retrieval.NEAREST_INDEXED``).
+NEAREST_OUTCOMES_INDEXED = """
+SELECT op.question_id FROM outcome_passage op
+WHERE op.model = $1 AND op.model = 'use-multilingual-v3'
+ORDER BY op.embedding::vector(512) <=> $2
+LIMIT $3
+"""
+NEAREST_OUTCOMES_EXACT = """
+SELECT op.question_id FROM outcome_passage op
+WHERE op.model = $1
+ORDER BY op.embedding <=> $2
+LIMIT $3
+"""
+
+# The HNSW search breadth for the nearest shared outcomes: a few dozen rows are asked for, so a
+# narrow search finds them (the passages' breadth is set for 50 of millions of rows).
+OUTCOME_SEARCH_BREADTH = 40
+
+
+async def nearest_outcomes(
+    conn: Connection, *, model: str, query_vector: Vector, passages: int
+) -> list[UUID]:
+    """The questions whose shared outcomes have one of the ``passages`` passages nearest to the
+    question, nearest first: searched once a question, for the candidates (their named
+    helpers) and for the related outcomes. In a transaction, searched with
+    ``OUTCOME_SEARCH_BREADTH`` (at least ``passages``), the transaction's breadth restored
+    after."""
+    breadth = str(max(OUTCOME_SEARCH_BREADTH, passages))
+    previous = await conn.fetchval("SELECT current_setting('hnsw.ef_search')")
+    await conn.execute("SELECT set_config('hnsw.ef_search', $1, true)", breadth)
+    try:
+        records = await conn.fetch(
+            NEAREST_OUTCOMES_INDEXED if model == DEFAULT_MODEL else NEAREST_OUTCOMES_EXACT,
+            model,
+            np.asarray(query_vector, dtype=np.float32),
+            passages,
+        )
+    finally:
+        await conn.execute("SELECT set_config('hnsw.ef_search', $1, true)", previous)
+    return list(dict.fromkeys(record["question_id"] for record in records))

@@ -15,6 +15,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from models.outcomes import Outcome, OutcomeWrite, Related, RelatedList
+from models.questions import Question
 from models.requests import ConsultationRequest, RequestStatus
 from service import identity
 from service.db import Connection
@@ -34,9 +35,11 @@ from service.requests.service import request_schema
 
 log = logging.getLogger(__name__)
 
-# The shared outcomes nearest to a question that are scored for it (the related ones are among
-# them); a search shows at most MAX_SEARCH.
-NEAREST = 20
+# A question scores the shared outcomes with one of this many passages nearest to it (and in a
+# large network, their named helpers join its candidates); a search, with one of SEARCHED, and
+# shows at most MAX_SEARCH.
+NEAREST_PASSAGES = 10
+SEARCHED = 40
 MAX_SEARCH = 50
 # Whom the typical member's dense score is read from (as for a question's fit).
 TYPICAL_SAMPLE = 64
@@ -154,17 +157,15 @@ async def set_named(
 async def _scored(
     conn: Connection,
     query: Query,
+    nearest: list[UUID],
     *,
     model: str,
     typical: float,
-    excluding: UUID | None,
     minimum: float,
     limit: int,
     words: str | None = None,
 ) -> list[Related]:
-    found = await repository.nearest(
-        conn, query.vector, model=model, limit=NEAREST, excluding=excluding, words=words
-    )
+    found = await repository.found(conn, nearest, query.vector, model=model, words=words)
     texts = [
         matching.OutcomeText(
             key=item.question.id,
@@ -187,6 +188,8 @@ async def _scored(
 
 async def _related(conn: Connection, found: list[tuple[repository.Found, float]]) -> list[Related]:
     """The found outcomes with their named helpers."""
+    if not found:
+        return []
     named = await repository.helpers(conn, [UUID(item.question.id) for item, _ in found])
     return [
         Related(
@@ -205,23 +208,49 @@ async def _related(conn: Connection, found: list[tuple[repository.Found, float]]
 
 
 async def related(
-    conn: Connection,
-    query: Query,
-    *,
-    model: str,
-    typical: float,
-    excluding: UUID | None = None,
+    conn: Connection, query: Query, nearest: list[UUID], *, model: str, typical: float
 ) -> list[Related]:
-    """Up to ``matching.RELATED_LIMIT`` shared outcomes relevant to the question, best first;
+    """Up to ``matching.RELATED_LIMIT`` of the shared outcomes of ``nearest`` (the questions
+    ``repository.nearest_outcomes`` found for this one) relevant to the question, best first;
     none where none is relevant."""
+    if not nearest:
+        return []
     return await _scored(
         conn,
         query,
+        nearest,
         model=model,
         typical=typical,
-        excluding=excluding,
         minimum=matching.RELATED_FROM,
         limit=matching.RELATED_LIMIT,
+    )
+
+
+async def related_to(conn: Connection, embedder: Embedder, question: Question) -> list[Related]:
+    """What the network worked out on an earlier question, as its shared outcomes are now (the
+    question's own outcome aside). The caller has checked that the question may be seen."""
+    vector = (
+        await asyncio.to_thread(embedder.embed_queries, [f"{question.title}\n{question.body}"])
+    )[0]
+    typical = await retrieval.typical_dense(
+        conn,
+        model=embedder.name,
+        query_vector=vector,
+        top=DEFAULT_WEIGHTS.dense_top,
+        sample=TYPICAL_SAMPLE,
+    )
+    query = Query(
+        title=question.title, body=question.body, tags=tuple(question.tags), vector=vector
+    )
+    nearest = await repository.nearest_outcomes(
+        conn, model=embedder.name, query_vector=vector, passages=NEAREST_PASSAGES
+    )
+    return await related(
+        conn,
+        query,
+        [question_id for question_id in nearest if str(question_id) != question.id],
+        model=embedder.name,
+        typical=fit.DEFAULT_TYPICAL_DENSE if typical is None else typical,
     )
 
 
@@ -244,13 +273,16 @@ async def search(
         sample=TYPICAL_SAMPLE,
     )
     query = Query(title=text, body="", tags=(), vector=vector)
+    nearest = await repository.nearest_outcomes(
+        conn, model=embedder.name, query_vector=vector, passages=SEARCHED
+    )
     return RelatedList(
         outcomes=await _scored(
             conn,
             query,
+            nearest,
             model=embedder.name,
             typical=fit.DEFAULT_TYPICAL_DENSE if typical is None else typical,
-            excluding=None,
             minimum=fit.FIT_MODEL.reaches_from,
             limit=limit,
             words=text,

@@ -62,15 +62,6 @@ NEAREST_EXACT = """
     ORDER BY p.embedding <=> $3
 """
 INDEXED_MODEL = DEFAULT_MODEL
-# The shared outcomes nearest to the question, likewise (migration `outcomes`).
-NEAREST_OUTCOMES_INDEXED = """
-    op.model = $2 AND op.model = 'use-multilingual-v3'
-    ORDER BY op.embedding::vector(512) <=> $3
-"""
-NEAREST_OUTCOMES_EXACT = """
-    op.model = $2
-    ORDER BY op.embedding <=> $3
-"""
 
 # Candidate pools: the member ids a question ranks (``{pool}`` of ``_CANDIDATES``).
 # Everyone who may be asked (small networks are ranked in full):
@@ -86,13 +77,8 @@ _POOL_RETRIEVED = f"""
     UNION
     SELECT unnest($4::uuid[])
     UNION
-    SELECT r.peer_id FROM (
-        SELECT op.question_id FROM outcome_passage op
-        WHERE {{nearest_outcomes}}
-        LIMIT $6
-    ) consulted
-    JOIN consultation_request r
-      ON r.question_id = consulted.question_id AND r.named AND r.status = 'accepted'
+    SELECT r.peer_id FROM consultation_request r
+    WHERE r.question_id = ANY($6::uuid[]) AND r.named AND r.status = 'accepted'
 """
 
 # The candidates' rows in one statement: the pool's members who pass every hard rule, each with
@@ -173,14 +159,12 @@ WHERE m.id = ANY(ARRAY(SELECT member_id FROM pool)) AND {eligible}
 # $1 asker, $2 model, $3 question vector.
 CANDIDATES_OF_EVERYONE = _CANDIDATES.format(pool=_POOL_EVERYONE, eligible=_ELIGIBLE)
 # $1 asker, $2 model, $3 question vector, $4 members of the text channels, $5 nearest passages,
-# $6 nearest shared outcomes (whose named helpers join the pool).
+# $6 the questions of the nearest shared outcomes (whose named helpers join the pool).
 CANDIDATES_RETRIEVED = _CANDIDATES.format(
-    pool=_POOL_RETRIEVED.format(nearest=NEAREST_INDEXED, nearest_outcomes=NEAREST_OUTCOMES_INDEXED),
-    eligible=_ELIGIBLE,
+    pool=_POOL_RETRIEVED.format(nearest=NEAREST_INDEXED), eligible=_ELIGIBLE
 )
 CANDIDATES_RETRIEVED_EXACT = _CANDIDATES.format(
-    pool=_POOL_RETRIEVED.format(nearest=NEAREST_EXACT, nearest_outcomes=NEAREST_OUTCOMES_EXACT),
-    eligible=_ELIGIBLE,
+    pool=_POOL_RETRIEVED.format(nearest=NEAREST_EXACT), eligible=_ELIGIBLE
 )
 
 # The dense score a typical member reaches for the question $2 (model $1), where the candidates
@@ -294,8 +278,6 @@ class Retrieval:
     term_members: int
     lexical_members: int
     lexical_surplus: int
-    # The named helpers of this many shared outcomes nearest to the question (HNSW).
-    consulted_outcomes: int
     # Networks of at most this many members are ranked in full instead.
     bounded_above: int
 
@@ -375,11 +357,11 @@ async def retrieved_candidates(
     query_vector: Vector,
     dense_passages: int,
     text_members: Sequence[UUID],
-    consulted_outcomes: int,
+    consulted: Sequence[UUID],
 ) -> list[Candidate]:
     """The members who may be suggested among the owners of the ``dense_passages`` passages
     nearest to the question, the ``text_members`` (``AskerContext.text_members``) and the named
-    helpers of the ``consulted_outcomes`` shared outcomes nearest to it."""
+    helpers of the shared outcomes of the questions ``consulted`` (``nearest_outcomes``)."""
     records = await conn.fetch(
         CANDIDATES_RETRIEVED if model == INDEXED_MODEL else CANDIDATES_RETRIEVED_EXACT,
         asker_id,
@@ -387,7 +369,7 @@ async def retrieved_candidates(
         np.asarray(query_vector, dtype=np.float32),
         list(text_members),
         dense_passages,
-        consulted_outcomes,
+        list(consulted),
     )
     return [_candidate(record) for record in records]
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 import numpy as np
 
-from models.outcomes import Related
 from models.questions import (
     OPEN_FOR_DAYS,
     OpenQuestionMatch,
@@ -23,10 +22,10 @@ from service import identity, metrics, timing
 from service.db import REPLICA_DOWN, Connection, ReadReplica
 from service.embedding import Embedder, Vector
 from service.errors import Forbidden, NotFound
-from service.matching import fit
 from service.matching import rank as ranking
 from service.matching.tags import normalize_tag
 from service.matching.types import Candidate, Query
+from service.outcomes import repository as outcomes_repository
 from service.outcomes import service as outcomes_service
 from service.questions import audience as audience_repository
 from service.questions import repository, retrieval
@@ -51,7 +50,6 @@ RETRIEVAL = retrieval.Retrieval(
     term_members=100,
     lexical_members=25,
     lexical_surplus=4,
-    consulted_outcomes=10,
     bounded_above=300,
 )
 # The HNSW search breadth (``hnsw.ef_search``): 150 below 25,000 members, the connection's 250
@@ -65,11 +63,27 @@ SEARCH_BREADTH = retrieval.SearchBreadth(small=150, large_from=25_000)
 TYPICAL_SAMPLE = 64
 
 
+# In a large network, the named helpers of the shared outcomes of this many questions nearest to
+# a question join its candidates (a helper of a farther one is found by their own passages).
+CONSULTED_IN_POOL = 5
+
 # An open question is shown to at most this many colleagues who fit it, the best fitting first.
 AUDIENCE = 200
 
 # Questions kept for one member while they sign in again; a newer one replaces the oldest.
 DRAFTS_PER_MEMBER = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Retrieved:
+    """What a question is ranked on: the asker's context, the candidates, the dense score a
+    typical member reaches (when the candidates are a large network's nearest few), and the
+    questions of the shared outcomes nearest to it."""
+
+    asker: AskerContext | None
+    candidates: list[Candidate]
+    typical: float | None
+    outcomes: list[UUID]
 
 
 async def _retrieve(
@@ -80,10 +94,8 @@ async def _retrieve(
     asker_id: UUID,
     text: str,
     tag_keys: list[str],
-) -> tuple[AskerContext | None, list[Candidate], float | None]:
-    """The asker's context, the candidates, and (when they are a large network's nearest few)
-    the dense score a typical member reaches; read on ``conn`` while the question is being
-    embedded (``embedding``)."""
+) -> _Retrieved:
+    """``_Retrieved``, read on ``conn`` while the question is being embedded (``embedding``)."""
     asker = await timing.timed(
         "context",
         retrieval.asker_context(
@@ -96,14 +108,18 @@ async def _retrieve(
         ),
     )
     if asker is None:
-        return None, [], None
+        return _Retrieved(None, [], None, [])
     vector = (await embedding)[0]
+    with timing.stage("outcomes"):
+        outcomes = await outcomes_repository.nearest_outcomes(
+            conn, model=model, query_vector=vector, passages=outcomes_service.NEAREST_PASSAGES
+        )
     if asker.text_members is None:
         with timing.stage("candidates"):
             candidates = await retrieval.all_candidates(
                 conn, asker_id=asker_id, model=model, query_vector=vector
             )
-        return asker, candidates, None
+        return _Retrieved(asker, candidates, None, outcomes)
     with timing.stage("typical"):
         typical = await retrieval.typical_dense(
             conn,
@@ -120,9 +136,9 @@ async def _retrieve(
             query_vector=vector,
             dense_passages=RETRIEVAL.dense_passages,
             text_members=asker.text_members,
-            consulted_outcomes=RETRIEVAL.consulted_outcomes,
+            consulted=outcomes[:CONSULTED_IN_POOL],
         )
-    return asker, candidates, typical
+    return _Retrieved(asker, candidates, typical, outcomes)
 
 
 async def suggest(
@@ -139,7 +155,7 @@ async def suggest(
     audience: int = 0,
 ) -> ranking.Ranking:
     """``ranked``'s ranking (see there)."""
-    found, _ = await ranked(
+    found, _, _ = await ranked(
         conn,
         embedder,
         asker_id=asker_id,
@@ -166,7 +182,7 @@ async def ranked(
     replica: ReadReplica | None = None,
     vector: Vector | None = None,
     audience: int = 0,
-) -> tuple[ranking.Ranking, Query]:
+) -> tuple[ranking.Ranking, Query, list[UUID]]:
     """The best colleagues for this question, applying every hard rule of matching, and how
     well the best candidate fits it (a gap when nobody does); ``vector``: the question's
     embedding, when the caller has it already; ``audience``: also who fits it (at most that
@@ -190,20 +206,21 @@ async def ranked(
         _retrieve, embedding=embedding, model=embedder.name, asker_id=asker_id, text=text,
         tag_keys=tag_keys,
     )  # fmt: skip
-    asker = None
+    found: _Retrieved | None = None
     try:
         if replica is not None:
             try:
                 async with replica.reading() as standby:
                     if standby is not None:
-                        asker, candidates, typical = await retrieve(standby)
+                        found = await retrieve(standby)
             except REPLICA_DOWN as exc:
                 replica.failed(exc)
-                asker = None
-        if asker is None:
-            asker, candidates, typical = await retrieve(conn)
+                found = None
+        if found is None or found.asker is None:
+            found = await retrieve(conn)
     finally:
         vectors = await embedding
+    asker, candidates, typical = found.asker, found.candidates, found.typical
     if asker is None:
         raise NotFound(f"No member with id {asker_id}.")
     query = Query(
@@ -216,10 +233,10 @@ async def ranked(
         typical_dense=typical,
     )
     with timing.stage("rank"):
-        found = await asyncio.to_thread(
+        ranked_now = await asyncio.to_thread(
             functools.partial(ranking.ranked, limit=limit, audience=audience), query, candidates
         )
-    return found, query
+    return ranked_now, query, found.outcomes
 
 
 async def ask(
@@ -232,7 +249,7 @@ async def ask(
 ) -> Question:
     """Post a question as the calling member and suggest colleagues for it, with what the
     network already worked out on it (``related``)."""
-    found, query = await ranked(
+    found, query, nearest = await ranked(
         conn,
         embedder,
         asker_id=principal.member_id,
@@ -259,7 +276,7 @@ async def ask(
             stored = replace(stored, open=True)
     with timing.stage("related"):
         related = await outcomes_service.related(
-            conn, query, model=embedder.name, typical=found.typical_dense
+            conn, query, nearest, model=embedder.name, typical=found.typical_dense
         )
     metrics.QUESTIONS.inc()
     return repository.question_schema(stored, found.suggestions).model_copy(
@@ -287,37 +304,6 @@ async def get_question(
         stored, await repository.stored_suggestions(conn, question_id)
     ).model_copy(
         update={"outcome": await outcomes_service.outcome_of(conn, principal, question_id)}
-    )
-
-
-async def related_now(
-    conn: Connection, embedder: Embedder, principal: identity.Principal, question: Question
-) -> list[Related]:
-    """What the network worked out on an earlier question, as its shared outcomes are now (the
-    question's own outcome aside)."""
-    stored = await _own_question(conn, principal, UUID(question.id))
-    vector = (await asyncio.to_thread(embedder.embed_queries, [f"{stored.title}\n{stored.body}"]))[
-        0
-    ]
-    typical = await retrieval.typical_dense(
-        conn,
-        model=embedder.name,
-        query_vector=vector,
-        top=ranking.DEFAULT_WEIGHTS.dense_top,
-        sample=TYPICAL_SAMPLE,
-    )
-    query = Query(
-        title=stored.title,
-        body=stored.body,
-        tags=tuple(stored.tags),
-        vector=np.asarray(vector, dtype=np.float32),
-    )
-    return await outcomes_service.related(
-        conn,
-        query,
-        model=embedder.name,
-        typical=fit.DEFAULT_TYPICAL_DENSE if typical is None else typical,
-        excluding=stored.id,
     )
 
 

@@ -65,7 +65,8 @@ class TestServerTiming:
         assert response.status_code == 201
         stages = timing.parse_header(response.headers["Server-Timing"])
         assert set(stages) == {
-            "auth", "context", "embed", "candidates", "rank", "store", "related", "commit"
+            "auth", "context", "embed", "outcomes", "candidates", "rank", "store", "related",
+            "commit",
         }  # fmt: skip
         assert all(milliseconds >= 0 for milliseconds in stages.values())
         logged = [r.getMessage() for r in caplog.records if r.name == "peerconsult.access"]

@@ -104,3 +104,34 @@ class TestAnyText:
         suggestions = rank(_query(title, body, (tag,)), candidates, limit=5)
         assert len(suggestions) <= 3
         assert all(np.isfinite(suggestion.score) for suggestion in suggestions)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(outcome=ODD_TEXT, question=ODD_TEXT)
+def test_an_outcome_of_any_text_is_scored_and_keeps_a_relevant_one_first(
+    outcome: str, question: str
+) -> None:
+    """Whatever an asker writes as an outcome, the related outcomes of any question are scored
+    without an exception, and a sensible question still finds the sensible outcome first."""
+    from service.matching import related
+
+    def text(key: str, title: str, body: str, written: str, query: Query) -> related.OutcomeText:
+        vectors = EMBEDDER.embed_documents([f"{title}\n{body}\n{written}", written])
+        return related.OutcomeText(
+            key, title, body, written, (), tuple(float(v @ query.vector) for v in vectors)
+        )
+
+    odd_query = _query(question, question)
+    odd = text("odd", question, question, outcome, odd_query)
+    assert all(0 <= p <= 1 for _, p in related.score(odd_query, [odd], typical=0.28, minimum=0))
+    sensible = _query("Bürgerrat per Los", "Wie habt ihr ausgelost und moderiert?")
+    found = related.score(
+        sensible,
+        [
+            text("odd", question, question, outcome, sensible),
+            text("assembly", "Bürgerrat", "Losverfahren", SENSIBLE_EXPERTISE, sensible),
+        ],
+        typical=0.28,
+        minimum=0,
+    )
+    assert found[0][0] == "assembly"

@@ -108,7 +108,7 @@ class TestBulkImport:
                 # The candidate statement of a large network finds its nearest passages so too.
                 asker = await conn.fetchval("SELECT id FROM member LIMIT 1")
                 candidates_plan = await explain(
-                    conn, retrieval.CANDIDATES_RETRIEVED, asker, embedder.name, vector, [], 10, 10
+                    conn, retrieval.CANDIDATES_RETRIEVED, asker, embedder.name, vector, [], 10, []
                 )
                 nearest = await index.nearest_passages(
                     conn, model=embedder.name, query_vector=query, limit=10

@@ -213,9 +213,7 @@ async def show_question(
             "can_invite": any(s.member.id not in invited for s in question.suggestions),
             "closed_since": closed_since,
             "reached": await questions_service.reached(conn, question),
-            "related": await questions_service.related_now(
-                conn, embedder, visitor.principal, question
-            ),
+            "related": await outcomes_service.related_to(conn, embedder, question),
             "can_record": outcome is not None
             or await outcomes_service.may_record(conn, question_id),
             "outcome_errors": outcome_errors or messages.FormErrors(),
