@@ -10,7 +10,6 @@ who chose to be named on it (``service.questions.retrieval``), whose suggestion 
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import timedelta
 from uuid import UUID
 
@@ -23,7 +22,6 @@ from service.embedding import Embedder, Vector
 from service.errors import Conflict, Forbidden, NotFound
 from service.matching import fit
 from service.matching import related as matching
-from service.matching.rank import DEFAULT_WEIGHTS
 from service.matching.types import Query
 from service.notifications import memory, messages, outbox
 from service.notifications.mailing import Mailing
@@ -33,16 +31,12 @@ from service.questions import retrieval
 from service.requests import repository as requests_repository
 from service.requests.service import request_schema
 
-log = logging.getLogger(__name__)
-
 # A question scores the shared outcomes with one of this many passages nearest to it (and in a
 # large network, their named helpers join its candidates); a search, with one of SEARCHED, and
 # shows at most MAX_SEARCH.
 NEAREST_PASSAGES = 10
 SEARCHED = 40
 MAX_SEARCH = 50
-# Whom the typical member's dense score is read from (as for a question's fit).
-TYPICAL_SAMPLE = 64
 # The reminder goes out a week after the acceptance; a request accepted more than a week
 # before that (or before the reminders existed) is not reminded of at all.
 REMIND_AFTER = timedelta(days=7)
@@ -232,13 +226,7 @@ async def related_to(conn: Connection, embedder: Embedder, question: Question) -
     vector = (
         await asyncio.to_thread(embedder.embed_queries, [f"{question.title}\n{question.body}"])
     )[0]
-    typical = await retrieval.typical_dense(
-        conn,
-        model=embedder.name,
-        query_vector=vector,
-        top=DEFAULT_WEIGHTS.dense_top,
-        sample=TYPICAL_SAMPLE,
-    )
+    typical = await retrieval.typical_dense(conn, model=embedder.name, query_vector=vector)
     query = Query(
         title=question.title, body=question.body, tags=tuple(question.tags), vector=vector
     )
@@ -265,13 +253,7 @@ async def search(
         newest = await repository.newest(conn, limit=limit)
         return RelatedList(outcomes=await _related(conn, [(item, 0.0) for item in newest]))
     vector = (await asyncio.to_thread(embedder.embed_queries, [text]))[0]
-    typical = await retrieval.typical_dense(
-        conn,
-        model=embedder.name,
-        query_vector=vector,
-        top=DEFAULT_WEIGHTS.dense_top,
-        sample=TYPICAL_SAMPLE,
-    )
+    typical = await retrieval.typical_dense(conn, model=embedder.name, query_vector=vector)
     query = Query(title=text, body="", tags=(), vector=vector)
     nearest = await repository.nearest_outcomes(
         conn, model=embedder.name, query_vector=vector, passages=SEARCHED

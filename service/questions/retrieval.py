@@ -24,7 +24,7 @@ import numpy as np
 
 from service.db import Connection
 from service.embedding import DEFAULT_MODEL, Vector
-from service.matching.rank import feedback_prior
+from service.matching.rank import DEFAULT_WEIGHTS, feedback_prior
 from service.matching.types import Candidate, PackedVector, Passage
 
 # ---------------------------------------------------------------------------------------------
@@ -374,10 +374,21 @@ async def retrieved_candidates(
     return [_candidate(record) for record in records]
 
 
+# Members whose dense scores tell what a question reaches in a large network (``fit``): the
+# median of 64 has a standard error of about 0.01 in dense score.
+TYPICAL_SAMPLE = 64
+
+
 async def typical_dense(
-    conn: Connection, *, model: str, query_vector: Vector, top: int, sample: int
+    conn: Connection,
+    *,
+    model: str,
+    query_vector: Vector,
+    top: int = DEFAULT_WEIGHTS.dense_top,
+    sample: int = TYPICAL_SAMPLE,
 ) -> float | None:
-    """``TYPICAL_DENSE``: None for a network without members."""
+    """``TYPICAL_DENSE`` over the first ``sample`` members, each by their ``top`` passages, as
+    the ranker computes a dense score: None for a network without members."""
     value = await conn.fetchval(
         TYPICAL_DENSE, model, np.asarray(query_vector, dtype=np.float32), top, sample
     )

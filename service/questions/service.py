@@ -58,9 +58,6 @@ RETRIEVAL = retrieval.Retrieval(
 # 0.995 at 150, 0.997 at 200; on 100,000, with the graph of the `denser_graph` migration,
 # 0.965-0.986 at 200 and 0.988-0.989 at 250 on two builds. `peerconsult bench` measures it.
 SEARCH_BREADTH = retrieval.SearchBreadth(small=150, large_from=25_000)
-# Members whose dense scores tell what a question reaches in a large network (``fit``): the
-# median of 64 has a standard error of about 0.01 in dense score.
-TYPICAL_SAMPLE = 64
 
 
 # In a large network, the named helpers of the shared outcomes of this many questions nearest to
@@ -121,13 +118,7 @@ async def _retrieve(
             )
         return _Retrieved(asker, candidates, None, outcomes)
     with timing.stage("typical"):
-        typical = await retrieval.typical_dense(
-            conn,
-            model=model,
-            query_vector=vector,
-            top=ranking.DEFAULT_WEIGHTS.dense_top,
-            sample=TYPICAL_SAMPLE,
-        )
+        typical = await retrieval.typical_dense(conn, model=model, query_vector=vector)
     with timing.stage("candidates"):
         candidates = await retrieval.retrieved_candidates(
             conn,
