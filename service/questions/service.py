@@ -91,8 +91,11 @@ async def _retrieve(
     asker_id: UUID,
     text: str,
     tag_keys: list[str],
+    outcomes_wanted: bool,
 ) -> _Retrieved:
-    """``_Retrieved``, read on ``conn`` while the question is being embedded (``embedding``)."""
+    """``_Retrieved``, read on ``conn`` while the question is being embedded (``embedding``);
+    the nearest shared outcomes where the caller wants them or a large network's candidates
+    need them."""
     asker = await timing.timed(
         "context",
         retrieval.asker_context(
@@ -107,10 +110,12 @@ async def _retrieve(
     if asker is None:
         return _Retrieved(None, [], None, [])
     vector = (await embedding)[0]
-    with timing.stage("outcomes"):
-        outcomes = await outcomes_repository.nearest_outcomes(
-            conn, model=model, query_vector=vector, passages=outcomes_service.NEAREST_PASSAGES
-        )
+    outcomes: list[UUID] = []
+    if outcomes_wanted or asker.text_members is not None:
+        with timing.stage("outcomes"):
+            outcomes = await outcomes_repository.nearest_outcomes(
+                conn, model=model, query_vector=vector, passages=outcomes_service.NEAREST_PASSAGES
+            )
     if asker.text_members is None:
         with timing.stage("candidates"):
             candidates = await retrieval.all_candidates(
@@ -173,11 +178,13 @@ async def ranked(
     replica: ReadReplica | None = None,
     vector: Vector | None = None,
     audience: int = 0,
+    outcomes: bool = False,
 ) -> tuple[ranking.Ranking, Query, list[UUID]]:
     """The best colleagues for this question, applying every hard rule of matching, and how
     well the best candidate fits it (a gap when nobody does); ``vector``: the question's
     embedding, when the caller has it already; ``audience``: also who fits it (at most that
-    many, for an open question). With a
+    many, for an open question); ``outcomes``: also the questions of the shared outcomes
+    nearest to it (``related``; found anyway where a large network needs them). With a
     ``replica``, the asker's context and the candidates are read there (other members'
     profiles may lag a second behind); when it is down, or does not know the asker yet (a
     member created a moment ago), from the primary."""
@@ -195,7 +202,7 @@ async def ranked(
         embedding.set_result(np.asarray(vector, dtype=np.float32).reshape(1, -1))
     retrieve = functools.partial(
         _retrieve, embedding=embedding, model=embedder.name, asker_id=asker_id, text=text,
-        tag_keys=tag_keys,
+        tag_keys=tag_keys, outcomes_wanted=outcomes,
     )  # fmt: skip
     found: _Retrieved | None = None
     try:
@@ -250,6 +257,7 @@ async def ask(
         limit=data.limit,
         replica=replica,
         audience=AUDIENCE if data.open else 0,
+        outcomes=True,
     )
     with timing.stage("store"):
         stored = await repository.insert_question(
