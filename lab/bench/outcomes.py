@@ -62,8 +62,10 @@ async def fill(conn: Connection, members: int, *, model: str) -> tuple[int, floa
     """Add the shared outcomes; how many, and the seconds it took (the index grows with them)."""
     wanted = max(1, round(members * SHARE_OF_MEMBERS))
     started = time.perf_counter()
-    await conn.execute(_OUTCOMES, wanted)
-    await conn.execute(_PASSAGES, model)
-    await conn.execute("ANALYZE")
+    # Bulk writes, minutes long at 100,000 members (every passage goes into the HNSW index):
+    # beyond the service's per-statement timeout.
+    await conn.execute(_OUTCOMES, wanted, timeout=None)
+    await conn.execute(_PASSAGES, model, timeout=None)
+    await conn.execute("ANALYZE", timeout=None)
     count: int = await conn.fetchval("SELECT count(*) FROM outcome WHERE shared")
     return count, time.perf_counter() - started
